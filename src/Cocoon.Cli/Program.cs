@@ -1,0 +1,3 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+return 0;
