@@ -1,0 +1,62 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Text.Json.Serialization;
+
+namespace Cocoon;
+
+/// <summary>
+/// A box's validated configuration: what to run and with which resources. Build one with
+/// <see cref="BoxOptions.Build"/> (the SDK), <c>cocoon create</c> flags or a <c>box.yaml</c> file;
+/// all three go through the same validation, so every instance obeys the rules documented on
+/// <see cref="BoxOptions"/>.
+/// </summary>
+public sealed record BoxConfig
+{
+    internal BoxConfig()
+    {
+    }
+
+    /// <summary>The box name (see <see cref="BoxOptions.Name"/> for the rule).</summary>
+    [JsonInclude]
+    public string Name { get; internal init; } = "";
+
+    /// <summary>The container image reference, or null for none.</summary>
+    [JsonInclude]
+    public string? Image { get; internal init; }
+
+    /// <summary>Virtual CPUs, 1 to the host's CPU count.</summary>
+    [JsonInclude]
+    public int Cpus { get; internal init; } = BoxOptions.DefaultCpus;
+
+    /// <summary>Guest memory in MiB.</summary>
+    [JsonInclude]
+    public int MemoryMiB { get; internal init; } = BoxOptions.DefaultMemoryMiB;
+
+    /// <summary>Guest→host vsock ports the guest may connect to, in the order given.</summary>
+    [JsonInclude]
+    public IReadOnlyList<VsockPort> VsockPorts { get; internal init; } = [];
+
+    /// <summary>Whether the box runs with the Docker profile (DESIGN.md §6).</summary>
+    [JsonInclude]
+    public bool SupportDocker { get; internal init; }
+
+    /// <summary>Replaces the image ENTRYPOINT when not null.</summary>
+    [JsonInclude]
+    public IReadOnlyList<string>? Entrypoint { get; internal init; }
+
+    /// <summary>Replaces the image CMD when not null.</summary>
+    [JsonInclude]
+    public IReadOnlyList<string>? Cmd { get; internal init; }
+
+    /// <summary>Environment variables for the workload.</summary>
+    [JsonInclude]
+    public IReadOnlyDictionary<string, string> Env { get; internal init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// One guest→host vsock port: a guest connecting to host CID 2, port <paramref name="Port"/> is
+/// relayed to the UNIX socket <paramref name="Path"/> on the host.
+/// </summary>
+/// <param name="Port">The vsock port the guest connects to, 1–65535 except 1024 and 1025.</param>
+/// <param name="Path">The absolute host socket path; at most 107 bytes (sun_path).</param>
+public sealed record VsockPort(int Port, string Path);

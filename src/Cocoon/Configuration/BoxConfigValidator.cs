@@ -1,0 +1,166 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Globalization;
+
+namespace Cocoon.Configuration;
+
+/// <summary>
+/// The one place box options are checked (flags, YAML and SDK all come here). It touches no state:
+/// checks that need the state root (socket path lengths, a free name) happen in the box
+/// repository, still before anything is allocated.
+/// </summary>
+internal static class BoxConfigValidator
+{
+    /// <summary>The agent's control port (DESIGN.md §2.3).</summary>
+    public const int AgentControlPort = 1024;
+
+    /// <summary>The agent's data stream port (DESIGN.md §2.3).</summary>
+    public const int AgentStreamPort = 1025;
+
+    /// <summary>Validates <paramref name="options"/> into a config, naming bad fields through <paramref name="names"/>.</summary>
+    /// <param name="options">The raw options.</param>
+    /// <param name="names">How messages name fields.</param>
+    /// <param name="hostCpus">The host's CPU count (the upper bound of cpus); defaults to this host.</param>
+    public static BoxConfig Validate(BoxOptions options, FieldNames names, int? hostCpus = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(names);
+
+        var name = BoxName.Validate(options.Name, names["name"]);
+        var image = ValidateImage(options.Image, names["image"]);
+
+        var maxCpus = hostCpus ?? Environment.ProcessorCount;
+        var cpus = options.Cpus ?? BoxOptions.DefaultCpus;
+        if (cpus < 1 || cpus > maxCpus)
+        {
+            throw Invalid($"{names["cpus"]} {cpus} is out of range: use 1 to {maxCpus} (the host's CPU count)");
+        }
+
+        var memory = options.MemoryMiB ?? BoxOptions.DefaultMemoryMiB;
+        if (memory < MemorySize.MinMiB || memory > MemorySize.MaxMiB)
+        {
+            throw Invalid($"{names["memory"]} {memory} MiB is out of range: use {MemorySize.MinMiB} MiB to {MemorySize.MaxMiB} MiB");
+        }
+
+        return new BoxConfig
+        {
+            Name = name,
+            Image = image,
+            Cpus = cpus,
+            MemoryMiB = memory,
+            VsockPorts = ValidatePorts(options.VsockPorts, names),
+            SupportDocker = options.SupportDocker,
+            Entrypoint = ValidateArguments(options.Entrypoint, names["entrypoint"]),
+            Cmd = ValidateArguments(options.Cmd, names["cmd"]),
+            Env = ValidateEnv(options.Env, names["env"]),
+        };
+    }
+
+    /// <summary>Checks one guest→host port number.</summary>
+    public static void ValidatePort(int port, string field)
+    {
+        if (port is < 1 or > 65535)
+        {
+            throw Invalid($"{field} {port} is out of range: use 1 to 65535 (2000 and up by convention)");
+        }
+
+        if (port is AgentControlPort or AgentStreamPort)
+        {
+            throw Invalid($"{field} {port} is reserved for the guest agent (1024 and 1025): pick another port, 2000 and up by convention");
+        }
+    }
+
+    /// <summary>Checks that <paramref name="key"/> is an environment variable name.</summary>
+    public static void ValidateEnvKey(string key, string field)
+    {
+        var valid = key.Length > 0 && (char.IsAsciiLetter(key[0]) || key[0] == '_');
+        foreach (var c in key)
+        {
+            valid &= char.IsAsciiLetterOrDigit(c) || c == '_';
+        }
+
+        if (!valid)
+        {
+            throw Invalid($"{field} key '{key}' is not a valid variable name: use letters, digits and '_', not starting with a digit");
+        }
+    }
+
+    private static string? ValidateImage(string? image, string field)
+    {
+        if (image is null)
+        {
+            return null;
+        }
+
+        if (image.Length == 0 || image.Length > 4096 || image.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            throw Invalid($"{field} '{image}' is not an image reference: it must be non-empty, without spaces or control characters (for example 'busybox' or 'docker.io/library/alpine:3.20')");
+        }
+
+        return image;
+    }
+
+    private static List<VsockPort> ValidatePorts(IList<VsockPort> ports, FieldNames names)
+    {
+        var seen = new HashSet<int>();
+        var result = new List<VsockPort>(ports.Count);
+        for (var i = 0; i < ports.Count; i++)
+        {
+            var entry = ports[i] ?? throw Invalid($"{names["vsock_ports"]} entry {i} is empty");
+            var index = i.ToString(CultureInfo.InvariantCulture);
+            ValidatePort(entry.Port, names[$"vsock_ports[{index}].port"]);
+            if (!seen.Add(entry.Port))
+            {
+                throw Invalid($"{names[$"vsock_ports[{index}].port"]} {entry.Port} is listed twice: each guest→host port maps to one socket");
+            }
+
+            var pathField = names[$"vsock_ports[{index}].path"];
+            if (string.IsNullOrEmpty(entry.Path) || !Path.IsPathFullyQualified(entry.Path) || entry.Path.Contains('\0', StringComparison.Ordinal))
+            {
+                throw Invalid($"{pathField} '{entry.Path}' must be an absolute host socket path");
+            }
+
+            SocketPathLimit.EnsureFits(entry.Path, pathField, "use a shorter path");
+            result.Add(entry);
+        }
+
+        return result;
+    }
+
+    private static List<string>? ValidateArguments(IList<string>? arguments, string field)
+    {
+        if (arguments is null)
+        {
+            return null;
+        }
+
+        foreach (var argument in arguments)
+        {
+            if (argument is null || argument.Contains('\0', StringComparison.Ordinal))
+            {
+                throw Invalid($"{field} contains an empty (null) or NUL-containing argument");
+            }
+        }
+
+        return [.. arguments];
+    }
+
+    private static Dictionary<string, string> ValidateEnv(IDictionary<string, string> env, string field)
+    {
+        var result = new Dictionary<string, string>(env.Count, StringComparer.Ordinal);
+        foreach (var (key, value) in env)
+        {
+            ValidateEnvKey(key, field);
+            if (value is null || value.Contains('\0', StringComparison.Ordinal))
+            {
+                throw Invalid($"{field} value of '{key}' must be a string without NUL characters");
+            }
+
+            result[key] = value;
+        }
+
+        return result;
+    }
+
+    private static CocoonException Invalid(string message) => new(CocoonErrorCode.InvalidArgument, message);
+}

@@ -1,0 +1,127 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using Cocoon.Configuration;
+
+namespace Cocoon;
+
+/// <summary>
+/// What a caller asks for when creating a box, before validation. Set properties with an object
+/// initializer or chain the <c>With…</c> methods, then call <see cref="Build"/>.
+/// </summary>
+/// <remarks>
+/// Rules (the same for the CLI, <c>box.yaml</c> and the SDK):
+/// <list type="bullet">
+/// <item><c>name</c>: 1–63 characters of lowercase letters, digits and '-', starting with a letter
+/// and not ending with '-'.</item>
+/// <item><c>image</c>: optional; no whitespace or control characters.</item>
+/// <item><c>cpus</c>: 1 to the host's CPU count; default 1.</item>
+/// <item><c>memory</c>: MiB, 64 to 1048576; default 512.</item>
+/// <item><c>vsock_ports</c>: ports 1–65535 except 1024 and 1025 (the agent's); no duplicates;
+/// absolute socket paths of at most 107 bytes.</item>
+/// <item><c>env</c>: keys match <c>[A-Za-z_][A-Za-z0-9_]*</c>; no NUL in keys, values or
+/// arguments.</item>
+/// </list>
+/// </remarks>
+public sealed class BoxOptions
+{
+    /// <summary>CPUs when none are asked for.</summary>
+    public const int DefaultCpus = 1;
+
+    /// <summary>Memory in MiB when none is asked for.</summary>
+    public const int DefaultMemoryMiB = 512;
+
+    /// <summary>Creates empty options; set at least <see cref="Name"/>.</summary>
+    public BoxOptions()
+    {
+    }
+
+    /// <summary>Creates options for a box called <paramref name="name"/>.</summary>
+    public BoxOptions(string name) => Name = name;
+
+    /// <summary>The box name.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>The container image reference; null for none.</summary>
+    public string? Image { get; set; }
+
+    /// <summary>Virtual CPUs; null for <see cref="DefaultCpus"/>.</summary>
+    public int? Cpus { get; set; }
+
+    /// <summary>Guest memory in MiB; null for <see cref="DefaultMemoryMiB"/>.</summary>
+    public int? MemoryMiB { get; set; }
+
+    /// <summary>Guest→host vsock ports, in order.</summary>
+    public IList<VsockPort> VsockPorts { get; } = [];
+
+    /// <summary>Whether to use the Docker profile.</summary>
+    public bool SupportDocker { get; set; }
+
+    /// <summary>Replaces the image ENTRYPOINT when not null.</summary>
+    public IList<string>? Entrypoint { get; set; }
+
+    /// <summary>Replaces the image CMD when not null.</summary>
+    public IList<string>? Cmd { get; set; }
+
+    /// <summary>Environment variables; a later value for the same key replaces the earlier one.</summary>
+    public IDictionary<string, string> Env { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Sets <see cref="Image"/>.</summary>
+    public BoxOptions WithImage(string? image)
+    {
+        Image = image;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="Cpus"/>.</summary>
+    public BoxOptions WithCpus(int cpus)
+    {
+        Cpus = cpus;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="MemoryMiB"/>.</summary>
+    public BoxOptions WithMemory(int memoryMiB)
+    {
+        MemoryMiB = memoryMiB;
+        return this;
+    }
+
+    /// <summary>Lets the guest reach the host UNIX socket <paramref name="socketPath"/> on vsock port <paramref name="port"/>.</summary>
+    public BoxOptions WithVsock(int port, string socketPath)
+    {
+        VsockPorts.Add(new VsockPort(port, socketPath));
+        return this;
+    }
+
+    /// <summary>Sets <see cref="SupportDocker"/>.</summary>
+    public BoxOptions WithDockerSupport(bool enabled = true)
+    {
+        SupportDocker = enabled;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="Entrypoint"/>.</summary>
+    public BoxOptions WithEntrypoint(params string[] entrypoint)
+    {
+        Entrypoint = [.. entrypoint];
+        return this;
+    }
+
+    /// <summary>Sets <see cref="Cmd"/>.</summary>
+    public BoxOptions WithCmd(params string[] cmd)
+    {
+        Cmd = [.. cmd];
+        return this;
+    }
+
+    /// <summary>Sets one environment variable.</summary>
+    public BoxOptions WithEnv(string key, string value)
+    {
+        Env[key] = value;
+        return this;
+    }
+
+    /// <summary>Validates these options into a <see cref="BoxConfig"/>.</summary>
+    /// <exception cref="CocoonException">An option breaks a rule (code InvalidArgument); the message names it.</exception>
+    public BoxConfig Build() => BoxConfigValidator.Validate(this, FieldNames.Sdk);
+}

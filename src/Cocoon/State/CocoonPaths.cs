@@ -1,0 +1,110 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Globalization;
+
+namespace Cocoon.State;
+
+/// <summary>
+/// Where Cocoon keeps its host state (DESIGN.md §4). The root is <c>$COCOON_HOME</c>, else
+/// <c>$XDG_STATE_HOME/cocoon</c>, else <c>~/.local/state/cocoon</c>: one rule for every user, root
+/// included.
+/// <code>
+/// boxes/&lt;name&gt;/box.json        desired config + runtime facts
+/// boxes/&lt;name&gt;/vsock.sock      hybrid vsock UDS (vsock.sock_&lt;port&gt; for guest→host ports)
+/// boxes/&lt;name&gt;/console.log     guest serial console
+/// boxes/&lt;name&gt;/control.sock    supervisor control API
+/// vsock/cids.json              CID allocations {cid: box}
+/// images/                      image blobs, root filesystems, disks
+/// cache/guest/                 built initramfs per hash
+/// </code>
+/// </summary>
+internal sealed class CocoonPaths
+{
+    /// <summary>The environment variable that overrides the state root.</summary>
+    public const string HomeVariable = "COCOON_HOME";
+
+    /// <summary>Creates the layout under an explicit root (made absolute).</summary>
+    public CocoonPaths(string root)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        Root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+    }
+
+    /// <summary>The state root.</summary>
+    public string Root { get; }
+
+    /// <summary>boxes/: one directory per box.</summary>
+    public string BoxesDirectory => Path.Combine(Root, "boxes");
+
+    /// <summary>vsock/: the CID table.</summary>
+    public string VsockDirectory => Path.Combine(Root, "vsock");
+
+    /// <summary>vsock/cids.json.</summary>
+    public string CidsFile => Path.Combine(VsockDirectory, "cids.json");
+
+    /// <summary>images/.</summary>
+    public string ImagesDirectory => Path.Combine(Root, "images");
+
+    /// <summary>cache/guest/.</summary>
+    public string GuestCacheDirectory => Path.Combine(Root, "cache", "guest");
+
+    /// <summary>
+    /// Resolves the root from the environment: <c>$COCOON_HOME</c>, else <c>$XDG_STATE_HOME/cocoon</c>
+    /// (only when absolute, as the XDG spec says), else <c>$HOME/.local/state/cocoon</c>.
+    /// </summary>
+    public static CocoonPaths FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
+
+    /// <summary>Resolves the root through <paramref name="getVariable"/> (testable form).</summary>
+    public static CocoonPaths FromEnvironment(Func<string, string?> getVariable)
+    {
+        ArgumentNullException.ThrowIfNull(getVariable);
+        var home = getVariable(HomeVariable);
+        if (!string.IsNullOrEmpty(home))
+        {
+            return new CocoonPaths(home);
+        }
+
+        var xdg = getVariable("XDG_STATE_HOME");
+        if (!string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg))
+        {
+            return new CocoonPaths(Path.Combine(xdg, "cocoon"));
+        }
+
+        var user = getVariable("HOME");
+        if (string.IsNullOrEmpty(user))
+        {
+            user = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        }
+
+        if (string.IsNullOrEmpty(user))
+        {
+            throw new CocoonException(
+                CocoonErrorCode.InvalidArgument,
+                $"cannot find a state directory: set {HomeVariable} (or HOME) to a writable directory");
+        }
+
+        return new CocoonPaths(Path.Combine(user, ".local", "state", "cocoon"));
+    }
+
+    /// <summary>boxes/&lt;name&gt;/.</summary>
+    public string BoxDirectory(string name) => Path.Combine(BoxesDirectory, name);
+
+    /// <summary>boxes/&lt;name&gt;/box.json.</summary>
+    public string BoxFile(string name) => Path.Combine(BoxDirectory(name), "box.json");
+
+    /// <summary>boxes/&lt;name&gt;/vsock.sock: the hybrid vsock UDS.</summary>
+    public string VsockSocket(string name) => Path.Combine(BoxDirectory(name), "vsock.sock");
+
+    /// <summary>boxes/&lt;name&gt;/vsock.sock_&lt;port&gt;: where a guest→host connection to <paramref name="port"/> lands.</summary>
+    public string VsockPortSocket(string name, int port) =>
+        VsockSocket(name) + "_" + port.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>boxes/&lt;name&gt;/console.log.</summary>
+    public string ConsoleLog(string name) => Path.Combine(BoxDirectory(name), "console.log");
+
+    /// <summary>boxes/&lt;name&gt;/control.sock: the supervisor's control API.</summary>
+    public string ControlSocket(string name) => Path.Combine(BoxDirectory(name), "control.sock");
+
+    /// <summary>The lock that serialises creating and removing boxes (boxes/.registry.lock).</summary>
+    internal string RegistryLockTarget => Path.Combine(BoxesDirectory, ".registry");
+}

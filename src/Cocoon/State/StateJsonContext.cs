@@ -1,0 +1,17 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Text.Json.Serialization;
+
+namespace Cocoon.State;
+
+/// <summary>Source-generated JSON contracts for every state file (snake_case keys, enums as strings).</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    UseStringEnumConverter = true,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(BoxRecord))]
+[JsonSerializable(typeof(Dictionary<uint, string>))]
+internal sealed partial class StateJsonContext : JsonSerializerContext
+{
+}
