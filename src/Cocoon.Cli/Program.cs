@@ -1,3 +1,5 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-return 0;
+using Cocoon.Cli;
+
+return CocoonCli.Run(args, CliContext.FromEnvironment());

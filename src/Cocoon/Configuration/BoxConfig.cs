@@ -12,6 +12,7 @@ namespace Cocoon;
 /// </summary>
 public sealed record BoxConfig
 {
+    [JsonConstructor]
     internal BoxConfig()
     {
     }
@@ -30,6 +31,7 @@ public sealed record BoxConfig
 
     /// <summary>Guest memory in MiB.</summary>
     [JsonInclude]
+    [JsonPropertyName("memory_mib")]
     public int MemoryMiB { get; internal init; } = BoxOptions.DefaultMemoryMiB;
 
     /// <summary>Guest→host vsock ports the guest may connect to, in the order given.</summary>

@@ -1,0 +1,28 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using Cocoon.State;
+
+namespace Cocoon.Cli;
+
+/// <summary>What every command needs from its surroundings; tests pass their own.</summary>
+/// <param name="Out">Standard output.</param>
+/// <param name="Error">Standard error.</param>
+/// <param name="ResolvePaths">Finds the state root (lazily, so <c>--help</c> never needs one).</param>
+internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<CocoonPaths> ResolvePaths)
+{
+    /// <summary>Shows stack traces of unexpected failures (<c>COCOON_DEBUG=1</c>).</summary>
+    public bool Debug { get; init; }
+
+    /// <summary>The state layout.</summary>
+    public CocoonPaths Paths => field ??= ResolvePaths();
+
+    /// <summary>The box repository over <see cref="Paths"/>.</summary>
+    public BoxRepository Boxes => field ??= new BoxRepository(Paths);
+
+    /// <summary>The real console and environment.</summary>
+    public static CliContext FromEnvironment() =>
+        new(Console.Out, Console.Error, CocoonPaths.FromEnvironment)
+        {
+            Debug = Environment.GetEnvironmentVariable("COCOON_DEBUG") is "1" or "true",
+        };
+}

@@ -1,0 +1,51 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Text.Json.Serialization;
+using Cocoon.State;
+
+namespace Cocoon.Cli.Commands;
+
+/// <summary>What <c>inspect</c> and <c>ls --format json</c> print for one box.</summary>
+internal sealed record BoxView(
+    string Name,
+    BoxState State,
+    int? Pid,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? StoppedAt,
+    string? StopReason,
+    BoxConfig Config,
+    VsockView Vsock,
+    PathsView Paths)
+{
+    /// <summary>Builds the view of <paramref name="record"/>.</summary>
+    public static BoxView From(BoxRecord record, CocoonPaths paths) => new(
+        record.Name,
+        record.State,
+        record.Pid,
+        record.CreatedAt,
+        record.StartedAt,
+        record.StoppedAt,
+        record.StopReason,
+        record.Config,
+        new VsockView(record.Cid, paths.VsockSocket(record.Name)),
+        new PathsView(paths.BoxDirectory(record.Name), paths.ConsoleLog(record.Name), paths.ControlSocket(record.Name)));
+}
+
+/// <summary>The box's vsock identity: its CID and the hybrid vsock UDS.</summary>
+internal sealed record VsockView(uint Cid, string UdsPath);
+
+/// <summary>The box's files on the host.</summary>
+internal sealed record PathsView(string Directory, string ConsoleLog, string ControlSocket);
+
+/// <summary>Source-generated JSON for CLI output (snake_case, enums as lowercase strings).</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    UseStringEnumConverter = true,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(BoxView))]
+[JsonSerializable(typeof(List<BoxView>))]
+internal sealed partial class CliJsonContext : JsonSerializerContext
+{
+}

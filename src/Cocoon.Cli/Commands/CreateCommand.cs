@@ -1,0 +1,171 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.CommandLine;
+using System.Globalization;
+using Cocoon.Configuration;
+
+namespace Cocoon.Cli.Commands;
+
+/// <summary>
+/// <c>cocoon create</c>: validates a box configuration (flags or <c>-f box.yaml</c>), then claims
+/// the name, allocates a CID and writes the box's state. <c>-f</c> cannot be combined with
+/// configuration flags, except <c>--name</c>, which overrides the file's name.
+/// </summary>
+internal static class CreateCommand
+{
+    private static readonly Option<string> NameOption = new("--name", "-n") { Description = "Box name: 1-63 of a-z, 0-9, '-', starting with a letter." };
+    private static readonly Option<string> ImageOption = new("--image") { Description = "Container image reference." };
+    private static readonly Option<int?> CpusOption = new("--cpus") { Description = $"Virtual CPUs, 1 to the host's count [default: {BoxOptions.DefaultCpus}]." };
+    private static readonly Option<string> MemoryOption = new("--memory", "-m") { Description = $"Guest memory: MiB (512) or with a unit (512M, 1G) [default: {BoxOptions.DefaultMemoryMiB}]." };
+    private static readonly Option<string[]> VsockPortOption = new("--vsock-port") { Description = "Let the guest reach a host UNIX socket: PORT:PATH (repeatable).", HelpName = "PORT:PATH" };
+    private static readonly Option<bool> SupportDockerOption = new("--support-docker") { Description = "Use the Docker profile (all capabilities, writable cgroups)." };
+    private static readonly Option<string> EntrypointOption = new("--entrypoint") { Description = "Replace the image ENTRYPOINT (\"\" clears it)." };
+    private static readonly Option<string[]> CmdOption = new("--cmd") { Description = "Replace the image CMD, one argument per flag (repeatable)." };
+    private static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Environment variable KEY=VALUE (repeatable).", HelpName = "KEY=VALUE" };
+    private static readonly Option<string> FileOption = new("--file", "-f") { Description = "Read the configuration from a box.yaml file (only --name may be combined with it)." };
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("create", "Create a box (validated; nothing is allocated for a rejected box).")
+        {
+            NameOption, ImageOption, CpusOption, MemoryOption, VsockPortOption, SupportDockerOption,
+            EntrypointOption, CmdOption, EnvOption, FileOption,
+        };
+        command.SetAction(parseResult =>
+        {
+            var config = ToConfig(Read(parseResult));
+            var record = context.Boxes.Create(config);
+            context.Out.WriteLine(record.Name);
+            return (int)ExitCode.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>The flags as given, before validation.</summary>
+    internal sealed record Arguments(
+        string? Name,
+        string? Image,
+        int? Cpus,
+        string? Memory,
+        IReadOnlyList<string> VsockPorts,
+        bool SupportDocker,
+        string? Entrypoint,
+        IReadOnlyList<string> Cmd,
+        IReadOnlyList<string> Env,
+        string? File);
+
+    /// <summary>Reads the flags into <see cref="Arguments"/>.</summary>
+    internal static Arguments Read(ParseResult parseResult) => new(
+        parseResult.GetValue(NameOption),
+        parseResult.GetValue(ImageOption),
+        parseResult.GetValue(CpusOption),
+        parseResult.GetValue(MemoryOption),
+        parseResult.GetValue(VsockPortOption) ?? [],
+        parseResult.GetValue(SupportDockerOption),
+        parseResult.GetValue(EntrypointOption),
+        parseResult.GetValue(CmdOption) ?? [],
+        parseResult.GetValue(EnvOption) ?? [],
+        parseResult.GetValue(FileOption));
+
+    /// <summary>The one place flags become a validated <see cref="BoxConfig"/>; errors name the flag.</summary>
+    internal static BoxConfig ToConfig(Arguments args)
+    {
+        if (args.File is { } file)
+        {
+            var conflicting = new List<string>();
+            AddIf(conflicting, args.Image is not null, "--image");
+            AddIf(conflicting, args.Cpus is not null, "--cpus");
+            AddIf(conflicting, args.Memory is not null, "--memory");
+            AddIf(conflicting, args.VsockPorts.Count > 0, "--vsock-port");
+            AddIf(conflicting, args.SupportDocker, "--support-docker");
+            AddIf(conflicting, args.Entrypoint is not null, "--entrypoint");
+            AddIf(conflicting, args.Cmd.Count > 0, "--cmd");
+            AddIf(conflicting, args.Env.Count > 0, "--env");
+            if (conflicting.Count > 0)
+            {
+                throw Usage($"--file cannot be combined with {string.Join(", ", conflicting)}: put those settings in '{file}' (only --name may override the file)");
+            }
+
+            var (fromFile, fileNames) = BoxConfigYaml.Load(file);
+            var names = fileNames;
+            if (args.Name is not null)
+            {
+                fromFile.Name = args.Name;
+                names = new FieldNames(key => key == "name" ? "--name" : fileNames[key]);
+            }
+
+            return BoxConfigValidator.Validate(fromFile, names);
+        }
+
+        var options = new BoxOptions
+        {
+            Name = args.Name,
+            Image = args.Image,
+            Cpus = args.Cpus,
+            MemoryMiB = args.Memory is null ? null : MemorySize.Parse(args.Memory, "--memory"),
+            SupportDocker = args.SupportDocker,
+            Entrypoint = args.Entrypoint switch
+            {
+                null => null,
+                "" => [],
+                var e => [e],
+            },
+            Cmd = args.Cmd.Count > 0 ? [.. args.Cmd] : null,
+        };
+        foreach (var spec in args.VsockPorts)
+        {
+            options.VsockPorts.Add(ParseVsockPort(spec));
+        }
+
+        foreach (var pair in args.Env)
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw Usage($"--env '{pair}' is not KEY=VALUE");
+            }
+
+            options.Env[pair[..equals]] = pair[(equals + 1)..];
+        }
+
+        if (options.Name is null)
+        {
+            throw Usage($"--name is required (or give a box file with --file): {BoxName.Rule}");
+        }
+
+        return BoxConfigValidator.Validate(options, FlagNames);
+    }
+
+    private static readonly FieldNames FlagNames = new(key => key switch
+    {
+        "name" => "--name",
+        "memory" => "--memory",
+        "env" => "--env",
+        _ when key.StartsWith("vsock_ports[", StringComparison.Ordinal) =>
+            $"--vsock-port #{int.Parse(key.AsSpan(12, key.IndexOf(']', StringComparison.Ordinal) - 12), CultureInfo.InvariantCulture) + 1} {(key.EndsWith(".port", StringComparison.Ordinal) ? "port" : "path")}",
+        _ => "--" + key.Replace('_', '-'),
+    });
+
+    private static VsockPort ParseVsockPort(string spec)
+    {
+        var colon = spec.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || colon == spec.Length - 1
+            || !int.TryParse(spec.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+        {
+            throw Usage($"--vsock-port '{spec}' is not PORT:PATH (for example 2000:/run/app.sock)");
+        }
+
+        return new VsockPort(port, spec[(colon + 1)..]);
+    }
+
+    private static void AddIf(List<string> list, bool condition, string flag)
+    {
+        if (condition)
+        {
+            list.Add(flag);
+        }
+    }
+
+    private static CocoonException Usage(string message) => new(CocoonErrorCode.InvalidArgument, message);
+}
