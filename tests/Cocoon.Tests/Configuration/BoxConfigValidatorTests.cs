@@ -1,0 +1,117 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using Cocoon.Configuration;
+
+namespace Cocoon.Tests.Configuration;
+
+public sealed class BoxConfigValidatorTests
+{
+    [Fact]
+    public void Build_Defaults_AreOneCpuAnd512MiB()
+    {
+        var config = new BoxOptions("web").Build();
+
+        Assert.Equal(1, config.Cpus);
+        Assert.Equal(512, config.MemoryMiB);
+        Assert.Null(config.Image);
+        Assert.Empty(config.VsockPorts);
+        Assert.Null(config.Cmd);
+    }
+
+    [Fact]
+    public void Build_Fluent_KeepsPortOrderAndValues()
+    {
+        var config = new BoxOptions("web").WithImage("busybox").WithVsock(3000, "/tmp/b.sock").WithVsock(2000, "/tmp/a.sock")
+            .WithEnv("A", "1").WithCmd("sleep", "1").WithDockerSupport().Build();
+
+        Assert.Equal([3000, 2000], config.VsockPorts.Select(p => p.Port));
+        Assert.Equal("1", config.Env["A"]);
+        Assert.True(config.SupportDocker);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(65536)]
+    [InlineData(1024)]
+    [InlineData(1025)]
+    public void Build_BadPort_ThrowsNamingPort(int port)
+    {
+        var e = Assert.Throws<CocoonException>(() => new BoxOptions("web").WithVsock(port, "/tmp/a.sock").Build());
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, e.Code);
+        Assert.Contains("vsock_ports[0].port", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_DuplicatePort_Refused()
+    {
+        var e = Assert.Throws<CocoonException>(() => new BoxOptions("web").WithVsock(2000, "/tmp/a").WithVsock(2000, "/tmp/b").Build());
+
+        Assert.Contains("listed twice", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("relative.sock")]
+    [InlineData("")]
+    public void Build_NonAbsoluteSocketPath_Refused(string path)
+    {
+        Assert.Throws<CocoonException>(() => new BoxOptions("web").WithVsock(2000, path).Build());
+    }
+
+    [Fact]
+    public void Build_SocketPathOverSunPath_RefusedWithLength()
+    {
+        var path = "/" + new string('s', 107);
+
+        var e = Assert.Throws<CocoonException>(() => new BoxOptions("web").WithVsock(2000, path).Build());
+
+        Assert.Contains("108 bytes", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    public void Validate_CpusOutOfHostRange_Refused(int cpus)
+    {
+        var e = Assert.Throws<CocoonException>(() => BoxConfigValidator.Validate(new BoxOptions("web") { Cpus = cpus }, FieldNames.Sdk, hostCpus: 2));
+
+        Assert.Contains("1 to 2", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1BAD")]
+    [InlineData("A-B")]
+    [InlineData("")]
+    public void Build_BadEnvKey_Refused(string key)
+    {
+        var e = Assert.Throws<CocoonException>(() => new BoxOptions("web").WithEnv(key, "v").Build());
+
+        Assert.Contains($"'{key}'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("512", 512)]
+    [InlineData("512M", 512)]
+    [InlineData("512MiB", 512)]
+    [InlineData("1G", 1024)]
+    [InlineData("2gib", 2048)]
+    public void MemorySize_Parse_Units(string text, int mib) => Assert.Equal(mib, MemorySize.Parse(text, "memory"));
+
+    [Theory]
+    [InlineData("lots")]
+    [InlineData("1.5G")]
+    [InlineData("-1")]
+    [InlineData("1T")]
+    public void MemorySize_Parse_BadText_Refused(string text)
+    {
+        var e = Assert.Throws<CocoonException>(() => MemorySize.Parse(text, "--memory"));
+
+        Assert.Contains("--memory", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_MemoryTooSmall_Refused()
+    {
+        Assert.Throws<CocoonException>(() => new BoxOptions("web").WithMemory(32).Build());
+    }
+}
