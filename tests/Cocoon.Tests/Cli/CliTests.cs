@@ -1,0 +1,178 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Text.Json;
+using Cocoon.Cli;
+using Cocoon.State;
+using Cocoon.Tests.Common;
+
+namespace Cocoon.Tests.Cli;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly TempStateRoot _root = new();
+
+    public void Dispose() => _root.Dispose();
+
+    private (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = CocoonCli.Run(args, new CliContext(stdout, stderr, () => new CocoonPaths(_root.Path)));
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void CreateLsInspectRm_RoundTrip_Works()
+    {
+        Assert.Equal(0, Run("create", "--name", "web", "--memory", "1G", "--vsock-port", "2000:/tmp/w.sock", "-e", "A=1", "--cmd", "sleep", "--cmd", "5").Exit);
+        Assert.Equal(0, Run("create", "-n", "db").Exit);
+
+        var ls = Run("ls");
+        var inspect = Run("inspect", "web");
+        var json = Run("ls", "--format", "json");
+
+        Assert.Equal(0, ls.Exit);
+        Assert.Matches(@"(?m)^NAME\s+STATE\s+CID", ls.Out);
+        Assert.Matches(@"(?m)^web\s+created\s+3\s+1\s+1024M", ls.Out);
+        using var doc = JsonDocument.Parse(inspect.Out);
+        var vsock = doc.RootElement.GetProperty("vsock");
+        Assert.Equal(3u, vsock.GetProperty("cid").GetUInt32());
+        Assert.Equal(Path.Combine(_root.Path, "boxes", "web", "vsock.sock"), vsock.GetProperty("uds_path").GetString());
+        Assert.Equal(2000, doc.RootElement.GetProperty("config").GetProperty("vsock_ports")[0].GetProperty("port").GetInt32());
+        Assert.Equal(["sleep", "5"], doc.RootElement.GetProperty("config").GetProperty("cmd").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(2, JsonDocument.Parse(json.Out).RootElement.GetArrayLength());
+
+        Assert.Equal(0, Run("rm", "web", "db").Exit);
+        Assert.Equal(0, Run("ls").Exit);
+        Assert.Empty(new CidAllocator(new CocoonPaths(_root.Path)).Snapshot());
+    }
+
+    [Theory]
+    [InlineData(2, "create", "--name", "Bad_Name")]
+    [InlineData(2, "create")]
+    [InlineData(2, "create", "--name", "web", "--cpus", "0")]
+    [InlineData(2, "create", "--name", "web", "--cpus", "x")]
+    [InlineData(2, "create", "--name", "web", "--memory", "lots")]
+    [InlineData(2, "create", "--name", "web", "--vsock-port", "2000")]
+    [InlineData(2, "create", "--name", "web", "--vsock-port", "1024:/tmp/a")]
+    [InlineData(2, "create", "--name", "web", "-e", "=x")]
+    [InlineData(2, "create", "--bogus")]
+    [InlineData(2, "ls", "--format", "xml")]
+    [InlineData(3, "inspect", "ghost")]
+    [InlineData(3, "rm", "ghost")]
+    [InlineData(3, "create", "-f", "/nonexistent/box.yaml")]
+    public void Run_BadInput_ReturnsMappedExitCodeAndOneErrorLine(int expected, params string[] args)
+    {
+        var (exit, stdout, stderr) = Run(args);
+
+        Assert.Equal(expected, exit);
+        Assert.StartsWith("error: ", stderr, StringComparison.Ordinal);
+        Assert.Empty(stdout);
+        Assert.False(File.Exists(Path.Combine(_root.Path, "vsock", "cids.json")) && new CidAllocator(new CocoonPaths(_root.Path)).Snapshot().Count > 0);
+    }
+
+    [Fact]
+    public void Create_FlagError_NamesTheFlag()
+    {
+        Assert.Contains("--cpus 0", Run("create", "--name", "web", "--cpus", "0").Err, StringComparison.Ordinal);
+        Assert.Contains("--vsock-port #2 port", Run("create", "--name", "web", "--vsock-port", "2000:/a", "--vsock-port", "2000:/b").Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_DuplicateName_ExitsAlreadyExists()
+    {
+        Run("create", "--name", "web");
+
+        var (exit, _, stderr) = Run("create", "--name", "web");
+
+        Assert.Equal(4, exit);
+        Assert.Contains("already exists", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_FromFile_NameFlagOverridesFile()
+    {
+        var file = Path.Combine(_root.Path, "box.yaml");
+        File.WriteAllText(file, "name: fromfile\ncpus: 1\nmemory: 256M\n");
+
+        Assert.Equal(0, Run("create", "-f", file, "--name", "override").Exit);
+
+        Assert.Contains("\"memory_mib\": 256", Run("inspect", "override").Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_FileWithConfigFlags_RefusedNamingThem()
+    {
+        var file = Path.Combine(_root.Path, "box.yaml");
+        File.WriteAllText(file, "name: web\n");
+
+        var (exit, _, stderr) = Run("create", "-f", file, "--cpus", "2", "-e", "A=1");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--cpus, --env", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_FileUnknownKey_ExitsUsageNamingKey()
+    {
+        var file = Path.Combine(_root.Path, "box.yaml");
+        File.WriteAllText(file, "name: web\nmemroy: 1G\n");
+
+        var (exit, _, stderr) = Run("create", "-f", file);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("unknown key 'memroy'", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inspect_CorruptBoxFile_ExitsInvalidState()
+    {
+        Run("create", "--name", "web");
+        File.WriteAllText(Path.Combine(_root.Path, "boxes", "web", "box.json"), "{");
+
+        var (exit, _, stderr) = Run("inspect", "web");
+
+        Assert.Equal(5, exit);
+        Assert.Contains("box.json", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Help_Root_MatchesApprovedText()
+    {
+        var approved = Path.Combine(RepoLayout.Root, "tests", "Cocoon.Tests", "Cli", "Approvals", "RootHelp.approved.txt");
+
+        var (exit, stdout, _) = Run("--help");
+
+        Assert.Equal(0, exit);
+        Assert.True(File.Exists(approved), $"missing {approved}; received:\n{stdout}");
+        Assert.Equal(File.ReadAllText(approved).ReplaceLineEndings(), stdout.ReplaceLineEndings());
+    }
+
+    [Theory]
+    [InlineData("create")]
+    [InlineData("ls")]
+    [InlineData("inspect")]
+    [InlineData("rm")]
+    public void Help_EveryCommand_PrintsUsage(string command)
+    {
+        var (exit, stdout, _) = Run(command, "--help");
+
+        Assert.Equal(0, exit);
+        Assert.Contains($"cocoon {command}", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Binary_CreateAndRm_UsesCocoonHome()
+    {
+        var env = new Dictionary<string, string> { ["COCOON_HOME"] = _root.Path };
+
+        var create = await ProcessRunner.RunAsync(RepoLayout.CliExecutable, ["create", "--name", "bin"], TimeSpan.FromSeconds(60), env);
+        var missing = await ProcessRunner.RunAsync(RepoLayout.CliExecutable, ["inspect", "nope"], TimeSpan.FromSeconds(60), env);
+        var rm = await ProcessRunner.RunAsync(RepoLayout.CliExecutable, ["rm", "bin"], TimeSpan.FromSeconds(60), env);
+
+        Assert.Equal(0, create.ExitCode);
+        Assert.Equal(3, missing.ExitCode);
+        Assert.Equal("error: no box named 'nope'; list boxes with 'cocoon ls'\n", missing.Stderr);
+        Assert.Equal(0, rm.ExitCode);
+    }
+}
