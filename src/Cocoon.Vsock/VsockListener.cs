@@ -21,9 +21,12 @@ public sealed class VsockListener : IDisposable
     private readonly Thread _thread;
     private int _disposed;
 
-    internal VsockListener(SafeSocketHandle listening, EndPoint endPoint)
+    private readonly IDisposable? _owner;
+
+    internal VsockListener(SafeSocketHandle listening, EndPoint endPoint, IDisposable? owner = null)
     {
         _listen = listening;
+        _owner = owner;
         LocalEndPoint = endPoint;
         var wake = Interop.CheckIo(() => Interop.EventFd(0, Interop.EFD_CLOEXEC | Interop.EFD_NONBLOCK), "eventfd");
         _wake = new SafeFileHandle(wake, ownsHandle: true);
@@ -60,7 +63,10 @@ public sealed class VsockListener : IDisposable
     }
 
     /// <summary>Wraps an already bound and listening non-blocking stream socket of any family (tests use UNIX sockets).</summary>
-    internal static VsockListener FromListeningSocket(SafeSocketHandle listening, EndPoint endPoint) => new(listening, endPoint);
+    /// <param name="listening">The listening socket's handle; closed when the listener stops.</param>
+    /// <param name="endPoint">The address, for <see cref="LocalEndPoint"/> and messages.</param>
+    /// <param name="owner">The object that owns <paramref name="listening"/> (a .NET <see cref="Socket"/>), kept alive and disposed with it.</param>
+    internal static VsockListener FromListeningSocket(SafeSocketHandle listening, EndPoint endPoint, IDisposable? owner = null) => new(listening, endPoint, owner);
 
     /// <summary>Waits for the next connection.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
@@ -120,6 +126,7 @@ public sealed class VsockListener : IDisposable
         finally
         {
             _listen.Dispose();
+            _owner?.Dispose();
             _wake.Dispose();
             _accepted.Writer.TryComplete(failure);
             while (_accepted.Reader.TryRead(out var pending))
