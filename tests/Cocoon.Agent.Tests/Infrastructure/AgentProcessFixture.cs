@@ -27,7 +27,9 @@ public sealed class AgentProcessFixture : IAsyncLifetime
         var testDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
         var configuration = testDirectory.Name;
         var artifactsBin = testDirectory.Parent!.Parent!.FullName;
-        var apphost = Path.Combine(artifactsBin, "Cocoon.Agent", configuration + "_linux-x64", "cocoon-agent");
+        // COCOON_AGENT_PATH runs the suite against another build, for example the NativeAOT one.
+        var apphost = Environment.GetEnvironmentVariable("COCOON_AGENT_PATH")
+            ?? Path.Combine(artifactsBin, "Cocoon.Agent", configuration + "_linux-x64", "cocoon-agent");
         if (!File.Exists(apphost))
         {
             throw new FileNotFoundException($"Build src/Cocoon.Agent first: {apphost} is missing.", apphost);
