@@ -1,3 +1,93 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-return 0;
+using System.Diagnostics;
+using System.Runtime.Versioning;
+using Cocoon.Agent.Internal;
+
+[assembly: SupportedOSPlatform("linux")]
+
+namespace Cocoon.Agent;
+
+/// <summary>
+/// cocoon-agent: PID 1 of every box, or a plain server for tests.
+/// <code>
+///  cocoon-agent                          as PID 1: init the guest, serve gRPC on vsock port 1024
+///  cocoon-agent --listen-unix PATH       serve the same services on a UNIX socket (no mounts, no modules)
+///  cocoon-agent --exec-as UID:GID -- PATH ARGV...   internal: drop privileges and exec
+/// </code>
+/// </summary>
+internal static class Program
+{
+    public static int Main(string[] args)
+    {
+        var start = Stopwatch.GetTimestamp();
+        if (args.Length > 0 && args[0] == ProcessLauncher.ExecAsArgument)
+        {
+            return ProcessLauncher.ExecAs(args);
+        }
+
+        var isInit = Interop.GetPid() == 1;
+        string? unixPath = null;
+        var detailedErrors = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--listen-unix" when i + 1 < args.Length:
+                    unixPath = args[++i];
+                    break;
+                case "--detailed-errors":
+                    detailedErrors = true;
+                    break;
+                default:
+                    // The kernel passes unknown command-line words to init as arguments: ignore them as init.
+                    if (!isInit)
+                    {
+                        Console.Error.WriteLine($"cocoon-agent: unknown argument '{args[i]}'. Usage: cocoon-agent [--listen-unix PATH] [--detailed-errors]");
+                        return 2;
+                    }
+
+                    break;
+            }
+        }
+
+        if (!isInit && unixPath is null)
+        {
+            Console.Error.WriteLine("cocoon-agent: not PID 1; give --listen-unix PATH to serve on a UNIX socket.");
+            return 2;
+        }
+
+        if (!isInit)
+        {
+            return AgentServer.Run(new AgentServerOptions(unixPath!, IsInit: false, new BootConfig(), detailedErrors, start, null));
+        }
+
+        AppDomain.CurrentDomain.UnhandledException += (_, e) => CrashAsInit(e.ExceptionObject as Exception);
+        try
+        {
+            var (config, kernelToInitUs, mountsUs, failures) = GuestInit.Prepare(start);
+            AgentServer.Run(new AgentServerOptions(null, IsInit: true, config, detailedErrors, start, new InitFacts(kernelToInitUs, mountsUs, failures)));
+            CrashAsInit(new InvalidOperationException("The agent's server stopped."));
+        }
+        catch (Exception ex)
+        {
+            CrashAsInit(ex);
+        }
+
+        return 1;
+    }
+
+    /// <summary>PID 1 must never exit (the kernel panics): report on the console and power off instead.</summary>
+    private static void CrashAsInit(Exception? exception)
+    {
+        try
+        {
+            Console.Error.WriteLine($"cocoon-agent: fatal: {exception}");
+            Console.Error.WriteLine("cocoon-agent: powering off");
+        }
+        finally
+        {
+            PowerControl.PowerOffNow(graceful: false);
+        }
+    }
+}

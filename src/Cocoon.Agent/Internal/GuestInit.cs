@@ -1,0 +1,147 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Cocoon.Agent.Internal;
+
+/// <summary>
+/// What PID 1 does before serving:
+/// <code>
+///  1. mount /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm, /run, /tmp, /sys/fs/cgroup
+///  2. make sure fds 0, 1, 2 are /dev/console (an initramfs without /dev/console leaves them closed)
+///  3. read the boot configuration from /proc/cmdline
+///  4. load the kernel modules in order (finit_module; EEXIST is fine)
+///  5. set the hostname, bring up lo
+/// </code>
+/// Each step is timed; a failed step is logged and the boot goes on, so the host can still ask.
+/// </summary>
+internal static class GuestInit
+{
+    private static readonly (string Source, string Target, string Type, ulong Flags, string? Data)[] Mounts =
+    [
+        ("proc", "/proc", "proc", Interop.MS_NOSUID | Interop.MS_NODEV | Interop.MS_NOEXEC, null),
+        ("sysfs", "/sys", "sysfs", Interop.MS_NOSUID | Interop.MS_NODEV | Interop.MS_NOEXEC, null),
+        ("devtmpfs", "/dev", "devtmpfs", Interop.MS_NOSUID, "mode=0755"),
+        ("devpts", "/dev/pts", "devpts", Interop.MS_NOSUID | Interop.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"),
+        ("tmpfs", "/dev/shm", "tmpfs", Interop.MS_NOSUID | Interop.MS_NODEV, "mode=1777"),
+        ("tmpfs", "/run", "tmpfs", Interop.MS_NOSUID | Interop.MS_NODEV, "mode=0755"),
+        ("tmpfs", "/tmp", "tmpfs", Interop.MS_NOSUID | Interop.MS_NODEV, "mode=1777"),
+        ("cgroup2", "/sys/fs/cgroup", "cgroup2", Interop.MS_NOSUID | Interop.MS_NODEV | Interop.MS_NOEXEC, "nsdelegate"),
+    ];
+
+    /// <summary>Steps 1–3; returns the boot configuration and the time spent mounting.</summary>
+    public static (BootConfig Config, ulong KernelToInitUs, ulong MountsUs, List<(string Step, Exception Error)> Failures) Prepare(long startTimestamp)
+    {
+        var failures = new List<(string, Exception)>();
+        var mountStart = Stopwatch.GetTimestamp();
+        foreach (var (source, target, type, flags, data) in Mounts)
+        {
+            Try($"mount {target}", failures, () =>
+            {
+                Directory.CreateDirectory(target);
+                var result = Interop.TryIo(() => Interop.Mount(source, target, type, flags, data), out var errno);
+                if (result < 0 && errno != Interop.Errno.EBUSY)
+                {
+                    Interop.ThrowForErrno(errno, $"mount {type} on {target}");
+                }
+            });
+        }
+
+        Try("/dev links", failures, () =>
+        {
+            foreach (var (link, target) in new[] { ("/dev/fd", "/proc/self/fd"), ("/dev/stdin", "/proc/self/fd/0"), ("/dev/stdout", "/proc/self/fd/1"), ("/dev/stderr", "/proc/self/fd/2") })
+            {
+                if (!Path.Exists(link))
+                {
+                    File.CreateSymbolicLink(link, target);
+                }
+            }
+        });
+
+        var mountsUs = ElapsedUs(mountStart);
+        Try("console", failures, AttachConsole);
+
+        var kernelToInitUs = 0UL;
+        Try("/proc/uptime", failures, () =>
+        {
+            var uptime = File.ReadAllText("/proc/uptime").Split(' ')[0];
+            var uptimeUs = (ulong)(double.Parse(uptime, CultureInfo.InvariantCulture) * 1_000_000);
+            var sinceStart = ElapsedUs(startTimestamp);
+            kernelToInitUs = uptimeUs > sinceStart ? uptimeUs - sinceStart : 0;
+        });
+
+        var config = new BootConfig();
+        Try("boot configuration", failures, () => config = BootConfig.FromKernelCommandLine(File.ReadAllText("/proc/cmdline")) ?? new BootConfig());
+        return (config, kernelToInitUs, mountsUs, failures);
+    }
+
+    /// <summary>Steps 4–5; returns the time spent and how many modules are loaded.</summary>
+    public static (ulong ModulesUs, uint Loaded) Configure(BootConfig config, ILogger logger)
+    {
+        var start = Stopwatch.GetTimestamp();
+        uint loaded = 0;
+        foreach (var module in config.Modules)
+        {
+            try
+            {
+                using var file = Interop.OpenFile(module, Interop.O_RDONLY);
+                var result = Interop.TryIo(() => Interop.FinitModule(Interop.SYS_finit_module, file, string.Empty, 0), out var errno);
+                if (result < 0 && errno != Interop.Errno.EEXIST)
+                {
+                    Interop.ThrowForErrno(errno, $"finit_module '{module}'");
+                }
+
+                loaded++;
+            }
+            catch (CocoonException ex)
+            {
+                AgentLog.ModuleFailed(logger, module, ex);
+            }
+        }
+
+        var modulesUs = ElapsedUs(start);
+        var failures = new List<(string, Exception)>();
+        if (!string.IsNullOrEmpty(config.Hostname))
+        {
+            Try("hostname", failures, () => Interop.SetHostName(config.Hostname));
+        }
+
+        Try("loopback", failures, () => Interop.InterfaceUp("lo"));
+        foreach (var (step, error) in failures)
+        {
+            AgentLog.BootStepFailed(logger, step, error);
+        }
+
+        return (modulesUs, loaded);
+    }
+
+    public static ulong ElapsedUs(long startTimestamp) => (ulong)Stopwatch.GetElapsedTime(startTimestamp).Ticks / 10;
+
+    private static void AttachConsole()
+    {
+        if (Interop.Fcntl(1, Interop.F_GETFD) >= 0)
+        {
+            return;
+        }
+
+        var console = Interop.CheckIo(() => Interop.Open("/dev/console", Interop.O_RDWR | Interop.O_NOCTTY, 0), "open /dev/console");
+        for (var fd = 0; fd <= 2; fd++)
+        {
+            var target = fd;
+            Interop.CheckIo(() => Interop.Dup2((int)console, target), "dup2 /dev/console");
+        }
+    }
+
+    private static void Try(string step, List<(string, Exception)> failures, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception ex) when (ex is CocoonException or IOException or UnauthorizedAccessException or FormatException)
+        {
+            failures.Add((step, ex));
+        }
+    }
+}

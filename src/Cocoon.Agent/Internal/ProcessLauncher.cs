@@ -1,0 +1,173 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Cocoon.Agent.Internal;
+
+/// <summary>
+/// Starts processes with posix_spawn (vfork + exec in glibc: no managed code runs in the child).
+/// <code>
+///  1. pipes (or a pty: posix_openpt, grantpt, unlockpt, TIOCSWINSZ)
+///  2. file actions: stdin/stdout/stderr onto 0/1/2 (a pty slave is opened after setsid, so it
+///     becomes the controlling terminal), chdir to the working directory
+///  3. attributes: new session, every signal back to default, empty signal mask (.NET ignores SIGPIPE)
+///  4. spawn under the reaper's lock, then close the child's ends in the agent
+/// </code>
+/// A different user goes through the agent's own binary (<c>--exec-as uid:gid</c>), which drops
+/// privileges and execs the program: posix_spawn cannot change ids and fork is unsafe in .NET.
+/// </summary>
+internal sealed class ProcessLauncher(ChildReaper reaper)
+{
+    /// <summary>The argument that makes the agent binary a privilege-dropping trampoline.</summary>
+    public const string ExecAsArgument = "--exec-as";
+
+    public ChildProcess Start(ExecSpec spec)
+    {
+        var disposeOnFailure = new List<SafeHandle>();
+        var closeAfterSpawn = new List<SafeHandle>();
+        var actions = Marshal.AllocHGlobal(Interop.PosixSpawnFileActionsSize);
+        var attr = Marshal.AllocHGlobal(Interop.PosixSpawnAttrSize);
+        var sigset = Marshal.AllocHGlobal(Interop.SigSetSize);
+        IntPtr argv = IntPtr.Zero;
+        IntPtr envp = IntPtr.Zero;
+        Interop.CheckResult(Interop.PosixSpawnFileActionsInit(actions), "posix_spawn_file_actions_init");
+        Interop.CheckResult(Interop.PosixSpawnAttrInit(attr), "posix_spawnattr_init");
+        try
+        {
+            // :: Step 1 and 2
+            SafeFileHandle? stdin = null, stdout = null, stderr = null, master = null;
+            if (spec.Tty)
+            {
+                (master, var slavePath) = Interop.OpenPty();
+                disposeOnFailure.Add(master);
+                Interop.SetWindowSize(master, spec.Rows, spec.Columns);
+                Interop.CheckResult(Interop.PosixSpawnFileActionsAddOpen(actions, 0, slavePath, Interop.O_RDWR, 0), "posix_spawn_file_actions_addopen");
+                Interop.CheckResult(Interop.PosixSpawnFileActionsAddDup2(actions, 0, 1), "posix_spawn_file_actions_adddup2");
+                Interop.CheckResult(Interop.PosixSpawnFileActionsAddDup2(actions, 0, 2), "posix_spawn_file_actions_adddup2");
+            }
+            else
+            {
+                if (spec.Stdin)
+                {
+                    var (read, write) = Interop.CreatePipe();
+                    stdin = write;
+                    disposeOnFailure.Add(write);
+                    closeAfterSpawn.Add(read);
+                    AddDup2(actions, read, 0);
+                }
+                else
+                {
+                    Interop.CheckResult(Interop.PosixSpawnFileActionsAddOpen(actions, 0, "/dev/null", Interop.O_RDONLY, 0), "posix_spawn_file_actions_addopen");
+                }
+
+                (stdout, var stdoutChild) = Interop.CreatePipe();
+                disposeOnFailure.Add(stdout);
+                closeAfterSpawn.Add(stdoutChild);
+                AddDup2(actions, stdoutChild, 1);
+                (stderr, var stderrChild) = Interop.CreatePipe();
+                disposeOnFailure.Add(stderr);
+                closeAfterSpawn.Add(stderrChild);
+                AddDup2(actions, stderrChild, 2);
+            }
+
+            Interop.CheckResult(Interop.PosixSpawnFileActionsAddChdir(actions, spec.WorkingDirectory), "posix_spawn_file_actions_addchdir_np");
+
+            // :: Step 3
+            Interop.CheckResult(
+                Interop.PosixSpawnAttrSetFlags(attr, Interop.POSIX_SPAWN_SETSID | Interop.POSIX_SPAWN_SETSIGDEF | Interop.POSIX_SPAWN_SETSIGMASK),
+                "posix_spawnattr_setflags");
+            Interop.SigFillSet(sigset);
+            Interop.CheckResult(Interop.PosixSpawnAttrSetSigDefault(attr, sigset), "posix_spawnattr_setsigdefault");
+            Interop.SigEmptySet(sigset);
+            Interop.CheckResult(Interop.PosixSpawnAttrSetSigMask(attr, sigset), "posix_spawnattr_setsigmask");
+
+            var path = spec.Path;
+            IReadOnlyList<string> arguments = spec.Argv;
+            if (spec.User is { } user)
+            {
+                path = Environment.ProcessPath
+                    ?? throw new CocoonException(CocoonErrorCode.Unsupported, "Running as another user needs the agent's own executable path, which is unknown.");
+                arguments = [path, ExecAsArgument, string.Create(CultureInfo.InvariantCulture, $"{user.Uid}:{user.Gid}"), "--", spec.Path, .. spec.Argv];
+            }
+
+            argv = Interop.AllocStringArray(arguments);
+            envp = Interop.AllocStringArray(spec.Environment);
+
+            // :: Step 4
+            var (pid, exited) = reaper.Spawn(() =>
+            {
+                var result = Interop.PosixSpawn(out var pid, path, actions, attr, argv, envp);
+                if (result != 0)
+                {
+                    Interop.ThrowForErrno((Interop.Errno)result, $"Cannot start '{spec.Argv[0]}' ({spec.Path}) in '{spec.WorkingDirectory}'");
+                }
+
+                return pid;
+            });
+            return new ChildProcess(pid, exited, stdin, stdout, stderr, master);
+        }
+        catch
+        {
+            foreach (var handle in disposeOnFailure)
+            {
+                handle.Dispose();
+            }
+
+            throw;
+        }
+        finally
+        {
+            foreach (var handle in closeAfterSpawn)
+            {
+                handle.Dispose();
+            }
+
+            Interop.FreeStringArray(argv);
+            Interop.FreeStringArray(envp);
+            Interop.PosixSpawnFileActionsDestroy(actions);
+            Interop.PosixSpawnAttrDestroy(attr);
+            Marshal.FreeHGlobal(actions);
+            Marshal.FreeHGlobal(attr);
+            Marshal.FreeHGlobal(sigset);
+        }
+    }
+
+    private static void AddDup2(IntPtr actions, SafeFileHandle handle, int target)
+    {
+        // The raw fd is only used while the handle is alive: it is closed after the spawn, in Start's finally.
+        Interop.CheckResult(Interop.PosixSpawnFileActionsAddDup2(actions, (int)handle.DangerousGetHandle(), target), "posix_spawn_file_actions_adddup2");
+    }
+
+    /// <summary>The <c>--exec-as uid:gid -- path argv...</c> trampoline: drop to the user, then execve. Never returns on success.</summary>
+    public static int ExecAs(string[] args)
+    {
+        // args: --exec-as uid:gid -- path argv0 argv1...
+        if (args.Length < 5 || args[2] != "--")
+        {
+            Console.Error.WriteLine("cocoon-agent: usage: --exec-as UID:GID -- PATH ARGV0 [ARGS...]");
+            return 126;
+        }
+
+        var ids = args[1].Split(':');
+        var uid = uint.Parse(ids[0], CultureInfo.InvariantCulture);
+        var gid = uint.Parse(ids[1], CultureInfo.InvariantCulture);
+        try
+        {
+            uint[] groups = [gid];
+            Interop.CheckIo(() => Interop.SetGroups(1, groups), "setgroups");
+            Interop.CheckIo(() => Interop.SetGid(gid), $"setgid({gid})");
+            Interop.CheckIo(() => Interop.SetUid(uid), $"setuid({uid})");
+            var argv = Interop.AllocStringArray(args[4..]);
+            var envp = Interop.AllocStringArray([.. Environment.GetEnvironmentVariables().Keys.Cast<string>().Select(key => $"{key}={Environment.GetEnvironmentVariable(key)}")]);
+            Interop.CheckIo(() => Interop.Execve(args[3], argv, envp), $"execve '{args[3]}'");
+        }
+        catch (CocoonException ex)
+        {
+            Console.Error.WriteLine($"cocoon-agent: {ex.Message}");
+        }
+
+        return 127;
+    }
+}

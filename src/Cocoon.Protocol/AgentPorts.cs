@@ -1,0 +1,13 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+namespace Cocoon;
+
+/// <summary>The well-known vsock ports the guest agent listens on (DESIGN.md §2.3).</summary>
+public static class AgentPorts
+{
+    /// <summary>The agent control API: gRPC over HTTP/2.</summary>
+    public const uint Control = 1024;
+
+    /// <summary>The agent data streams: one vsock connection per relayed connection.</summary>
+    public const uint Streams = 1025;
+}

@@ -1,0 +1,120 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json;
+using Cocoon.Protocol.Internal;
+
+namespace Cocoon;
+
+/// <summary>
+/// The one document the host hands the guest agent at boot. It travels on the kernel command line as
+/// <c>cocoon.boot=&lt;base64url(JSON)&gt;</c>; the JSON uses snake_case names, omits unset optional
+/// fields and ignores unknown ones, so an older agent boots with a newer host's document.
+/// </summary>
+/// <remarks>New fields must be optional (nullable) so that an older agent can ignore them.</remarks>
+public sealed class BootConfig
+{
+    /// <summary>The kernel command-line key that carries the document.</summary>
+    public const string KernelArgumentKey = "cocoon.boot";
+
+    /// <summary>
+    /// The longest <c>cocoon.boot=…</c> argument allowed, in bytes. The x86 kernel command line holds
+    /// 2048 bytes; the rest is left for console, root and the VMM's own arguments. Keep module paths
+    /// short (for example <c>/lib/modules/m/vsock.ko</c>) to stay under it.
+    /// </summary>
+    public const int MaxKernelArgumentLength = 1536;
+
+    /// <summary>The guest's hostname; unset leaves the kernel's default.</summary>
+    public string? Hostname { get; init; }
+
+    /// <summary>Absolute guest paths of the <c>.ko</c> files to load, in load order.</summary>
+    public IReadOnlyList<string> Modules { get; init; } = [];
+
+    /// <summary>Default environment for every exec; unset means the agent's defaults only.</summary>
+    public IReadOnlyDictionary<string, string>? Env { get; init; }
+
+    /// <summary>The agent's log level (<c>trace</c>, <c>debug</c>, <c>information</c>, <c>warning</c>, <c>error</c>); unset means quiet.</summary>
+    public string? LogLevel { get; init; }
+
+    /// <summary>Serializes the document as UTF-8 JSON.</summary>
+    /// <returns>The JSON text.</returns>
+    public string ToJson() => JsonSerializer.Serialize(this, BootConfigJsonContext.Default.BootConfig);
+
+    /// <summary>Parses a JSON document; unknown fields are ignored.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <returns>The parsed document.</returns>
+    /// <exception cref="CocoonException">The text is not a valid boot configuration.</exception>
+    public static BootConfig FromJson(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, BootConfigJsonContext.Default.BootConfig)
+                ?? throw new CocoonException(CocoonErrorCode.InvalidArgument, "The boot configuration is JSON null; expected an object.");
+        }
+        catch (JsonException ex)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The boot configuration is not valid JSON: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Encodes the document as one kernel command-line argument, <c>cocoon.boot=&lt;base64url(JSON)&gt;</c>.</summary>
+    /// <returns>The argument, without spaces or quotes.</returns>
+    /// <exception cref="CocoonException">The argument would be longer than <see cref="MaxKernelArgumentLength"/>.</exception>
+    public string ToKernelArgument()
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(this, BootConfigJsonContext.Default.BootConfig);
+        var argument = KernelArgumentKey + "=" + Base64Url.EncodeToString(json);
+        if (argument.Length > MaxKernelArgumentLength)
+        {
+            throw new CocoonException(
+                CocoonErrorCode.InvalidArgument,
+                $"The boot configuration encodes to {argument.Length} bytes on the kernel command line, more than the {MaxKernelArgumentLength} allowed " +
+                $"({json.Length} bytes of JSON, {Modules.Count} modules). Use shorter module paths or fewer environment variables.");
+        }
+
+        return argument;
+    }
+
+    /// <summary>Finds and decodes the <c>cocoon.boot=</c> argument in a kernel command line (the text of <c>/proc/cmdline</c>).</summary>
+    /// <param name="commandLine">The whole kernel command line.</param>
+    /// <returns>The document, or null when the command line has no <c>cocoon.boot=</c> argument.</returns>
+    /// <exception cref="CocoonException">The argument is too long, not base64url or not a valid document.</exception>
+    public static BootConfig? FromKernelCommandLine(string commandLine)
+    {
+        ArgumentNullException.ThrowIfNull(commandLine);
+        const string Prefix = KernelArgumentKey + "=";
+        foreach (var token in commandLine.Split([' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!token.StartsWith(Prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (token.Length > MaxKernelArgumentLength)
+            {
+                throw new CocoonException(
+                    CocoonErrorCode.InvalidArgument,
+                    $"The {KernelArgumentKey} argument is {token.Length} bytes, more than the {MaxKernelArgumentLength} allowed.");
+            }
+
+            var encoded = token.AsSpan(Prefix.Length);
+            byte[] json;
+            try
+            {
+                json = Base64Url.DecodeFromChars(encoded);
+            }
+            catch (FormatException ex)
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The {KernelArgumentKey} argument is not base64url: {ex.Message}", ex);
+            }
+
+            return FromJson(json);
+        }
+
+        return null;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(this, BootConfigJsonContext.Default.BootConfig));
+}

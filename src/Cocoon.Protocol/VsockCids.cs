@@ -1,0 +1,22 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+namespace Cocoon;
+
+/// <summary>Named vsock context ids (see <c>include/uapi/linux/vm_sockets.h</c>).</summary>
+public static class VsockCids
+{
+    /// <summary>VMADDR_CID_ANY: bind to any local CID.</summary>
+    public const uint Any = uint.MaxValue;
+
+    /// <summary>VMADDR_CID_HYPERVISOR: the hypervisor.</summary>
+    public const uint Hypervisor = 0;
+
+    /// <summary>VMADDR_CID_LOCAL: this machine (loopback, needs the vsock_loopback module).</summary>
+    public const uint Local = 1;
+
+    /// <summary>VMADDR_CID_HOST: the host, seen from a guest.</summary>
+    public const uint Host = 2;
+
+    /// <summary>The lowest CID a guest can have.</summary>
+    public const uint FirstGuest = 3;
+}

@@ -1,0 +1,182 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Win32.SafeHandles;
+
+namespace Cocoon.Vsock;
+
+/// <summary>
+/// A listening stream socket whose accepted connections come back as ordinary .NET <see cref="Socket"/>s.
+/// .NET cannot accept on an AF_VSOCK socket itself (it needs a known address family), so one
+/// background thread polls the listening socket and an eventfd, calls accept4 and wraps each
+/// connection; everything after the accept uses .NET's own async socket engine.
+/// </summary>
+public sealed class VsockListener : IDisposable
+{
+    private readonly SafeSocketHandle _listen;
+    private readonly SafeFileHandle _wake;
+    private readonly Channel<Socket> _accepted = Channel.CreateUnbounded<Socket>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Thread _thread;
+    private int _disposed;
+
+    private readonly IDisposable? _owner;
+
+    internal VsockListener(SafeSocketHandle listening, EndPoint endPoint, IDisposable? owner = null)
+    {
+        _listen = listening;
+        _owner = owner;
+        LocalEndPoint = endPoint;
+        var wake = Interop.CheckIo(() => Interop.EventFd(0, Interop.EFD_CLOEXEC | Interop.EFD_NONBLOCK), "eventfd");
+        _wake = new SafeFileHandle(wake, ownsHandle: true);
+        _thread = new Thread(AcceptLoop) { IsBackground = true, Name = $"accept {endPoint}" };
+        _thread.Start();
+    }
+
+    /// <summary>The bound address (with the kernel's port when bound to <see cref="VsockEndPoint.AnyPort"/>).</summary>
+    public EndPoint LocalEndPoint { get; }
+
+    /// <summary>Binds and listens on <paramref name="endPoint"/>.</summary>
+    /// <param name="endPoint">Usually <c>new VsockEndPoint(VsockCids.Any, port)</c>.</param>
+    /// <param name="backlog">The listen backlog.</param>
+    /// <returns>The listener; accepted connections queue until <see cref="AcceptAsync"/> takes them.</returns>
+    /// <exception cref="CocoonException">AlreadyExists when the port is taken; Unsupported without AF_VSOCK.</exception>
+    public static VsockListener Bind(VsockEndPoint endPoint, int backlog = 512)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        var handle = Interop.CreateVsockSocket(nonBlocking: true);
+        try
+        {
+            var address = Interop.ToSockaddr(endPoint);
+            Interop.CheckIo(() => Interop.Bind(handle, address, Interop.SockaddrVmSize), $"bind({endPoint})");
+            Interop.CheckIo(() => Interop.Listen(handle, backlog), $"listen({endPoint})");
+            var length = Interop.SockaddrVmSize;
+            Interop.CheckIo(() => Interop.GetSockName(handle, out address, ref length), $"getsockname({endPoint})");
+            return new VsockListener(handle, new VsockEndPoint(address.svm_cid, address.svm_port));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Wraps an already bound and listening non-blocking stream socket of any family (tests use UNIX sockets).</summary>
+    /// <param name="listening">The listening socket's handle; closed when the listener stops.</param>
+    /// <param name="endPoint">The address, for <see cref="LocalEndPoint"/> and messages.</param>
+    /// <param name="owner">The object that owns <paramref name="listening"/> (a .NET <see cref="Socket"/>), kept alive and disposed with it.</param>
+    internal static VsockListener FromListeningSocket(SafeSocketHandle listening, EndPoint endPoint, IDisposable? owner = null) => new(listening, endPoint, owner);
+
+    /// <summary>Waits for the next connection.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A connected socket, or null once the listener is disposed.</returns>
+    public async ValueTask<Socket?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _accepted.Reader.ReadAsync(cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Stops listening; pending and future <see cref="AcceptAsync"/> calls return null.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // The accept thread owns the listening socket and closes it when it sees the wake-up.
+        Interop.Write(_wake, 1UL, sizeof(ulong));
+    }
+
+    private void AcceptLoop()
+    {
+        Exception? failure = null;
+        try
+        {
+            while (WaitReadable())
+            {
+                while (true)
+                {
+                    var fd = Interop.CheckIo(
+                        () => Interop.Accept4(_listen, IntPtr.Zero, IntPtr.Zero, Interop.SOCK_CLOEXEC),
+                        $"accept4({LocalEndPoint})",
+                        Interop.Errno.EAGAIN,
+                        out var wouldBlock);
+                    if (wouldBlock)
+                    {
+                        break;
+                    }
+
+                    var connection = new SafeSocketHandle(fd, ownsHandle: true);
+                    _accepted.Writer.TryWrite(new Socket(connection));
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+        finally
+        {
+            _listen.Dispose();
+            _owner?.Dispose();
+            _wake.Dispose();
+            _accepted.Writer.TryComplete(failure);
+            while (_accepted.Reader.TryRead(out var pending))
+            {
+                pending.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Blocks until a connection is pending (true) or the listener is disposed (false).</summary>
+    private bool WaitReadable()
+    {
+        var addedListen = false;
+        var addedWake = false;
+        try
+        {
+            _listen.DangerousAddRef(ref addedListen);
+            _wake.DangerousAddRef(ref addedWake);
+            var fds = new Interop.PollFd[]
+            {
+                new() { fd = (int)_listen.DangerousGetHandle(), events = Interop.POLLIN },
+                new() { fd = (int)_wake.DangerousGetHandle(), events = Interop.POLLIN },
+            };
+            while (true)
+            {
+                fds[0].revents = 0;
+                fds[1].revents = 0;
+                Interop.CheckIo(() => Interop.Poll(fds, 2, -1), $"poll({LocalEndPoint})");
+                if (fds[1].revents != 0 || Volatile.Read(ref _disposed) != 0)
+                {
+                    return false;
+                }
+
+                if (fds[0].revents != 0)
+                {
+                    return true;
+                }
+            }
+        }
+        finally
+        {
+            if (addedWake)
+            {
+                _wake.DangerousRelease();
+            }
+
+            if (addedListen)
+            {
+                _listen.DangerousRelease();
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Net.Sockets;
+
+namespace Cocoon.Vsock;
+
+/// <summary>Connects AF_VSOCK stream sockets (for kernel vhost-vsock backends and inside the guest).</summary>
+public static class VsockSocket
+{
+    /// <summary>
+    /// Connects to <paramref name="endPoint"/> and returns the connected socket. The kernel's vsock
+    /// connect timeout (2 s by default) bounds the wait; cancellation abandons it.
+    /// </summary>
+    /// <param name="endPoint">The CID and port to connect to.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A connected <see cref="Socket"/> that supports the async APIs.</returns>
+    /// <exception cref="CocoonException">Unavailable when refused or timed out; Unsupported without AF_VSOCK.</exception>
+    public static async Task<Socket> ConnectAsync(VsockEndPoint endPoint, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        cancellationToken.ThrowIfCancellationRequested();
+        var handle = Interop.CreateVsockSocket(nonBlocking: false);
+        var connect = Task.Run(
+            () =>
+            {
+                var address = Interop.ToSockaddr(endPoint);
+                Interop.CheckIo(() => Interop.Connect(handle, address, Interop.SockaddrVmSize), $"connect({endPoint})");
+            },
+            CancellationToken.None);
+        try
+        {
+            await connect.WaitAsync(cancellationToken);
+        }
+        catch
+        {
+            _ = connect.ContinueWith(_ => handle.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+
+        // .NET's Socket registers the fd with its epoll engine, which switches it to non-blocking.
+        return new Socket(handle);
+    }
+}

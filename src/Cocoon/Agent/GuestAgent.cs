@@ -1,0 +1,52 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Net.Sockets;
+using Cocoon.Agent.Internal;
+using Cocoon.Vsock;
+
+namespace Cocoon;
+
+/// <summary>Creates <see cref="IGuestAgent"/> clients.</summary>
+public static class GuestAgent
+{
+    /// <summary>A client whose HTTP/2 connection comes from <paramref name="connect"/> (called again after a connection drops).</summary>
+    /// <param name="connect">Opens a byte stream to the agent's gRPC port.</param>
+    /// <returns>The client; dispose it to close the connection.</returns>
+    public static IGuestAgent Connect(Func<CancellationToken, ValueTask<Stream>> connect)
+    {
+        ArgumentNullException.ThrowIfNull(connect);
+        return new GrpcGuestAgent(connect);
+    }
+
+    /// <summary>A client for a box: connects through its hybrid vsock socket to <see cref="AgentPorts.Control"/>.</summary>
+    /// <param name="vsockSocketPath">The box's <c>vsock.sock</c>.</param>
+    /// <returns>The client.</returns>
+    public static IGuestAgent ConnectHybridVsock(string vsockSocketPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(vsockSocketPath);
+        return Connect(async cancellationToken =>
+            new NetworkStream(await HybridVsock.ConnectAsync(vsockSocketPath, AgentPorts.Control, cancellationToken), ownsSocket: true));
+    }
+
+    /// <summary>A client for an agent serving on a plain UNIX socket (<c>cocoon-agent --listen-unix PATH</c>).</summary>
+    /// <param name="path">The socket path.</param>
+    /// <returns>The client.</returns>
+    public static IGuestAgent ConnectUnix(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return Connect(async cancellationToken =>
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                throw new CocoonException(CocoonErrorCode.Unavailable, $"Cannot connect to the agent socket '{path}': {ex.Message}.", ex);
+            }
+        });
+    }
+}

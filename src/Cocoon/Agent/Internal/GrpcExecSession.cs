@@ -1,0 +1,167 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.IO.Pipelines;
+using Cocoon.Protocol.Agent.V1;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Cocoon.Agent.Internal;
+
+/// <summary>
+/// One Exec stream. A pump reads the server's messages into two pipes; a pipe that is not read fills
+/// up, the pump waits, and HTTP/2 flow control stops the agent, which stops reading the process.
+/// </summary>
+internal sealed class GrpcExecSession : IExecSession
+{
+    private const int MaxChunk = 64 * 1024;
+    private static readonly PipeOptions OutputPipeOptions = new(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, useSynchronizationContext: false);
+
+    private readonly AsyncDuplexStreamingCall<ExecClientMessage, ExecServerMessage> _call;
+    private readonly Pipe _stdout = new(OutputPipeOptions);
+    private readonly Pipe _stderr = new(OutputPipeOptions);
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private bool _requestsCompleted;
+
+    public GrpcExecSession(AsyncDuplexStreamingCall<ExecClientMessage, ExecServerMessage> call, int pid)
+    {
+        _call = call;
+        Pid = pid;
+        Stdout = _stdout.Reader.AsStream();
+        Stderr = _stderr.Reader.AsStream();
+        Exit = PumpAsync();
+    }
+
+    public int Pid { get; }
+
+    public Stream Stdout { get; }
+
+    public Stream Stderr { get; }
+
+    public Task<ExecExit> Exit { get; }
+
+    public async Task WriteStdinAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        while (!data.IsEmpty)
+        {
+            var chunk = data[..Math.Min(MaxChunk, data.Length)];
+            data = data[chunk.Length..];
+            await WriteAsync(new ExecClientMessage { Stdin = ByteString.CopyFrom(chunk.Span) }, cancellationToken);
+        }
+    }
+
+    public Task CloseStdinAsync(CancellationToken cancellationToken = default) =>
+        WriteAsync(new ExecClientMessage { CloseStdin = new CloseStdin() }, cancellationToken);
+
+    public Task SignalAsync(int signal, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(signal, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(signal, 64);
+        return WriteAsync(new ExecClientMessage { Signal = signal }, cancellationToken);
+    }
+
+    public Task ResizeAsync(TerminalSize size, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size.Rows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size.Columns, 1);
+        return WriteAsync(new ExecClientMessage { Resize = new WindowSize { Rows = (uint)size.Rows, Columns = (uint)size.Columns } }, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Disposing the call cancels it; the agent kills a process whose call went away.
+        _call.Dispose();
+        try
+        {
+            await Exit;
+        }
+        catch (Exception ex) when (ex is CocoonException or OperationCanceledException)
+        {
+        }
+
+        _writeLock.Dispose();
+    }
+
+    private async Task WriteAsync(ExecClientMessage message, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_requestsCompleted || Exit.IsCompleted)
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidState, $"Process {Pid} has exited; it takes no more input.");
+            }
+
+            await GrpcGuestAgent.Call(() => _call.RequestStream.WriteAsync(message, cancellationToken), "Exec");
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task<ExecExit> PumpAsync()
+    {
+        Exception? failure = null;
+        try
+        {
+            var responses = _call.ResponseStream;
+            while (await GrpcGuestAgent.Call(() => responses.MoveNext(CancellationToken.None), "Exec"))
+            {
+                var message = responses.Current;
+                switch (message.KindCase)
+                {
+                    case ExecServerMessage.KindOneofCase.Stdout:
+                        await _stdout.Writer.WriteAsync(message.Stdout.Memory);
+                        break;
+                    case ExecServerMessage.KindOneofCase.Stderr:
+                        await _stderr.Writer.WriteAsync(message.Stderr.Memory);
+                        break;
+                    case ExecServerMessage.KindOneofCase.Exit:
+                        var exit = message.Exit.StatusCase == Protocol.Agent.V1.ExecExit.StatusOneofCase.Signal
+                            ? new Cocoon.ExecExit(null, message.Exit.Signal)
+                            : new Cocoon.ExecExit(message.Exit.Code, null);
+                        await CompleteRequestsAsync();
+                        return exit;
+                    default:
+                        break;
+                }
+            }
+
+            throw new CocoonException(CocoonErrorCode.Unavailable, $"The guest agent ended the exec of process {Pid} without an exit status.");
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            throw;
+        }
+        finally
+        {
+            await _stdout.Writer.CompleteAsync(failure);
+            await _stderr.Writer.CompleteAsync(failure);
+        }
+    }
+
+    private async Task CompleteRequestsAsync()
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            if (!_requestsCompleted)
+            {
+                _requestsCompleted = true;
+                try
+                {
+                    await _call.RequestStream.CompleteAsync();
+                }
+                catch (Exception ex) when (ex is RpcException or InvalidOperationException)
+                {
+                    // The call is already over.
+                }
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+}

@@ -1,0 +1,207 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using Cocoon.Protocol.Agent.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Cocoon.Agent.Internal;
+
+/// <summary><see cref="IGuestAgent"/> over Grpc.Net.Client, with the connection supplied by a delegate.</summary>
+internal sealed class GrpcGuestAgent : IGuestAgent
+{
+    private readonly GrpcChannel _channel;
+    private readonly Protocol.Agent.V1.Agent.AgentClient _agent;
+    private readonly Protocol.Agent.V1.Process.ProcessClient _process;
+
+    public GrpcGuestAgent(Func<CancellationToken, ValueTask<Stream>> connect)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) => await connect(cancellationToken),
+            // One connection multiplexes every call; execs are streams on it.
+            EnableMultipleHttp2Connections = true,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+        };
+        // The host part is never resolved: ConnectCallback decides where bytes go.
+        _channel = GrpcChannel.ForAddress("http://cocoon-agent", new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = 1024 * 1024,
+        });
+        _agent = new Protocol.Agent.V1.Agent.AgentClient(_channel);
+        _process = new Protocol.Agent.V1.Process.ProcessClient(_channel);
+    }
+
+    public async Task<GuestInfo> GetInfoAsync(CancellationToken cancellationToken = default)
+    {
+        var reply = await Call(() => _agent.GetInfoAsync(new GetInfoRequest(), cancellationToken: cancellationToken).ResponseAsync, "GetInfo");
+        var t = reply.BootTimings ?? new BootTimings();
+        return new GuestInfo(
+            reply.AgentVersion,
+            reply.KernelRelease,
+            reply.Hostname,
+            reply.IsInit,
+            TimeSpan.FromMicroseconds(t.KernelToInitUs),
+            TimeSpan.FromMicroseconds(t.MountsUs),
+            TimeSpan.FromMicroseconds(t.ModulesUs),
+            TimeSpan.FromMicroseconds(t.InitToServingUs),
+            (int)t.ModulesLoaded);
+    }
+
+    public async Task<GuestInfo> WaitForReadyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        Exception? last = null;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                throw new CocoonException(
+                    CocoonErrorCode.Timeout,
+                    $"The guest agent did not answer within {timeout.TotalSeconds:0.#} s. Last error: {last?.Message ?? "none"}. See the box's console log.",
+                    last);
+            }
+
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attempt.CancelAfter(remaining < TimeSpan.FromSeconds(2) ? remaining : TimeSpan.FromSeconds(2));
+            try
+            {
+                return await GetInfoAsync(attempt.Token);
+            }
+            catch (CocoonException ex) when (!cancellationToken.IsCancellationRequested && ex.Code is CocoonErrorCode.Unavailable or CocoonErrorCode.Timeout)
+            {
+                last = ex;
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                last = ex;
+            }
+
+            // The guest is booting: a short pause keeps the retry cheap without delaying readiness much.
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+        }
+    }
+
+    public Task ShutdownAsync(CancellationToken cancellationToken = default) =>
+        Call(() => _agent.ShutdownAsync(new ShutdownRequest(), cancellationToken: cancellationToken).ResponseAsync, "Shutdown");
+
+    public Task SetTimeAsync(DateTimeOffset time, CancellationToken cancellationToken = default)
+    {
+        var nanos = (time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
+        return Call(() => _agent.SetTimeAsync(new SetTimeRequest { UnixTimeNs = nanos }, cancellationToken: cancellationToken).ResponseAsync, "SetTime");
+    }
+
+    public async Task<IExecSession> ExecAsync(ExecRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Argv.Count == 0)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, "The exec request has no program: Argv is empty.");
+        }
+
+        var start = new ExecStart
+        {
+            Tty = request.Tty,
+            Stdin = request.Stdin,
+            WorkingDir = request.WorkingDirectory ?? string.Empty,
+            User = request.User ?? string.Empty,
+        };
+        start.Argv.AddRange(request.Argv);
+        if (request.Environment is not null)
+        {
+            foreach (var (key, value) in request.Environment)
+            {
+                start.Env[key] = value;
+            }
+        }
+
+        if (request.WindowSize is { } size)
+        {
+            start.WindowSize = new WindowSize { Rows = (uint)size.Rows, Columns = (uint)size.Columns };
+        }
+
+        var call = _process.Exec(cancellationToken: CancellationToken.None);
+        try
+        {
+            await Call(() => call.RequestStream.WriteAsync(new ExecClientMessage { Start = start }, cancellationToken), "Exec");
+            var started = await Call(() => call.ResponseStream.MoveNext(cancellationToken), "Exec");
+            if (!started || call.ResponseStream.Current.KindCase != ExecServerMessage.KindOneofCase.Started)
+            {
+                throw new CocoonException(CocoonErrorCode.Internal, "The guest agent did not confirm the process start.");
+            }
+
+            return new GrpcExecSession(call, call.ResponseStream.Current.Started.Pid);
+        }
+        catch
+        {
+            call.Dispose();
+            throw;
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Runs a call, mapping transport failures to <see cref="CocoonException"/> (the one place on the host).</summary>
+    internal static async Task<T> Call<T>(Func<Task<T>> call, string operation)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RpcException ex)
+        {
+            throw ToCocoonException(ex, operation);
+        }
+    }
+
+    internal static async Task Call(Func<Task> call, string operation)
+    {
+        try
+        {
+            await call();
+        }
+        catch (RpcException ex)
+        {
+            throw ToCocoonException(ex, operation);
+        }
+    }
+
+    internal static Exception ToCocoonException(RpcException ex, string operation)
+    {
+        // A failure in ConnectCallback (for example the hybrid vsock refusal) arrives as Unavailable with the inner CocoonException.
+        for (var inner = ex.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is CocoonException cocoon)
+            {
+                return new CocoonException(cocoon.Code, cocoon.Message, ex);
+            }
+        }
+
+        var code = ex.StatusCode switch
+        {
+            StatusCode.InvalidArgument or StatusCode.OutOfRange => CocoonErrorCode.InvalidArgument,
+            StatusCode.NotFound => CocoonErrorCode.NotFound,
+            StatusCode.AlreadyExists => CocoonErrorCode.AlreadyExists,
+            StatusCode.FailedPrecondition => CocoonErrorCode.InvalidState,
+            StatusCode.DeadlineExceeded => CocoonErrorCode.Timeout,
+            StatusCode.Unimplemented => CocoonErrorCode.Unsupported,
+            StatusCode.ResourceExhausted => CocoonErrorCode.ResourceExhausted,
+            StatusCode.Unavailable or StatusCode.Cancelled => CocoonErrorCode.Unavailable,
+            _ => CocoonErrorCode.Internal,
+        };
+        var message = ex.StatusCode is StatusCode.Unavailable
+            ? $"The guest agent is not reachable ({operation}): {ex.Status.Detail}"
+            : ex.Status.Detail;
+        return new CocoonException(code, message, ex);
+    }
+
+}

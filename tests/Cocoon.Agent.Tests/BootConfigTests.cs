@@ -1,0 +1,74 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Buffers.Text;
+using System.Text;
+
+namespace Cocoon.Agent.Tests;
+
+public sealed class BootConfigTests
+{
+    [Fact]
+    public void KernelArgument_RoundTrip_PreservesFields()
+    {
+        var config = new BootConfig
+        {
+            Hostname = "box1",
+            Modules = ["/lib/modules/m/vsock.ko", "/lib/modules/m/vmw_vsock_virtio_transport.ko"],
+            Env = new Dictionary<string, string> { ["A"] = "1" },
+        };
+
+        var argument = config.ToKernelArgument();
+        var parsed = BootConfig.FromKernelCommandLine($"console=ttyS0 quiet {argument} panic=-1");
+
+        Assert.StartsWith("cocoon.boot=", argument, StringComparison.Ordinal);
+        Assert.NotNull(parsed);
+        Assert.Equal("box1", parsed.Hostname);
+        Assert.Equal(config.Modules, parsed.Modules);
+        Assert.Equal("1", parsed.Env!["A"]);
+        Assert.Null(parsed.LogLevel);
+    }
+
+    [Fact]
+    public void ToJson_UnsetOptionalFields_AreOmittedAndSnakeCase()
+    {
+        var json = new BootConfig { Hostname = "h", LogLevel = "debug" }.ToJson();
+
+        Assert.Equal("{\"hostname\":\"h\",\"modules\":[],\"log_level\":\"debug\"}", json);
+    }
+
+    [Fact]
+    public void FromKernelCommandLine_UnknownFields_AreIgnored()
+    {
+        var json = "{\"hostname\":\"h\",\"future_field\":{\"x\":[1,2]},\"modules\":[],\"another\":true}";
+        var cmdline = "quiet cocoon.boot=" + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(json));
+
+        var parsed = BootConfig.FromKernelCommandLine(cmdline);
+
+        Assert.Equal("h", parsed!.Hostname);
+    }
+
+    [Fact]
+    public void FromKernelCommandLine_NoArgument_ReturnsNull()
+    {
+        Assert.Null(BootConfig.FromKernelCommandLine("console=ttyS0 quiet"));
+    }
+
+    [Fact]
+    public void ToKernelArgument_TooLarge_ThrowsNamingSize()
+    {
+        var config = new BootConfig { Modules = [.. Enumerable.Range(0, 40).Select(i => $"/lib/modules/6.1.0-56-cloud-amd64/kernel/net/netfilter/module{i}.ko")] };
+
+        var ex = Assert.Throws<CocoonException>(config.ToKernelArgument);
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, ex.Code);
+        Assert.Contains("1536", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromKernelCommandLine_NotBase64_ThrowsInvalidArgument()
+    {
+        var ex = Assert.Throws<CocoonException>(() => BootConfig.FromKernelCommandLine("cocoon.boot=%%%"));
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, ex.Code);
+    }
+}

@@ -1,0 +1,115 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Cocoon.Vsock.Tests;
+
+public sealed class VsockListenerTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public void SockaddrVm_Size_Is16Bytes()
+    {
+        Assert.Equal(16, Marshal.SizeOf<Interop.SockaddrVm>());
+    }
+
+    [Fact]
+    public async Task AcceptAsync_OverUnixSocket_ReturnsConnectedSocket()
+    {
+        // The accept loop is family-agnostic: a UNIX socket exercises it where AF_VSOCK loopback is missing.
+        var directory = Directory.CreateTempSubdirectory("cocoon-listener-").FullName;
+        try
+        {
+            var path = Path.Combine(directory, "l.sock");
+            var listening = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listening.Bind(new UnixDomainSocketEndPoint(path));
+            listening.Listen();
+            listening.Blocking = false;
+            using var listener = VsockListener.FromListeningSocket(listening.SafeHandle, new UnixDomainSocketEndPoint(path), listening);
+            using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+
+            await client.ConnectAsync(new UnixDomainSocketEndPoint(path)).WaitAsync(Timeout);
+            using var accepted = await listener.AcceptAsync().AsTask().WaitAsync(Timeout);
+            await client.SendAsync("ping"u8.ToArray(), SocketFlags.None).WaitAsync(Timeout);
+            var buffer = new byte[4];
+            var read = await accepted!.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(Timeout);
+
+            Assert.Equal(4, read);
+            Assert.Equal("ping"u8.ToArray(), buffer);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AcceptAsync_AfterDispose_ReturnsNull()
+    {
+        var directory = Directory.CreateTempSubdirectory("cocoon-listener-").FullName;
+        try
+        {
+            var path = Path.Combine(directory, "l.sock");
+            var listening = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listening.Bind(new UnixDomainSocketEndPoint(path));
+            listening.Listen();
+            listening.Blocking = false;
+            var listener = VsockListener.FromListeningSocket(listening.SafeHandle, new UnixDomainSocketEndPoint(path), listening);
+            var pending = listener.AcceptAsync().AsTask();
+
+            listener.Dispose();
+            var result = await pending.WaitAsync(Timeout);
+
+            Assert.Null(result);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Bind_Vsock_ListensAndReportsPort()
+    {
+        // This host has /dev/vsock (AF_VSOCK bind works) but no vsock_loopback, so no connection is made here.
+        if (!File.Exists("/dev/vsock"))
+        {
+            return;
+        }
+
+        using var listener = VsockListener.Bind(new VsockEndPoint(VsockCids.Any, VsockEndPoint.AnyPort));
+        var endPoint = Assert.IsType<VsockEndPoint>(listener.LocalEndPoint);
+        var pending = listener.AcceptAsync().AsTask();
+        listener.Dispose();
+
+        Assert.NotEqual(VsockEndPoint.AnyPort, endPoint.Port);
+        Assert.Null(await pending.WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public void Bind_SamePortTwice_ThrowsAlreadyExists()
+    {
+        if (!File.Exists("/dev/vsock"))
+        {
+            return;
+        }
+
+        using var first = VsockListener.Bind(new VsockEndPoint(VsockCids.Any, VsockEndPoint.AnyPort));
+        var port = ((VsockEndPoint)first.LocalEndPoint).Port;
+
+        var ex = Assert.Throws<CocoonException>(() => VsockListener.Bind(new VsockEndPoint(VsockCids.Any, port)));
+
+        Assert.Equal(CocoonErrorCode.AlreadyExists, ex.Code);
+        Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void VsockEndPoint_ToString_NamesCidAndPort()
+    {
+        Assert.Equal("vsock:any:1024", new VsockEndPoint(VsockCids.Any, 1024).ToString());
+        Assert.Equal("vsock:3:1025", new VsockEndPoint(3, 1025).ToString());
+        Assert.Equal(new VsockEndPoint(3, 1), new VsockEndPoint(3, 1));
+    }
+}
