@@ -18,11 +18,11 @@ namespace Cocoon.Guest;
 /// </remarks>
 internal sealed class CpioWriter : IDisposable
 {
-    /// <summary>File type bits of <c>st_mode</c> (linux/stat.h).</summary>
-    internal const uint S_IFREG = 0x8000;
-    internal const uint S_IFDIR = 0x4000;
-    internal const uint S_IFLNK = 0xA000;
-    internal const uint S_IFCHR = 0x2000;
+    /// <summary>File type bits of <c>st_mode</c> (S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR in linux/stat.h).</summary>
+    internal const uint TypeRegular = 0x8000;
+    internal const uint TypeDirectory = 0x4000;
+    internal const uint TypeSymlink = 0xA000;
+    internal const uint TypeCharDevice = 0x2000;
 
     private const int HeaderSize = 110;
     private const string Trailer = "TRAILER!!!";
@@ -46,26 +46,26 @@ internal sealed class CpioWriter : IDisposable
 
     public void AddDirectory(string name, uint permissions)
     {
-        WriteHeader(name, S_IFDIR | (permissions & 0xFFF), nlink: 2, fileSize: 0, rdevMajor: 0, rdevMinor: 0);
+        WriteHeader(name, TypeDirectory | (permissions & 0xFFF), nlink: 2, fileSize: 0, rdevMajor: 0, rdevMinor: 0);
     }
 
     public void AddSymlink(string name, string target)
     {
         ArgumentException.ThrowIfNullOrEmpty(target);
         var bytes = Encoding.UTF8.GetBytes(target);
-        WriteHeader(name, S_IFLNK | 0x1FF, nlink: 1, fileSize: (uint)bytes.Length, rdevMajor: 0, rdevMinor: 0);
+        WriteHeader(name, TypeSymlink | 0x1FF, nlink: 1, fileSize: (uint)bytes.Length, rdevMajor: 0, rdevMinor: 0);
         WriteData(bytes);
         WritePadding();
     }
 
     public void AddCharDevice(string name, uint permissions, uint major, uint minor)
     {
-        WriteHeader(name, S_IFCHR | (permissions & 0xFFF), nlink: 1, fileSize: 0, rdevMajor: major, rdevMinor: minor);
+        WriteHeader(name, TypeCharDevice | (permissions & 0xFFF), nlink: 1, fileSize: 0, rdevMajor: major, rdevMinor: minor);
     }
 
     public void AddFile(string name, uint permissions, ReadOnlySpan<byte> content)
     {
-        WriteHeader(name, S_IFREG | (permissions & 0xFFF), nlink: 1, fileSize: CheckedSize(name, content.Length), rdevMajor: 0, rdevMinor: 0);
+        WriteHeader(name, TypeRegular | (permissions & 0xFFF), nlink: 1, fileSize: CheckedSize(name, content.Length), rdevMajor: 0, rdevMinor: 0);
         WriteData(content);
         WritePadding();
     }
@@ -74,7 +74,7 @@ internal sealed class CpioWriter : IDisposable
     public void AddFile(string name, uint permissions, Stream content, long length)
     {
         ArgumentNullException.ThrowIfNull(content);
-        WriteHeader(name, S_IFREG | (permissions & 0xFFF), nlink: 1, fileSize: CheckedSize(name, length), rdevMajor: 0, rdevMinor: 0);
+        WriteHeader(name, TypeRegular | (permissions & 0xFFF), nlink: 1, fileSize: CheckedSize(name, length), rdevMajor: 0, rdevMinor: 0);
         var remaining = length;
         while (remaining > 0)
         {
