@@ -1,7 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -162,7 +161,7 @@ internal sealed class InitramfsBuilder
 
         foreach (var (path, entry) in _entries)
         {
-            var mode = entry.Mode.ToString("o", CultureInfo.InvariantCulture);
+            var mode = Convert.ToString(entry.Mode, 8);
             Line(entry.Kind switch
             {
                 EntryKind.Directory => $"d {mode} {path}",

@@ -28,9 +28,9 @@ namespace Cocoon.Vmm;
 /// <para>
 /// microvm has no HPET or ACPI PM timer, so the guest calibrates its TSC against the PIT only. Under
 /// TCG on a loaded host that calibration fails ("tsc: Unable to calibrate against PIT") and the boot
-/// hangs (seen in 2 of 16 boots with two busy host cores). Under TCG the guest TSC is the host's TSC,
+/// hangs (5 of 8 boots with both host cores busy). Under TCG the guest TSC is the host's TSC,
 /// so the host's clock rate is passed as <c>tsc_early_khz</c> and no calibration is needed
-/// (16 of 16 boots under the same load). KVM guests use kvm-clock and need nothing.
+/// (8 of 8 boots under the same load). KVM guests use kvm-clock and need nothing.
 /// </para>
 /// <para>
 /// Under TCG the CPU model is <c>max</c>, not the default qemu64, because NativeAOT code
