@@ -1,0 +1,225 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cocoon.Vmm;
+
+/// <summary>The accelerator to use and why.</summary>
+internal sealed record AcceleratorChoice(VmAccelerator Accelerator, string Reason);
+
+/// <summary>
+/// Decides between KVM and TCG: KVM when a guest really runs under it, else TCG, saying so once.
+/// </summary>
+/// <remarks>
+/// /dev/kvm existing is not enough. On nested hosts QEMU may abort before the guest runs (seen here:
+/// <c>-cpu host</c> makes QEMU 7.2 fail "failed to set MSR 0x10a" and abort in about 80 ms) or the
+/// guest may hang once it leaves real mode (seen here with that MSR masked off). So the probe:
+/// <code>
+///  1. COCOON_ACCEL=kvm|tcg            → that, no probe
+///  2. /dev/kvm missing or not rw      → TCG (reason says which)
+///  3. cached verdict for (qemu binary, kernel, host boot id) → that
+///  4. boot the real kernel under -accel kvm -cpu host with no initramfs: it panics
+///     ("VFS: Unable to mount root fs") and, with panic=-1 -no-reboot, QEMU exits 0
+///     exit 0 + "Kernel panic" on the console within 10 s → KVM (about 0.3 s on a KVM host)
+///     non-zero exit or timeout                             → TCG, reason = QEMU's last error line
+/// </code>
+/// The verdict is kept per process and, when a cache directory is given, in
+/// <c>&lt;cache&gt;/accel-&lt;key&gt;</c> so later processes on the same boot skip the probe.
+/// </remarks>
+internal static class AcceleratorProbe
+{
+    internal const string OverrideVariable = "COCOON_ACCEL";
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+    private static readonly ConcurrentDictionary<string, Lazy<Task<AcceleratorChoice>>> Verdicts = new(StringComparer.Ordinal);
+    private static int _warned;
+
+    /// <summary>Chooses the accelerator for guests of <paramref name="kernelPath"/> run by <paramref name="qemuPath"/>.</summary>
+    public static async Task<AcceleratorChoice> ChooseAsync(string qemuPath, string kernelPath, string? cacheDirectory = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        logger ??= NullLogger.Instance;
+        var choice = Override(Environment.GetEnvironmentVariable(OverrideVariable));
+        if (choice is null)
+        {
+            var key = $"{ResolveOnPath(qemuPath)}\n{Path.GetFullPath(kernelPath)}";
+            var lazy = Verdicts.GetOrAdd(key, _ => new Lazy<Task<AcceleratorChoice>>(() => ProbeAsync(qemuPath, kernelPath, cacheDirectory)));
+            choice = await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (choice.Accelerator == VmAccelerator.Tcg && Interlocked.Exchange(ref _warned, 1) == 0)
+        {
+            VmmLog.KvmUnusable(logger, choice.Reason);
+        }
+        else
+        {
+            VmmLog.AcceleratorChosen(logger, choice.Accelerator, choice.Reason);
+        }
+
+        return choice;
+    }
+
+    /// <summary>Parses the COCOON_ACCEL override; null when unset.</summary>
+    internal static AcceleratorChoice? Override(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" => null,
+        "kvm" => new AcceleratorChoice(VmAccelerator.Kvm, OverrideVariable + "=kvm"),
+        "tcg" => new AcceleratorChoice(VmAccelerator.Tcg, OverrideVariable + "=tcg"),
+        _ => throw new CocoonException(CocoonErrorCode.InvalidArgument, $"{OverrideVariable}='{value}' is not understood; use 'kvm', 'tcg', or leave it unset to probe."),
+    };
+
+    private static async Task<AcceleratorChoice> ProbeAsync(string qemuPath, string kernelPath, string? cacheDirectory)
+    {
+        const string KvmDevice = "/dev/kvm";
+        if (!File.Exists(KvmDevice))
+        {
+            return new AcceleratorChoice(VmAccelerator.Tcg, KvmDevice + " does not exist");
+        }
+
+        try
+        {
+            using var kvm = new FileStream(KvmDevice, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            return new AcceleratorChoice(VmAccelerator.Tcg, $"cannot open {KvmDevice}: {ex.Message}; add the user to the 'kvm' group");
+        }
+
+        string? cacheFile = null;
+        if (cacheDirectory is not null)
+        {
+            cacheFile = Path.Combine(cacheDirectory, "accel-" + CacheKey(qemuPath, kernelPath));
+            if (TryReadVerdict(cacheFile) is { } cached)
+            {
+                return cached;
+            }
+        }
+
+        var verdict = await BootProbeAsync(qemuPath, kernelPath).ConfigureAwait(false);
+        if (cacheFile is not null)
+        {
+            WriteVerdict(cacheFile, verdict);
+        }
+
+        return verdict;
+    }
+
+    private static async Task<AcceleratorChoice> BootProbeAsync(string qemuPath, string kernelPath)
+    {
+        var console = Path.Combine(Path.GetTempPath(), $"cocoon-kvm-probe-{Environment.ProcessId}-{Guid.NewGuid():N}.log");
+        string[] arguments =
+        [
+            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            "-machine", "microvm,acpi=on", "-accel", "kvm", "-cpu", "host", "-m", "128",
+            "-kernel", kernelPath, "-append", "console=ttyS0 panic=-1 loglevel=1",
+            "-serial", "file:" + QemuCommandLine.EscapeOptionValue(console),
+        ];
+        try
+        {
+            using var process = QemuProcess.StartProcess(qemuPath, arguments);
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            try
+            {
+                await process.WaitForExitAsync().WaitAsync(ProbeTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                process.Kill();
+                await process.WaitForExitAsync().ConfigureAwait(false);
+                return new AcceleratorChoice(VmAccelerator.Tcg, $"a test guest did not finish booting under KVM within {ProbeTimeout.TotalSeconds:0} s");
+            }
+
+            await Task.WhenAll(stderr, stdout).ConfigureAwait(false);
+            var log = File.Exists(console) ? await File.ReadAllTextAsync(console).ConfigureAwait(false) : "";
+            if (process.ExitCode == 0 && log.Contains("Kernel panic", StringComparison.Ordinal))
+            {
+                return new AcceleratorChoice(VmAccelerator.Kvm, "a test guest booted under KVM");
+            }
+
+            var lastLine = (stderr.Result + stdout.Result).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase))
+                ?? $"exit code {process.ExitCode}";
+            return new AcceleratorChoice(VmAccelerator.Tcg, $"QEMU with -accel kvm failed: {lastLine}");
+        }
+        finally
+        {
+            File.Delete(console);
+        }
+    }
+
+    private static string CacheKey(string qemuPath, string kernelPath)
+    {
+        var text = new StringBuilder();
+        foreach (var path in new[] { ResolveOnPath(qemuPath), Path.GetFullPath(kernelPath) })
+        {
+            var info = new FileInfo(path);
+            text.Append(path).Append('\n');
+            if (info.Exists)
+            {
+                text.Append(info.Length.ToString(CultureInfo.InvariantCulture)).Append(' ')
+                    .Append(info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+        }
+
+        // The verdict holds for one boot of the host: modules, nesting and permissions can change across reboots.
+        const string BootId = "/proc/sys/kernel/random/boot_id";
+        text.Append(File.Exists(BootId) ? File.ReadAllText(BootId).Trim() : "no-boot-id");
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..32];
+    }
+
+    private static AcceleratorChoice? TryReadVerdict(string file)
+    {
+        try
+        {
+            var lines = File.ReadAllLines(file);
+            if (lines.Length >= 2 && Enum.TryParse<VmAccelerator>(lines[0], out var accelerator))
+            {
+                return new AcceleratorChoice(accelerator, lines[1] + " (cached)");
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // No usable verdict: probe again.
+        }
+
+        return null;
+    }
+
+    private static void WriteVerdict(string file, AcceleratorChoice verdict)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            var temp = file + "." + Guid.NewGuid().ToString("N") + ".tmp";
+            File.WriteAllText(temp, $"{verdict.Accelerator}\n{verdict.Reason}\n");
+            File.Move(temp, file, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The cache is an optimisation; without it the next process probes again.
+        }
+    }
+
+    /// <summary>Resolves a bare program name through PATH; returns the input when not found.</summary>
+    internal static string ResolveOnPath(string program)
+    {
+        if (program.Contains('/', StringComparison.Ordinal))
+        {
+            return Path.GetFullPath(program);
+        }
+
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(directory, program);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return program;
+    }
+}

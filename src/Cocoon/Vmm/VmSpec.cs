@@ -1,0 +1,74 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+namespace Cocoon.Vmm;
+
+/// <summary>What to boot: one microVM's kernel, initramfs, size, console and devices.</summary>
+internal sealed record VmSpec
+{
+    /// <summary>The guest kernel (bzImage).</summary>
+    public required string KernelPath { get; init; }
+
+    /// <summary>The initramfs (uncompressed newc cpio).</summary>
+    public required string InitrdPath { get; init; }
+
+    /// <summary>Where the guest serial console (ttyS0) is written; the file is truncated at start.</summary>
+    public required string ConsoleLogPath { get; init; }
+
+    /// <summary>Kernel arguments appended after <see cref="QemuCommandLine.DefaultKernelArguments"/>.</summary>
+    public IReadOnlyList<string> KernelArguments { get; init; } = [];
+
+    /// <summary>Guest RAM in MiB.</summary>
+    public int MemoryMiB { get; init; } = 512;
+
+    /// <summary>Virtual CPUs.</summary>
+    public int Cpus { get; init; } = 1;
+
+    /// <summary>
+    /// The vhost-user-vsock backend's listening UNIX socket. When set, QEMU connects to it at start
+    /// (and fails if nothing listens). When null the VM has no vsock device.
+    /// </summary>
+    public string? VsockSocketPath { get; init; }
+
+    /// <summary>Extra QEMU arguments appended as-is (tests and benchmarks).</summary>
+    public IReadOnlyList<string> ExtraQemuArguments { get; init; } = [];
+}
+
+/// <summary>How to run QEMU.</summary>
+internal sealed record QemuOptions
+{
+    /// <summary>The QEMU binary, a path or a name looked up on PATH.</summary>
+    public string QemuPath { get; init; } = "qemu-system-x86_64";
+
+    /// <summary>The machine type.</summary>
+    public QemuMachine Machine { get; init; } = QemuMachine.Microvm;
+
+    /// <summary>
+    /// The guest TSC rate in kHz passed as <c>tsc_early_khz</c> for microvm under TCG; null reads the
+    /// host's from /proc/cpuinfo. See <see cref="QemuCommandLine"/>.
+    /// </summary>
+    public int? GuestTscKhz { get; init; }
+}
+
+/// <summary>The QEMU machine types Cocoon knows how to drive.</summary>
+internal enum QemuMachine
+{
+    /// <summary>
+    /// <c>microvm</c> with ACPI: no firmware tables beyond ACPI, no PCI; virtio devices are virtio-mmio
+    /// and the guest finds them through ACPI (needs the <c>virtio_mmio</c> module). The default: it
+    /// reaches /init fastest (see <see cref="QemuCommandLine"/>).
+    /// </summary>
+    Microvm,
+
+    /// <summary><c>q35</c> with SeaBIOS and PCI; virtio devices are virtio-pci (needs <c>virtio_pci</c>).</summary>
+    Q35,
+}
+
+/// <summary>The accelerator QEMU runs the guest with.</summary>
+internal enum VmAccelerator
+{
+    /// <summary>Hardware virtualization through /dev/kvm (<c>-accel kvm -cpu host</c>).</summary>
+    Kvm,
+
+    /// <summary>QEMU's software emulator (<c>-accel tcg -cpu max</c>); works everywhere, several times slower.</summary>
+    Tcg,
+}

@@ -1,0 +1,116 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+namespace Cocoon.Vmm.Tests;
+
+public sealed class QemuCommandLineTests
+{
+    [Fact]
+    public void Build_MicrovmTcg_MemfdRamConsoleFileAndTscRate()
+    {
+        var args = Args();
+
+        Assert.Equal(["-nodefaults", "-no-user-config", "-nographic", "-no-reboot"], args.Take(4));
+        AssertPair(args, "-machine", "microvm,acpi=on,memory-backend=mem");
+        AssertPair(args, "-accel", "tcg");
+        AssertPair(args, "-cpu", "max");
+        AssertPair(args, "-smp", "2");
+        AssertPair(args, "-m", "256M");
+        AssertPair(args, "-object", "memory-backend-memfd,id=mem,size=256M,share=on");
+        AssertPair(args, "-kernel", "/k/vmlinuz");
+        AssertPair(args, "-initrd", "/c/i.cpio");
+        AssertPair(args, "-serial", "file:/b/console,,log");
+        AssertPair(args, "-global", "virtio-mmio.force-legacy=false");
+        var append = args[args.ToList().IndexOf("-append") + 1];
+        Assert.StartsWith("console=ttyS0 panic=-1", append, StringComparison.Ordinal);
+        Assert.Contains(" tsc_early_khz=2000000 ", append, StringComparison.Ordinal);
+        Assert.EndsWith(" cocoon.x=1", append, StringComparison.Ordinal);
+        Assert.DoesNotContain("-chardev", args);
+    }
+
+    [Fact]
+    public void Build_Kvm_HostCpuNoTscRate()
+    {
+        var args = Args(accelerator: "Kvm");
+
+        AssertPair(args, "-accel", "kvm");
+        AssertPair(args, "-cpu", "host");
+        Assert.DoesNotContain(args, a => a.Contains("tsc_early_khz", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Microvm", "vhost-user-vsock-device,chardev=vsock")]
+    [InlineData("Q35", "vhost-user-vsock-pci,chardev=vsock")]
+    public void Build_WithVsockSocket_VhostUserDeviceForMachine(string machine, string device)
+    {
+        var args = Args(machine: machine, vsock: "/b/vsock.sock");
+
+        AssertPair(args, "-chardev", "socket,id=vsock,path=/b/vsock.sock");
+        AssertPair(args, "-device", device);
+    }
+
+    [Fact]
+    public void Build_ExtraArguments_AppendedLast()
+    {
+        var args = Args(extra: ["-S", "-d", "guest_errors"]);
+
+        Assert.Equal(["-S", "-d", "guest_errors"], args.TakeLast(3));
+    }
+
+    [Theory]
+    [InlineData(32, 1)]
+    [InlineData(512, 0)]
+    public void Build_OutOfRangeSize_InvalidArgument(int memory, int cpus)
+    {
+        var ex = Assert.Throws<CocoonException>(() => Args(memory: memory, cpus: cpus));
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, ex.Code);
+    }
+
+    [Fact]
+    public void Build_KernelArgumentWithSpace_InvalidArgument()
+    {
+        var ex = Assert.Throws<CocoonException>(() => Args(kernelArgument: "a b"));
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, ex.Code);
+    }
+
+    [Fact]
+    public void Build_SocketPathTooLong_InvalidArgument()
+    {
+        var ex = Assert.Throws<CocoonException>(() => Args(vsock: "/" + new string('s', 120)));
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, ex.Code);
+    }
+
+    // Internal types stay out of member signatures here: in this project the compiler does not see
+    // Cocoon's internal types in declarations (only inside method bodies).
+    private static IReadOnlyList<string> Args(
+        string machine = "Microvm",
+        string accelerator = "Tcg",
+        string? vsock = null,
+        int memory = 256,
+        int cpus = 2,
+        string kernelArgument = "cocoon.x=1",
+        string[]? extra = null)
+    {
+        var spec = new VmSpec
+        {
+            KernelPath = "/k/vmlinuz",
+            InitrdPath = "/c/i.cpio",
+            ConsoleLogPath = "/b/console,log",
+            MemoryMiB = memory,
+            Cpus = cpus,
+            KernelArguments = [kernelArgument],
+            VsockSocketPath = vsock,
+            ExtraQemuArguments = extra ?? [],
+        };
+        var options = new QemuOptions { Machine = Enum.Parse<QemuMachine>(machine), GuestTscKhz = 2_000_000 };
+        return QemuCommandLine.Build(spec, options, Enum.Parse<VmAccelerator>(accelerator));
+    }
+
+    private static void AssertPair(IReadOnlyList<string> args, string option, string value)
+    {
+        var pairs = args.Zip(args.Skip(1)).Where(p => p.First == option).Select(p => p.Second).ToList();
+        Assert.Contains(value, pairs);
+    }
+}
