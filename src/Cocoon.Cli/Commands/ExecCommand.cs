@@ -24,7 +24,7 @@ internal static class ExecCommand
             {
                 var request = ExecPump.ToRequest(parseResult, parseResult.GetRequiredValue(CommandArgument));
                 await using var box = context.Runtime.GetBox(parseResult.GetRequiredValue(NameArgument));
-                return await ExecPump.RunAsync(box, request, cancellationToken);
+                return await ExecPump.RunAsync(box, request, context.Error, cancellationToken);
             }
             catch (CocoonException e)
             {

@@ -46,9 +46,19 @@ internal static class ExecPump
     }
 
     /// <summary>Runs the request in the box, pumping stdio and signals; returns the shell-style exit status.</summary>
-    public static async Task<int> RunAsync(Box box, ExecRequest request, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(Box box, ExecRequest request, TextWriter error, CancellationToken cancellationToken)
     {
-        var session = await box.ExecAsync(request, cancellationToken);
+        IExecSession session;
+        try
+        {
+            session = await box.ExecAsync(request, cancellationToken);
+        }
+        catch (CocoonException e) when (e.Code == CocoonErrorCode.NotFound)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return (int)ExitCode.CommandNotFound;
+        }
+
         await using (session)
         {
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>

@@ -57,7 +57,7 @@ internal static class RunCommand
                 int status;
                 await using (var box = context.Runtime.GetBox(created))
                 {
-                    status = await ExecPump.RunAsync(box, request, cancellationToken);
+                    status = await ExecPump.RunAsync(box, request, context.Error, cancellationToken);
                 }
 
                 await context.Runtime.StopAsync(created, TimeSpan.FromSeconds(10), CancellationToken.None);

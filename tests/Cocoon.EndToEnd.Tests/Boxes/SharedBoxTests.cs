@@ -1,7 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Security.Cryptography;
-using System.Text;
 
 namespace Cocoon.EndToEnd.Tests.Boxes;
 
@@ -41,11 +40,13 @@ public sealed class SharedBoxTests(SharedBoxFixture fixture) : IClassFixture<Sha
     }
 
     [Fact]
-    public async Task RunAsync_MissingCommand_Returns127()
+    public async Task RunAsync_MissingCommand_ThrowsNotFoundAndCliReturns127()
     {
-        var result = await Box.RunAsync(["no-such-command"]).WaitAsync(Timeout);
+        var error = await Assert.ThrowsAsync<CocoonException>(() => Box.RunAsync(["no-such-command"]).WaitAsync(Timeout));
+        var cli = await fixture.Environment.CocoonAsync("exec", Box.Name, "no-such-command");
 
-        Assert.Equal(127, result.ExitCode);
+        Assert.Equal(CocoonErrorCode.NotFound, error.Code);
+        Assert.Equal(127, cli.ExitCode);
     }
 
     [Fact]
@@ -128,6 +129,5 @@ public sealed class SharedBoxTests(SharedBoxFixture fixture) : IClassFixture<Sha
         Assert.Equal(5, result.ExitCode);
         Assert.Equal(Box.Name + "\n", result.Stdout);
         Assert.Equal("running", (await fixture.Environment.InspectAsync(Box.Name)).GetProperty("state").GetString());
-        _ = Encoding.UTF8;
     }
 }
