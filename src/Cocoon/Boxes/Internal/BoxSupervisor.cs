@@ -111,8 +111,9 @@ internal static class BoxSupervisor
             var finished = Task.WhenAny(running.Exited, device.Completion).GetAwaiter().GetResult();
             if (finished != running.Exited)
             {
+                // QEMU closes the vhost-user socket while it exits: give it time to finish on its own.
                 var exit = device.Completion.GetAwaiter().GetResult();
-                if (!running.Exited.IsCompleted)
+                if (!running.Exited.Wait(TimeSpan.FromSeconds(5)))
                 {
                     SupervisorLog.DeviceStopped(logger, exit.Reason.ToString(), exit.Detail ?? "");
                     running.Kill();
