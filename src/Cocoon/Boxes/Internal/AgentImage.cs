@@ -16,6 +16,12 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
     /// <summary>Names the agent binary to use instead of the one found next to cocoon.</summary>
     public const string AgentPathVariable = "COCOON_AGENT_PATH";
 
+    /// <summary>
+    /// Extra host executables (comma-separated paths) copied to <c>/usr/bin</c> in the guest with
+    /// their libraries; for tests and debugging (for example socat as a guest vsock client).
+    /// </summary>
+    public const string ExtraExecutablesVariable = "COCOON_GUEST_EXTRA_EXECUTABLES";
+
     /// <summary>Where module files go in the guest: short, because their paths go on the kernel command line.</summary>
     private const string ModuleDirectory = "/lib/m";
 
@@ -37,6 +43,11 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
             .AddDirectory("/root", 0x1C0) // 0700
             .AddBusybox()
             .AddExecutable(agent, "/init");
+        foreach (var extra in (Environment.GetEnvironmentVariable(ExtraExecutablesVariable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            builder.AddExecutable(extra, "/usr/bin/" + Path.GetFileName(extra));
+        }
+
         var resolver = new ModuleResolver(kernel.ModulesDirectory);
         var modules = new List<string>();
         foreach (var module in resolver.Resolve(["vmw_vsock_virtio_transport", QemuCommandLine.TransportModule(machine)]))
