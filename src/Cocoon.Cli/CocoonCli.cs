@@ -59,6 +59,10 @@ internal static class CocoonCli
                 Output = context.Out,
                 Error = context.Error,
                 EnableDefaultExceptionHandler = false,
+
+                // Commands handle SIGINT/SIGTERM themselves: exec and run forward them to the
+                // guest command; start and run cancel a boot in progress (CancelOnSignals).
+                ProcessTerminationTimeout = null,
             });
         }
         catch (CocoonException e)

@@ -46,7 +46,14 @@ internal static class RunCommand
                 created = context.Boxes.Create(config).Name;
                 try
                 {
-                    await context.Runtime.StartAsync(created, cancellationToken);
+                    using var signals = new SignalCancellation(cancellationToken);
+                    await context.Runtime.StartAsync(created, signals.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    remove = true;
+                    context.Error.WriteLine($"error: interrupted while starting box '{created}'");
+                    return (int)ExitCode.RunFailed;
                 }
                 catch
                 {

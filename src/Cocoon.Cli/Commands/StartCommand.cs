@@ -16,7 +16,11 @@ internal static class StartCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = parseResult.GetRequiredValue(NameArgument);
-            await context.Runtime.StartAsync(name, cancellationToken);
+            using (var signals = new SignalCancellation(cancellationToken))
+            {
+                await context.Runtime.StartAsync(name, signals.Token);
+            }
+
             context.Out.WriteLine(name);
             return (int)ExitCode.Ok;
         });
