@@ -19,6 +19,14 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<CocoonP
     /// <summary>The box repository over <see cref="Paths"/>.</summary>
     public BoxRepository Boxes => field ??= new BoxRepository(Paths);
 
+    /// <summary>The SDK runtime over <see cref="Paths"/>; supervisors run this very executable.</summary>
+    public CocoonRuntime Runtime => field ??= new CocoonRuntime(new CocoonRuntimeOptions
+    {
+        StateRoot = Paths.Root,
+        StartTimeout = TimeSpan.FromSeconds(
+            int.TryParse(Environment.GetEnvironmentVariable("COCOON_START_TIMEOUT"), System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : 60),
+    });
+
     /// <summary>The real console and environment.</summary>
     public static CliContext FromEnvironment() =>
         new(Console.Out, Console.Error, CocoonPaths.FromEnvironment)

@@ -27,6 +27,12 @@ internal static class CocoonCli
         root.Subcommands.Add(ListCommand.Create(context));
         root.Subcommands.Add(InspectCommand.Create(context));
         root.Subcommands.Add(RemoveCommand.Create(context));
+        root.Subcommands.Add(StartCommand.Create(context));
+        root.Subcommands.Add(StopCommand.Create(context));
+        root.Subcommands.Add(ExecCommand.Create(context));
+        root.Subcommands.Add(RunCommand.Create(context));
+        root.Subcommands.Add(LogsCommand.Create(context));
+        root.Subcommands.Add(SuperviseCommand.Create(context));
         return root;
     }
 
@@ -53,6 +59,10 @@ internal static class CocoonCli
                 Output = context.Out,
                 Error = context.Error,
                 EnableDefaultExceptionHandler = false,
+
+                // Commands handle SIGINT/SIGTERM themselves: exec and run forward them to the
+                // guest command; start and run cancel a boot in progress (CancelOnSignals).
+                ProcessTerminationTimeout = null,
             });
         }
         catch (CocoonException e)

@@ -16,7 +16,7 @@ internal static class InspectCommand
         var command = new Command("inspect", "Show a box's configuration and runtime facts as JSON.") { NameArgument };
         command.SetAction(parseResult =>
         {
-            var record = context.Boxes.Get(parseResult.GetRequiredValue(NameArgument));
+            var record = context.Runtime.Refresh(context.Boxes.Get(parseResult.GetRequiredValue(NameArgument)));
             context.Out.WriteLine(JsonSerializer.Serialize(BoxView.From(record, context.Paths), CliJsonContext.Default.BoxView));
             return (int)ExitCode.Ok;
         });

@@ -22,7 +22,7 @@ internal static class ListCommand
         var command = new Command("ls", "List boxes.") { FormatOption };
         command.SetAction(parseResult =>
         {
-            var boxes = context.Boxes.List();
+            var boxes = context.Boxes.List().Select(b => context.Runtime.Refresh(b)).ToList();
             if (parseResult.GetValue(FormatOption) == "json")
             {
                 var views = boxes.Select(b => BoxView.From(b, context.Paths)).ToList();

@@ -17,11 +17,10 @@ internal static class RemoveCommand
         var command = new Command("rm", "Remove boxes (stops at the first failure).") { NamesArgument, ForceOption };
         command.SetAction(parseResult =>
         {
-            // --force: no box runs yet, so there is nothing to stop; the supervisor work adds it.
-            _ = parseResult.GetValue(ForceOption);
+            var force = parseResult.GetValue(ForceOption);
             foreach (var name in parseResult.GetRequiredValue(NamesArgument))
             {
-                context.Boxes.Remove(name);
+                context.Runtime.RemoveAsync(name, force).GetAwaiter().GetResult();
                 context.Out.WriteLine(name);
             }
 

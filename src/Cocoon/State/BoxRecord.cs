@@ -30,6 +30,9 @@ internal sealed record BoxRecord
     /// <summary>The supervisor's process id while running.</summary>
     public int? Pid { get; init; }
 
+    /// <summary>The QEMU process id while running, else null.</summary>
+    public int? VmmPid { get; init; }
+
     /// <summary>When the box was created.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
 

@@ -61,7 +61,9 @@ internal sealed class QemuProcess : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         logger ??= NullLogger.Instance;
         var arguments = QemuCommandLine.Build(spec, options, accelerator);
-        var process = StartProcess(options.QemuPath, arguments);
+        var process = options.Launcher.Count == 0
+            ? StartProcess(options.QemuPath, arguments)
+            : StartProcess(options.Launcher[0], [.. options.Launcher.Skip(1), options.QemuPath, .. arguments]);
         VmmLog.QemuStarted(logger, process.Id, accelerator, string.Join(' ', arguments));
         return new QemuProcess(process, arguments, logger);
     }

@@ -39,6 +39,9 @@ internal sealed record QemuOptions
     /// <summary>The QEMU binary, a path or a name looked up on PATH.</summary>
     public string QemuPath { get; init; } = "qemu-system-x86_64";
 
+    /// <summary>A program and arguments QEMU is started through (for example <c>setpriv --pdeathsig KILL --</c>); empty for none.</summary>
+    public IReadOnlyList<string> Launcher { get; init; } = [];
+
     /// <summary>The machine type.</summary>
     public QemuMachine Machine { get; init; } = QemuMachine.Microvm;
 

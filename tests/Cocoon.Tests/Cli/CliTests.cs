@@ -153,6 +153,11 @@ public sealed class CliTests : IDisposable
     [InlineData("ls")]
     [InlineData("inspect")]
     [InlineData("rm")]
+    [InlineData("start")]
+    [InlineData("stop")]
+    [InlineData("exec")]
+    [InlineData("run")]
+    [InlineData("logs")]
     public void Help_EveryCommand_PrintsUsage(string command)
     {
         var (exit, stdout, _) = Run(command, "--help");

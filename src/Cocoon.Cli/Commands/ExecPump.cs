@@ -1,0 +1,182 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.CommandLine;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Cocoon.Cli.Commands;
+
+/// <summary>The flags and the stream pumping shared by <c>exec</c> and <c>run</c>.</summary>
+internal static class ExecPump
+{
+    public static readonly Option<bool> InteractiveOption = new("--interactive", "-i") { Description = "Keep stdin open and send it to the command." };
+    public static readonly Option<bool> TtyOption = new("--tty", "-t") { Description = "Give the command a terminal (raw mode on the host's)." };
+    public static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Environment variable KEY=VALUE (repeatable).", HelpName = "KEY=VALUE" };
+    public static readonly Option<string> WorkdirOption = new("--workdir", "-w") { Description = "Working directory in the guest." };
+
+    /// <summary>Builds the request from the shared flags.</summary>
+    public static ExecRequest ToRequest(ParseResult parseResult, IReadOnlyList<string> argv)
+    {
+        if (argv.Count == 0)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, "no command given; put it after the box name (or after -- for run)");
+        }
+
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in parseResult.GetValue(EnvOption) ?? [])
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"--env '{pair}' is not KEY=VALUE");
+            }
+
+            env[pair[..equals]] = pair[(equals + 1)..];
+        }
+
+        var tty = parseResult.GetValue(TtyOption);
+        return new ExecRequest(argv)
+        {
+            Environment = env.Count > 0 ? env : null,
+            WorkingDirectory = parseResult.GetValue(WorkdirOption),
+            Tty = tty,
+            WindowSize = tty && !Console.IsOutputRedirected ? CurrentSize() : null,
+            Stdin = parseResult.GetValue(InteractiveOption),
+        };
+    }
+
+    /// <summary>Runs the request in the box, pumping stdio and signals; returns the shell-style exit status.</summary>
+    public static async Task<int> RunAsync(Box box, ExecRequest request, TextWriter error, CancellationToken cancellationToken)
+    {
+        IExecSession session;
+        try
+        {
+            session = await box.ExecAsync(request, cancellationToken);
+        }
+        catch (CocoonException e) when (e.Code == CocoonErrorCode.NotFound)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return (int)ExitCode.CommandNotFound;
+        }
+
+        await using (session)
+        {
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+            {
+                context.Cancel = true;
+                _ = session.SignalAsync(2, CancellationToken.None);
+            });
+            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                _ = session.SignalAsync(15, CancellationToken.None);
+            });
+            using var resize = request.Tty && !OperatingSystem.IsWindows()
+                ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, context =>
+                {
+                    context.Cancel = true;
+                    _ = session.ResizeAsync(CurrentSize(), CancellationToken.None);
+                })
+                : null;
+            var restore = request.Tty && !Console.IsInputRedirected ? EnterRawMode() : null;
+            try
+            {
+                var stdout = Console.OpenStandardOutput();
+                var stderr = Console.OpenStandardError();
+                var output = CopyAsync(session.Stdout, stdout);
+                var errors = CopyAsync(session.Stderr, stderr);
+                if (request.Stdin)
+                {
+                    _ = Task.Run(() => PumpStdinAsync(session));
+                }
+
+                var exit = await session.Exit.WaitAsync(cancellationToken);
+                await Task.WhenAll(output, errors).WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+                return exit.ShellExitCode;
+            }
+            finally
+            {
+                if (restore is not null)
+                {
+                    RunStty(restore);
+                }
+            }
+        }
+    }
+
+    private static async Task CopyAsync(Stream source, Stream destination)
+    {
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await source.ReadAsync(buffer)) > 0)
+        {
+            await destination.WriteAsync(buffer.AsMemory(0, read));
+            await destination.FlushAsync();
+        }
+    }
+
+    private static async Task PumpStdinAsync(IExecSession session)
+    {
+        try
+        {
+            using var stdin = Console.OpenStandardInput();
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = await stdin.ReadAsync(buffer)) > 0)
+            {
+                await session.WriteStdinAsync(buffer.AsMemory(0, read));
+            }
+
+            await session.CloseStdinAsync();
+        }
+        catch (Exception e) when (e is CocoonException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The command exited first; the rest of stdin has no reader.
+        }
+    }
+
+    private static TerminalSize CurrentSize()
+    {
+        try
+        {
+            return new TerminalSize(Console.WindowHeight, Console.WindowWidth);
+        }
+        catch (IOException)
+        {
+            return new TerminalSize(24, 80);
+        }
+    }
+
+    private static string? EnterRawMode()
+    {
+        var saved = RunStty("-g").Trim();
+        if (saved.Length == 0)
+        {
+            return null;
+        }
+
+        RunStty("raw", "-echo");
+        return saved;
+    }
+
+    private static string RunStty(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("stty") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return process.ExitCode == 0 ? output : "";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "";
+        }
+    }
+}

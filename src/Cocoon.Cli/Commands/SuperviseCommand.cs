@@ -1,0 +1,37 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.CommandLine;
+using Cocoon.Boxes.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace Cocoon.Cli.Commands;
+
+/// <summary>
+/// <c>cocoon supervise NAME</c> (hidden): the per-box supervisor that <c>start</c> and <c>run</c>
+/// launch detached. It runs synchronously on the main thread (QEMU's PDEATHSIG is tied to it).
+/// </summary>
+internal static class SuperviseCommand
+{
+    private static readonly Argument<string> NameArgument = new("NAME") { Description = "The box." };
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliContext context)
+    {
+        var command = new Command(BoxProcesses.SuperviseCommand, "Run a box's supervisor (internal).") { NameArgument };
+        command.Hidden = true;
+        command.SetAction(parseResult =>
+        {
+            var name = parseResult.GetRequiredValue(NameArgument);
+            using var loggerFactory = LoggerFactory.Create(builder => builder
+                .SetMinimumLevel(context.Debug ? LogLevel.Debug : LogLevel.Information)
+                .AddSimpleConsole(options =>
+                {
+                    options.SingleLine = true;
+                    options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                    options.UseUtcTimestamp = true;
+                }));
+            return BoxSupervisor.Run(context.Paths, name, loggerFactory);
+        });
+        return command;
+    }
+}

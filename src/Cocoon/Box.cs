@@ -1,0 +1,109 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+namespace Cocoon;
+
+/// <summary>
+/// A running box: runs commands in it through its guest agent. A box made by
+/// <see cref="CocoonRuntime.CreateBoxAsync"/> is stopped and removed on dispose.
+/// </summary>
+public sealed class Box : IAsyncDisposable
+{
+    private readonly CocoonRuntime _runtime;
+    private readonly bool _owned;
+    private readonly IGuestAgent _agent;
+    private int _disposed;
+
+    internal Box(CocoonRuntime runtime, string name, uint cid, bool owned)
+    {
+        _runtime = runtime;
+        Name = name;
+        Cid = cid;
+        _owned = owned;
+        _agent = GuestAgent.ConnectHybridVsock(runtime.Paths.VsockSocket(name));
+    }
+
+    /// <summary>The box name.</summary>
+    public string Name { get; }
+
+    /// <summary>The guest's vsock CID.</summary>
+    public uint Cid { get; }
+
+    /// <summary>The guest agent client, for calls beyond exec.</summary>
+    public IGuestAgent Agent => _agent;
+
+    /// <summary>Starts a command in the guest; read both output streams and await <see cref="IExecSession.Exit"/>.</summary>
+    /// <param name="request">The command and its settings.</param>
+    /// <param name="cancellationToken">Cancels the start of the command.</param>
+    public Task<IExecSession> ExecAsync(ExecRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return _agent.ExecAsync(request, cancellationToken);
+    }
+
+    /// <summary>Starts <paramref name="argv"/> in the guest without stdin or a terminal.</summary>
+    /// <param name="argv">Program and arguments (looked up on the guest's PATH).</param>
+    /// <param name="cancellationToken">Cancels the start of the command.</param>
+    public Task<IExecSession> ExecAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken = default) =>
+        ExecAsync(new ExecRequest(argv), cancellationToken);
+
+    /// <summary>Runs a command to completion and returns its output as text and its exit status.</summary>
+    /// <param name="argv">Program and arguments.</param>
+    /// <param name="cancellationToken">Cancels the run (the guest process is killed).</param>
+    public Task<BoxRunResult> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken = default) =>
+        RunAsync(new ExecRequest(argv), cancellationToken);
+
+    /// <summary>Runs a command to completion and returns its output as text and its exit status.</summary>
+    /// <param name="request">The command and its settings (stdin is closed).</param>
+    /// <param name="cancellationToken">Cancels the run (the guest process is killed).</param>
+    public async Task<BoxRunResult> RunAsync(ExecRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var session = await ExecAsync(request with { Stdin = false }, cancellationToken).ConfigureAwait(false);
+        await using (session.ConfigureAwait(false))
+        {
+            using var kill = cancellationToken.Register(() => _ = session.SignalAsync(9, CancellationToken.None));
+            var stdout = new MemoryStream();
+            var stderr = new MemoryStream();
+            await Task.WhenAll(
+                session.Stdout.CopyToAsync(stdout, cancellationToken),
+                session.Stderr.CopyToAsync(stderr, cancellationToken)).ConfigureAwait(false);
+            var exit = await session.Exit.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return new BoxRunResult(
+                System.Text.Encoding.UTF8.GetString(stdout.GetBuffer(), 0, (int)stdout.Length),
+                System.Text.Encoding.UTF8.GetString(stderr.GetBuffer(), 0, (int)stderr.Length),
+                exit);
+        }
+    }
+
+    /// <summary>Stops the box (guest power-off, then the supervisor is terminated after <paramref name="timeout"/>).</summary>
+    /// <param name="timeout">Grace period; null for 10 s.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    public Task StopAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        _runtime.StopAsync(Name, timeout ?? TimeSpan.FromSeconds(10), cancellationToken);
+
+    /// <summary>Closes the agent connection; a box this handle created is also stopped and removed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _agent.DisposeAsync().ConfigureAwait(false);
+        if (_owned)
+        {
+            await _runtime.RemoveAsync(Name, force: true, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>What <see cref="Box.RunAsync(IReadOnlyList{string}, CancellationToken)"/> returns.</summary>
+/// <param name="Stdout">Standard output, UTF-8 decoded.</param>
+/// <param name="Stderr">Standard error, UTF-8 decoded.</param>
+/// <param name="Exit">How the command ended.</param>
+public sealed record BoxRunResult(string Stdout, string Stderr, ExecExit Exit)
+{
+    /// <summary>The exit code, or 128 + signal like a shell.</summary>
+    public int ExitCode => Exit.ShellExitCode;
+}

@@ -1,0 +1,98 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using Cocoon.Guest;
+using Cocoon.State;
+using Cocoon.Vmm;
+using Microsoft.Extensions.Logging;
+
+namespace Cocoon.Boxes.Internal;
+
+/// <summary>The initramfs of a real box and the module paths the agent loads at boot.</summary>
+/// <param name="Kernel">The guest kernel.</param>
+/// <param name="Image">The cached initramfs.</param>
+/// <param name="Modules">Guest paths of the modules, in load order.</param>
+internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnlyList<string> Modules)
+{
+    /// <summary>Names the agent binary to use instead of the one found next to cocoon.</summary>
+    public const string AgentPathVariable = "COCOON_AGENT_PATH";
+
+    /// <summary>
+    /// Extra host executables (comma-separated paths) copied to <c>/usr/bin</c> in the guest with
+    /// their libraries; for tests and debugging (for example socat as a guest vsock client).
+    /// </summary>
+    public const string ExtraExecutablesVariable = "COCOON_GUEST_EXTRA_EXECUTABLES";
+
+    /// <summary>Where module files go in the guest: short, because their paths go on the kernel command line.</summary>
+    private const string ModuleDirectory = "/lib/m";
+
+    /// <summary>Builds (or reuses) the box initramfs: the agent as /init, vsock modules, busybox, console devices.</summary>
+    public static AgentImage GetOrBuild(CocoonPaths paths, QemuMachine machine, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var kernel = KernelLocator.FindDefault();
+        var agent = FindAgent();
+        var builder = new InitramfsBuilder()
+            .AddConsoleDevices()
+            // The .NET runtime opens /dev/urandom before the agent mounts devtmpfs; without the
+            // node it marks random bytes unavailable for good (Guid.NewGuid then throws).
+            .AddCharDevice("/dev/urandom", 1, 9, 0x1B6)
+            .AddCharDevice("/dev/random", 1, 8, 0x1B6)
+            .AddDirectory("/proc")
+            .AddDirectory("/sys")
+            .AddDirectory("/tmp", 0x3FF) // 01777
+            .AddDirectory("/root", 0x1C0) // 0700
+            .AddBusybox()
+            .AddExecutable(agent, "/init");
+        foreach (var extra in (Environment.GetEnvironmentVariable(ExtraExecutablesVariable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            builder.AddExecutable(extra, "/usr/bin/" + Path.GetFileName(extra));
+        }
+
+        var resolver = new ModuleResolver(kernel.ModulesDirectory);
+        var modules = new List<string>();
+        foreach (var module in resolver.Resolve(["vmw_vsock_virtio_transport", QemuCommandLine.TransportModule(machine)]))
+        {
+            var guestPath = $"{ModuleDirectory}/{module.Name}.ko";
+            builder.AddFile(Path.Combine(kernel.ModulesDirectory, module.RelativePath), guestPath);
+            modules.Add(guestPath);
+        }
+
+        var image = new GuestImageCache(paths.Root, logger).GetOrBuild(builder);
+        return new AgentImage(kernel, image, modules);
+    }
+
+    /// <summary>
+    /// The agent binary: <c>COCOON_AGENT_PATH</c>, else <c>cocoon-agent</c> next to the running
+    /// program, else the repository's published one (development and tests).
+    /// </summary>
+    public static string FindAgent()
+    {
+        var configured = Environment.GetEnvironmentVariable(AgentPathVariable);
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return File.Exists(configured)
+                ? Path.GetFullPath(configured)
+                : throw new CocoonException(CocoonErrorCode.NotFound, $"{AgentPathVariable} names '{configured}', which does not exist; point it at a cocoon-agent binary or unset it");
+        }
+
+        var candidates = new List<string> { Path.Combine(AppContext.BaseDirectory, "cocoon-agent") };
+        if (Environment.ProcessPath is { } process && Path.GetDirectoryName(process) is { } processDirectory)
+        {
+            candidates.Add(Path.Combine(processDirectory, "cocoon-agent"));
+        }
+
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Cocoon.slnx")))
+            {
+                candidates.Add(Path.Combine(directory.FullName, "artifacts", "cocoon", "cocoon-agent"));
+                break;
+            }
+        }
+
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new CocoonException(
+                CocoonErrorCode.NotFound,
+                $"cannot find the guest agent (looked at {string.Join(", ", candidates)}); run ./scripts/setup or set {AgentPathVariable}");
+    }
+}

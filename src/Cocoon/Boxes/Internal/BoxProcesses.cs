@@ -1,0 +1,176 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Cocoon.State;
+
+namespace Cocoon.Boxes.Internal;
+
+/// <summary>Finds, starts and stops a box's supervisor process.</summary>
+internal static class BoxProcesses
+{
+    /// <summary>The hidden command that runs a box's supervisor.</summary>
+    public const string SuperviseCommand = "supervise";
+
+    /// <summary>The supervisor's log, next to the box's state.</summary>
+    public static string SupervisorLog(CocoonPaths paths, string name) => Path.Combine(paths.BoxDirectory(name), "supervisor.log");
+
+    /// <summary>The vhost-user socket between the supervisor's vsock device and QEMU.</summary>
+    public static string VhostSocket(CocoonPaths paths, string name) => Path.Combine(paths.BoxDirectory(name), "vhost.sock");
+
+    /// <summary>True when <paramref name="pid"/> is a live supervisor of box <paramref name="name"/>.</summary>
+    public static bool IsSupervisorAlive(int? pid, string name)
+    {
+        if (pid is not { } p || p <= 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{p}/stat");
+            var state = stat.LastIndexOf(')') is var close and > 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
+            if (state is 'Z' or 'X')
+            {
+                return false;
+            }
+
+            var argv = File.ReadAllText($"/proc/{p}/cmdline").Split('\0');
+            return argv.Contains(SuperviseCommand, StringComparer.Ordinal) && argv.Contains(name, StringComparer.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>True when <paramref name="pid"/> exists and is not a zombie (for a pid this process just started).</summary>
+    public static bool IsProcessAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length && stat[close + 2] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>True when <paramref name="pid"/> exists and runs QEMU.</summary>
+    public static bool IsQemuAlive(int? pid)
+    {
+        if (pid is not { } p || p <= 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{p}/stat");
+            var close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length && stat[close + 2] is not ('Z' or 'X')
+                && File.ReadAllText($"/proc/{p}/cmdline").Contains("qemu-system", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Starts <c>cocoon supervise NAME</c> in a new session, detached, its output appended to
+    /// supervisor.log, and returns its pid.
+    /// </summary>
+    public static int SpawnSupervisor(string cocoonPath, CocoonPaths paths, string name)
+    {
+        // sh starts setsid in the background (no job control, so it is not a group leader and
+        // setsid execs in place: $! is the supervisor's pid) and exits; init adopts the supervisor.
+        var start = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("setsid \"$0\" " + SuperviseCommand + " \"$1\" </dev/null >>\"$2\" 2>&1 & echo $!");
+        start.ArgumentList.Add(cocoonPath);
+        start.ArgumentList.Add(name);
+        start.ArgumentList.Add(SupervisorLog(paths, name));
+        start.Environment[CocoonPaths.HomeVariable] = paths.Root;
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Process.Start returned null");
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0 || !int.TryParse(output.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        {
+            throw new CocoonException(CocoonErrorCode.Unavailable, $"cannot start the supervisor of box '{name}' ({cocoonPath}): {error.Trim()}");
+        }
+
+        return pid;
+    }
+
+    /// <summary>SIGTERM, then SIGKILL after <paramref name="grace"/>; returns when the supervisor is gone.</summary>
+    public static async Task TerminateAsync(int? pid, string name, TimeSpan grace, CancellationToken cancellationToken, bool trustPid = false)
+    {
+        if (!(trustPid && pid is { } known ? IsProcessAlive(known) : IsSupervisorAlive(pid, name)))
+        {
+            return;
+        }
+
+        Interop.SendSignal(pid!.Value, Interop.Signal.SIGTERM);
+        if (await WaitForExitAsync(pid, name, grace, cancellationToken, trustPid).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        Interop.SendSignal(pid.Value, Interop.Signal.SIGKILL);
+        await WaitForExitAsync(pid, name, TimeSpan.FromSeconds(5), cancellationToken, trustPid).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until the supervisor is gone; false on timeout.</summary>
+    public static async Task<bool> WaitForExitAsync(int? pid, string name, TimeSpan timeout, CancellationToken cancellationToken, bool trustPid = false)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (trustPid && pid is { } known ? IsProcessAlive(known) : IsSupervisorAlive(pid, name))
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    /// <summary>The last <paramref name="lines"/> lines of the box's console log.</summary>
+    public static string ConsoleTail(CocoonPaths paths, string name, int lines = 20)
+    {
+        try
+        {
+            using var stream = new FileStream(paths.ConsoleLog(name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            var all = reader.ReadToEnd().Replace("\r", "", StringComparison.Ordinal).TrimEnd('\n').Split('\n');
+            return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+        }
+        catch (IOException)
+        {
+            return "(no console output)";
+        }
+    }
+}

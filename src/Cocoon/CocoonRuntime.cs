@@ -1,0 +1,316 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using Cocoon.Boxes.Internal;
+using Cocoon.State;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cocoon;
+
+/// <summary>
+/// Creates, starts, stops and removes boxes (microVMs), each run by a detached supervisor
+/// process, and opens <see cref="Box"/> handles to run commands in them.
+/// </summary>
+public sealed class CocoonRuntime
+{
+    /// <summary>Names the cocoon executable the runtime starts supervisors with.</summary>
+    public const string CocoonPathVariable = "COCOON_PATH";
+
+    private readonly CocoonRuntimeOptions _options;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a runtime over a state directory.</summary>
+    /// <param name="options">Settings; null for the defaults.</param>
+    public CocoonRuntime(CocoonRuntimeOptions? options = null)
+    {
+        _options = options ?? new CocoonRuntimeOptions();
+        Paths = _options.StateRoot is { } root ? new CocoonPaths(root) : CocoonPaths.FromEnvironment();
+        Boxes = new BoxRepository(Paths);
+        LoggerFactory = _options.LoggerFactory ?? NullLoggerFactory.Instance;
+        _logger = LoggerFactory.CreateLogger<CocoonRuntime>();
+    }
+
+    /// <summary>The state directory.</summary>
+    public string StateRoot => Paths.Root;
+
+    internal CocoonPaths Paths { get; }
+
+    internal BoxRepository Boxes { get; }
+
+    internal ILoggerFactory LoggerFactory { get; }
+
+    /// <summary>
+    /// Creates a box, starts it and waits until its agent answers. Disposing the returned
+    /// <see cref="Box"/> stops and removes it; on failure nothing is left behind.
+    /// </summary>
+    /// <param name="options">The box; a name is generated when none is set.</param>
+    /// <param name="cancellationToken">Cancels the start (the box is then removed).</param>
+    public async Task<Box> CreateBoxAsync(BoxOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Name ??= GenerateName();
+        var record = Boxes.Create(options.Build());
+        try
+        {
+            await StartAsync(record.Name, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await RemoveAsync(record.Name, force: true, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        return new Box(this, record.Name, record.Cid, owned: true);
+    }
+
+    /// <summary>Opens a handle on an existing running box (disposing it neither stops nor removes the box).</summary>
+    /// <param name="name">The box name.</param>
+    public Box GetBox(string name)
+    {
+        var record = EnsureRunning(name);
+        return new Box(this, record.Name, record.Cid, owned: false);
+    }
+
+    /// <summary>Starts an existing box and waits until its agent answers.</summary>
+    /// <param name="name">The box name.</param>
+    /// <param name="cancellationToken">Cancels the start (the box is then stopped).</param>
+    public async Task StartAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var record = Refresh(Boxes.Get(name));
+        if (record.State == BoxState.Running)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidState, $"box '{name}' is already running; stop it first (cocoon stop {name})");
+        }
+
+        var cocoon = FindCocoon();
+        var pid = BoxProcesses.SpawnSupervisor(cocoon, Paths, name);
+        RuntimeLog.SupervisorStarted(_logger, name, pid);
+        await using var agent = GuestAgent.ConnectHybridVsock(Paths.VsockSocket(name));
+        using var watch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watcher = WatchSupervisorAsync(pid, name, watch);
+        try
+        {
+            await agent.WaitForReadyAsync(_options.StartTimeout, watch.Token).ConfigureAwait(false);
+            await watch.CancelAsync().ConfigureAwait(false);
+            await watcher.ConfigureAwait(false);
+            return;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await CleanUpFailedStartAsync(pid, name, "supervisor exited").ConfigureAwait(false);
+            var stopped = Boxes.TryGet(name);
+            throw new CocoonException(
+                CocoonErrorCode.Unavailable,
+                $"box '{name}' stopped before its agent answered ({stopped?.StopReason ?? "no reason recorded"}).{Diagnostics(name)}");
+        }
+        catch (CocoonException e) when (e.Code == CocoonErrorCode.Timeout)
+        {
+            await watch.CancelAsync().ConfigureAwait(false);
+            await CleanUpFailedStartAsync(pid, name, "agent did not answer").ConfigureAwait(false);
+            throw new CocoonException(
+                CocoonErrorCode.Timeout,
+                $"the agent of box '{name}' did not answer within {_options.StartTimeout.TotalSeconds:0} s; the box was stopped.{Diagnostics(name)}",
+                e);
+        }
+        catch
+        {
+            await watch.CancelAsync().ConfigureAwait(false);
+            await CleanUpFailedStartAsync(pid, name, "start failed").ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Stops a box: asks the guest to power off, then terminates the supervisor after <paramref name="timeout"/>.</summary>
+    /// <param name="name">The box name.</param>
+    /// <param name="timeout">How long the guest may take to shut down.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    public async Task StopAsync(string name, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var record = Refresh(Boxes.Get(name));
+        if (record.State != BoxState.Running)
+        {
+            return;
+        }
+
+        var agent = GuestAgent.ConnectHybridVsock(Paths.VsockSocket(name));
+        await using (agent.ConfigureAwait(false))
+        {
+            try
+            {
+                using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                shutdown.CancelAfter(TimeSpan.FromSeconds(Math.Min(5, Math.Max(1, timeout.TotalSeconds))));
+                await agent.ShutdownAsync(shutdown.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is CocoonException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                RuntimeLog.ShutdownFailed(_logger, name, e.Message);
+            }
+        }
+
+        if (!await BoxProcesses.WaitForExitAsync(record.Pid, name, timeout, cancellationToken).ConfigureAwait(false))
+        {
+            await BoxProcesses.TerminateAsync(record.Pid, name, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        }
+
+        Refresh(Boxes.Get(name), "stopped");
+    }
+
+    /// <summary>Removes a box: frees its CID and deletes its directory.</summary>
+    /// <param name="name">The box name.</param>
+    /// <param name="force">Stop a running box first (without a graceful shutdown).</param>
+    /// <param name="cancellationToken">Cancels the wait for the supervisor.</param>
+    public async Task RemoveAsync(string name, bool force, CancellationToken cancellationToken = default)
+    {
+        var record = Refresh(Boxes.Get(name));
+        if (record.State == BoxState.Running)
+        {
+            if (!force)
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidState, $"box '{name}' is running; stop it first (cocoon stop {name}) or use rm -f");
+            }
+
+            await BoxProcesses.TerminateAsync(record.Pid, name, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            record = Refresh(Boxes.Get(name), "killed");
+        }
+
+        KillLeftoverQemu(record);
+        Boxes.Remove(name);
+    }
+
+    /// <summary>Returns the record with a dead supervisor recorded as stopped.</summary>
+    internal BoxRecord Refresh(BoxRecord record, string reason = "supervisor died")
+    {
+        if (record.State != BoxState.Running || BoxProcesses.IsSupervisorAlive(record.Pid, record.Name))
+        {
+            return record;
+        }
+
+        KillLeftoverQemu(record);
+        try
+        {
+            return Boxes.Update(record.Name, r => r.State == BoxState.Running && r.Pid == record.Pid
+                ? r with { State = BoxState.Stopped, Pid = null, VmmPid = null, StoppedAt = DateTimeOffset.UtcNow, StopReason = reason }
+                : r);
+        }
+        catch (CocoonException e) when (e.Code == CocoonErrorCode.NotFound)
+        {
+            return record with { State = BoxState.Stopped };
+        }
+    }
+
+    internal BoxRecord EnsureRunning(string name)
+    {
+        var record = Refresh(Boxes.Get(name));
+        return record.State == BoxState.Running
+            ? record
+            : throw new CocoonException(CocoonErrorCode.InvalidState, $"box '{name}' is not running; start it with 'cocoon start {name}'");
+    }
+
+    internal static string GenerateName() => "box-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+
+    private static void KillLeftoverQemu(BoxRecord record)
+    {
+        if (BoxProcesses.IsQemuAlive(record.VmmPid))
+        {
+            Interop.SendSignal(record.VmmPid!.Value, Interop.Signal.SIGKILL);
+        }
+    }
+
+    private static async Task WatchSupervisorAsync(int pid, string name, CancellationTokenSource watch)
+    {
+        try
+        {
+            while (!watch.IsCancellationRequested)
+            {
+                if (!BoxProcesses.IsProcessAlive(pid))
+                {
+                    await watch.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                await Task.Delay(100, watch.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Ready, failed or cancelled: the start path decides.
+        }
+    }
+
+    private async Task CleanUpFailedStartAsync(int pid, string name, string reason)
+    {
+        await BoxProcesses.TerminateAsync(pid, name, TimeSpan.FromSeconds(5), CancellationToken.None, trustPid: true).ConfigureAwait(false);
+        if (Boxes.TryGet(name) is { } record)
+        {
+            if (record.State == BoxState.Running)
+            {
+                Refresh(record, reason);
+            }
+            else if (record.State == BoxState.Created)
+            {
+                Boxes.Update(name, r => r with { State = BoxState.Stopped, StoppedAt = DateTimeOffset.UtcNow, StopReason = reason });
+            }
+        }
+    }
+
+    private string Diagnostics(string name)
+    {
+        var supervisor = "";
+        try
+        {
+            var lines = File.ReadAllLines(BoxProcesses.SupervisorLog(Paths, name));
+            supervisor = string.Join('\n', lines.Skip(Math.Max(0, lines.Length - 10)));
+        }
+        catch (IOException)
+        {
+        }
+
+        return $"\n--- supervisor log (last lines) ---\n{supervisor}\n--- console (last 20 lines) ---\n{BoxProcesses.ConsoleTail(Paths, name)}";
+    }
+
+    private string FindCocoon()
+    {
+        if (_options.CocoonPath is { } configured)
+        {
+            return File.Exists(configured) ? Path.GetFullPath(configured)
+                : throw new CocoonException(CocoonErrorCode.NotFound, $"CocoonPath '{configured}' does not exist");
+        }
+
+        var candidates = new List<string>();
+        if (Environment.GetEnvironmentVariable(CocoonPathVariable) is { Length: > 0 } fromEnvironment)
+        {
+            candidates.Add(fromEnvironment);
+        }
+
+        if (Environment.ProcessPath is { } process && Path.GetFileName(process) is "cocoon" or "Cocoon.Cli")
+        {
+            candidates.Add(process);
+        }
+
+        candidates.Add(Path.Combine(AppContext.BaseDirectory, "cocoon"));
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Cocoon.slnx")))
+            {
+                candidates.Add(Path.Combine(directory.FullName, "artifacts", "cocoon", "cocoon"));
+                break;
+            }
+        }
+
+        return candidates.FirstOrDefault(File.Exists) is { } found
+            ? Path.GetFullPath(found)
+            : throw new CocoonException(
+                CocoonErrorCode.NotFound,
+                $"cannot find the cocoon executable for the box supervisor (looked at {string.Join(", ", candidates)}); set {CocoonPathVariable} or CocoonRuntimeOptions.CocoonPath");
+    }
+}
+
+/// <summary>Log messages of the runtime. Event ids 1400-1499.</summary>
+internal static partial class RuntimeLog
+{
+    [LoggerMessage(EventId = 1400, Level = LogLevel.Debug, Message = "Started the supervisor of box {Name}, pid {Pid}")]
+    public static partial void SupervisorStarted(ILogger logger, string name, int pid);
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Debug, Message = "Shutdown of box {Name} through its agent failed: {Message}")]
+    public static partial void ShutdownFailed(ILogger logger, string name, string message);
+}

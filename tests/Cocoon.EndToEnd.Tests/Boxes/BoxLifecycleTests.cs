@@ -1,0 +1,142 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Text.Json;
+
+namespace Cocoon.EndToEnd.Tests.Boxes;
+
+/// <summary>Fresh real boxes through the published CLI: run, stop/start, crashes, failed starts.</summary>
+public sealed class BoxLifecycleTests
+{
+    [Fact]
+    public async Task Run_EchoWithRm_PrintsOutputAndLeavesNothing()
+    {
+        await using var environment = new BoxTestEnvironment();
+
+        var result = await environment.CocoonAsync("run", "--rm", "--", "echo", "hello");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("hello\n", result.Stdout);
+        var list = await environment.CocoonAsync("ls");
+        Assert.Single(list.Stdout.Trim().Split('\n'));
+        Assert.DoesNotContain("box-", environment.CidsText(), StringComparison.Ordinal);
+        Assert.Empty(environment.LeftoverProcesses());
+    }
+
+    [Fact]
+    public async Task Run_CommandExitCode_IsCocoonsExitCode()
+    {
+        await using var environment = new BoxTestEnvironment();
+
+        var result = await environment.CocoonAsync("run", "--rm", "--name", "codes", "--", "sh", "-c", "exit 42");
+
+        Assert.Equal(42, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task StopThenStart_BoxRunsAgain()
+    {
+        await using var environment = new BoxTestEnvironment();
+        Assert.Equal(0, (await environment.CocoonAsync("create", "--name", "again")).ExitCode);
+
+        var first = await environment.CocoonAsync("start", "again");
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var stop = await environment.CocoonAsync("stop", "again");
+        Assert.True(stop.ExitCode == 0, stop.Stderr);
+        var stopped = await environment.InspectAsync("again");
+        var second = await environment.CocoonAsync("start", "again");
+        var exec = await environment.CocoonAsync("exec", "again", "echo", "back");
+
+        Assert.Equal("stopped", stopped.GetProperty("state").GetString());
+        Assert.Equal("exit", stopped.GetProperty("stop_reason").GetString());
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        Assert.Equal("back\n", exec.Stdout);
+        Assert.Equal("running", (await environment.InspectAsync("again")).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task SupervisorKilled_StateSaysStoppedAndRmFreesTheCid()
+    {
+        await using var environment = new BoxTestEnvironment();
+        await environment.CocoonAsync("create", "--name", "orphan");
+        Assert.Equal(0, (await environment.CocoonAsync("start", "orphan")).ExitCode);
+        var record = ReadRecord(environment, "orphan");
+        var supervisor = record.GetProperty("pid").GetInt32();
+
+        System.Diagnostics.Process.GetProcessById(supervisor).Kill();
+        await WaitUntilAsync(() => !Directory.Exists($"/proc/{supervisor}") || File.ReadAllText($"/proc/{supervisor}/stat").Contains(") Z", StringComparison.Ordinal));
+        var inspected = await environment.InspectAsync("orphan");
+        var rm = await environment.CocoonAsync("rm", "orphan");
+
+        Assert.Equal("stopped", inspected.GetProperty("state").GetString());
+        Assert.Equal("supervisor died", inspected.GetProperty("stop_reason").GetString());
+        Assert.True(rm.ExitCode == 0, rm.Stderr);
+        Assert.DoesNotContain("orphan", environment.CidsText(), StringComparison.Ordinal);
+        await WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
+    }
+
+    [Fact]
+    public async Task QemuKilled_StateSaysCrashedAndRmFreesTheCid()
+    {
+        await using var environment = new BoxTestEnvironment();
+        await environment.CocoonAsync("create", "--name", "crash");
+        Assert.Equal(0, (await environment.CocoonAsync("start", "crash")).ExitCode);
+        var qemu = ReadRecord(environment, "crash").GetProperty("vmm_pid").GetInt32();
+
+        System.Diagnostics.Process.GetProcessById(qemu).Kill();
+        await WaitUntilAsync(() => ReadRecord(environment, "crash").GetProperty("state").GetString() == "stopped");
+        var inspected = await environment.InspectAsync("crash");
+        var rm = await environment.CocoonAsync("rm", "crash");
+
+        Assert.StartsWith("crash", inspected.GetProperty("stop_reason").GetString(), StringComparison.Ordinal);
+        Assert.True(rm.ExitCode == 0, rm.Stderr);
+        Assert.DoesNotContain("crash", environment.CidsText(), StringComparison.Ordinal);
+        await WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
+    }
+
+    [Fact]
+    public async Task RmForce_RunningBox_StopsAndRemovesIt()
+    {
+        await using var environment = new BoxTestEnvironment();
+        await environment.CocoonAsync("create", "--name", "doomed");
+        Assert.Equal(0, (await environment.CocoonAsync("start", "doomed")).ExitCode);
+
+        var refused = await environment.CocoonAsync("rm", "doomed");
+        var forced = await environment.CocoonAsync("rm", "-f", "doomed");
+
+        Assert.Equal(5, refused.ExitCode);
+        Assert.True(forced.ExitCode == 0, forced.Stderr);
+        Assert.DoesNotContain("doomed", environment.CidsText(), StringComparison.Ordinal);
+        await WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
+    }
+
+    [Fact]
+    public async Task Run_AgentNeverAnswers_FailsWithConsoleTailAndLeavesNothing()
+    {
+        await using var environment = new BoxTestEnvironment();
+        // busybox as /init runs busybox init: the guest boots but nothing serves vsock.
+        environment.Environment["COCOON_AGENT_PATH"] = "/bin/busybox";
+        environment.Environment["COCOON_START_TIMEOUT"] = "15";
+
+        var result = await environment.CocoonAsync("run", "--name", "mute", "--", "echo", "hello");
+
+        Assert.Equal(125, result.ExitCode);
+        Assert.Contains("did not answer", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--- console", result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(environment.StateRoot, "boxes", "mute")));
+        Assert.DoesNotContain("mute", environment.CidsText(), StringComparison.Ordinal);
+        await WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
+    }
+
+    private static JsonElement ReadRecord(BoxTestEnvironment environment, string name) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(environment.StateRoot, "boxes", name, "box.json"))).RootElement;
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
+            await Task.Delay(100);
+        }
+    }
+}
