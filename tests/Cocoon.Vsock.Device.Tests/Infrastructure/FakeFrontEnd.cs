@@ -21,9 +21,9 @@ internal sealed class FakeFrontEnd : IDisposable
         _socket = socket;
     }
 
-    public SafeFdHandle[] Kicks { get; } = [Interop.Interop.CreateEventFd(), Interop.Interop.CreateEventFd()];
+    public SafeFdHandle[] Kicks { get; } = [Native.CreateEventFd(), Native.CreateEventFd()];
 
-    public SafeFdHandle[] Calls { get; } = [Interop.Interop.CreateEventFd(), Interop.Interop.CreateEventFd()];
+    public SafeFdHandle[] Calls { get; } = [Native.CreateEventFd(), Native.CreateEventFd()];
 
     public static FakeFrontEnd Connect(string path)
     {
@@ -38,7 +38,7 @@ internal sealed class FakeFrontEnd : IDisposable
         var header = new VhostUserHeader { Request = (uint)request, Flags = 1u | (needReply ? 8u : 0u), Size = (uint)payload.Length };
         MemoryMarshal.Write(message, in header);
         payload.CopyTo(message.AsSpan(12));
-        var r = Interop.Interop.SendWithFds(_socket.SafeHandle, message, fds);
+        var r = Native.SendWithFds(_socket.SafeHandle, message, fds);
         Assert.True(r.Ok, $"sendmsg: {r.Error}");
     }
 
@@ -148,7 +148,7 @@ internal sealed class FakeFrontEnd : IDisposable
         Query(VhostUserRequest.GetFeatures);
     }
 
-    public void Kick(int queue) => Interop.Interop.SignalEventFd(Kicks[queue]);
+    public void Kick(int queue) => Native.SignalEventFd(Kicks[queue]);
 
     public void Dispose()
     {

@@ -38,15 +38,15 @@ internal sealed class FakeRam : IDisposable
 
     public static FakeRam WithGuardPages(ulong size)
     {
-        var map = Interop.Interop.MapAnonymous(size + (2 * Guard), Interop.Interop.PROT_NONE);
-        Interop.Interop.Mprotect(map.Address + (nint)Guard, size, Interop.Interop.PROT_READ | Interop.Interop.PROT_WRITE);
+        var map = Native.MapAnonymous(size + (2 * Guard), Native.PROT_NONE);
+        Native.Mprotect(map.Address + (nint)Guard, size, Native.PROT_READ | Native.PROT_WRITE);
         return new FakeRam(map, map.Address + (nint)Guard, size, null);
     }
 
     public static FakeRam OnMemfd(ulong size)
     {
-        var fd = Interop.Interop.MemfdCreate("cocoon-test-ram", (long)size);
-        var map = Interop.Interop.MapShared(fd, size, "mmap(test ram)");
+        var fd = Native.MemfdCreate("cocoon-test-ram", (long)size);
+        var map = Native.MapShared(fd, size, "mmap(test ram)");
         return new FakeRam(map, map.Address, size, fd);
     }
 
