@@ -22,6 +22,9 @@ internal sealed class FakeVirtqueue
         DescGpa = ram.Alloc(16UL * size, 16);
         AvailGpa = ram.Alloc(6UL + (2UL * size), 2);
         UsedGpa = ram.Alloc(6UL + (8UL * size), 4);
+        ram.At(DescGpa, 16 * size).Clear();
+        ram.At(AvailGpa, 6 + (2 * size)).Clear();
+        ram.At(UsedGpa, 6 + (8 * size)).Clear();
         for (int i = size - 1; i >= 0; i--)
         {
             _free.Push((ushort)i);

@@ -18,6 +18,9 @@ internal sealed class MuxerHarness : IDisposable
 {
     public const ulong Cid = 3;
     private readonly EpollEvent[] _events = new EpollEvent[64];
+    private readonly ushort _queueSize;
+    private readonly bool _eventIdx;
+    private readonly ulong _ramMark;
 
     public MuxerHarness(ushort queueSize = 256, uint[]? allowedPorts = null, int bufferSize = 256 * 1024, bool eventIdx = false)
     {
@@ -39,13 +42,27 @@ internal sealed class MuxerHarness : IDisposable
                 OutOfBounds++;
             }
         };
-        RxRing = new FakeVirtqueue(Ram, queueSize);
-        TxRing = new FakeVirtqueue(Ram, queueSize);
-        Guest = new GuestPackets(Ram, RxRing, TxRing, Cid);
-        Rx = RxRing.CreateDeviceQueue(Memory, 0, eventIdx);
-        Tx = TxRing.CreateDeviceQueue(Memory, 1, eventIdx);
+        _queueSize = queueSize;
+        _eventIdx = eventIdx;
+        _ramMark = Ram.Mark;
         Epoll = new Epoll();
-        Muxer = new VsockMuxer(Options, Epoll, NullLogger.Instance) { Memory = Memory, Rx = Rx, Tx = Tx };
+        Muxer = new VsockMuxer(Options, Epoll, NullLogger.Instance) { Memory = Memory };
+        ResetRings();
+    }
+
+    /// <summary>Fresh rings and device queues (after a fuzzed ring broke); connections are dropped.</summary>
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(RxRing), nameof(TxRing), nameof(Guest), nameof(Rx), nameof(Tx))]
+    public void ResetRings()
+    {
+        Ram.ResetTo(_ramMark);
+        RxRing = new FakeVirtqueue(Ram, _queueSize);
+        TxRing = new FakeVirtqueue(Ram, _queueSize);
+        Guest = new GuestPackets(Ram, RxRing, TxRing, Cid);
+        Rx = RxRing.CreateDeviceQueue(Memory, 0, _eventIdx);
+        Tx = TxRing.CreateDeviceQueue(Memory, 1, _eventIdx);
+        Muxer.ResetAll();
+        Muxer.Rx = Rx;
+        Muxer.Tx = Tx;
     }
 
     public TempDir Dir { get; }
@@ -56,11 +73,11 @@ internal sealed class MuxerHarness : IDisposable
 
     public GuestMemory Memory { get; }
 
-    public FakeVirtqueue RxRing { get; }
+    public FakeVirtqueue RxRing { get; private set; }
 
-    public FakeVirtqueue TxRing { get; }
+    public FakeVirtqueue TxRing { get; private set; }
 
-    public GuestPackets Guest { get; }
+    public GuestPackets Guest { get; private set; }
 
     public SplitQueue Rx { get; set; }
 
