@@ -200,6 +200,17 @@ internal sealed partial class VsockMuxer : IDisposable
             return;
         }
 
+        if (conn.State == ConnectionState.Closed)
+        {
+            // Our RST is queued; only the guest's own RST still matters.
+            if (h.Op == OpRst)
+            {
+                Remove(conn);
+            }
+
+            return;
+        }
+
         // Every guest packet carries its current credit.
         conn.PeerBufAlloc = h.BufAlloc;
         conn.PeerFwdCnt = h.FwdCnt;

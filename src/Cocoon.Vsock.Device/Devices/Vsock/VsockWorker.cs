@@ -56,9 +56,19 @@ internal sealed class VsockWorker : IDisposable
         catch
         {
             _stop?.Dispose();
-            _frontEndListener?.Dispose();
-            _hostListener?.Dispose();
             _epoll.Dispose();
+            if (_frontEndListener != null)
+            {
+                _frontEndListener.Dispose();
+                Interop.Interop.UnlinkIfExists(options.SocketPath);
+            }
+
+            if (_hostListener != null)
+            {
+                _hostListener.Dispose();
+                Interop.Interop.UnlinkIfExists(options.UdsPath);
+            }
+
             throw;
         }
 

@@ -403,6 +403,25 @@ public sealed class VsockMuxerTests
         Assert.Equal(0, host.Receive(new byte[1]));
     }
 
+    [Fact]
+    public void GuestPacket_AfterResetBeforeRstSent_IgnoredAndRstStillDelivered()
+    {
+        using var h = new MuxerHarness();
+        var (host, local) = OpenHostConnection(h);
+        using var _ = host;
+
+        h.Send(42, GuestPort, local);
+        h.Send(OpRw, GuestPort, local, "late"u8);
+        h.Send(OpShutdown, GuestPort, local, flags: ShutdownSend);
+        h.Pump();
+        h.Guest.PostRx(4);
+        h.Pump();
+
+        var rst = Assert.Single(h.Guest.ReadRx());
+        Assert.Equal(OpRst, rst.Header.Op);
+        Assert.Equal(0, h.Muxer.ActiveConnections);
+    }
+
     [Theory]
     [InlineData(4UL, 2UL)]
     [InlineData(3UL, 7UL)]
