@@ -531,8 +531,10 @@ internal sealed partial class VsockMuxer : IDisposable
                 continue;
             }
 
+            // Each queued connection gets at most one try per buffer: one that cannot use this
+            // buffer (say, a 44-byte buffer while only data is pending) must not spin the loop.
             int used = 0;
-            while (used == 0 && _rxWork.TryDequeue(out var conn))
+            for (int tries = _rxWork.Count; used == 0 && tries > 0 && _rxWork.TryDequeue(out var conn); tries--)
             {
                 conn.InRxQueue = false;
                 if (_slots[conn.Slot] != conn)
@@ -646,8 +648,11 @@ internal sealed partial class VsockMuxer : IDisposable
                 h.Op = OpCreditRequest;
                 c.CreditRequested = true;
             }
-            else if ((c.Pending & PendingControl.CreditUpdate) != 0)
+            else if ((c.Pending & PendingControl.CreditUpdate) != 0
+                || (CanSendData(c) && c.PeerFree > 0 && chain.WritableBytes <= HeaderSize))
             {
+                // A buffer with no room for payload still carries a (harmless) credit update, so
+                // it leaves the ring instead of blocking the data behind it.
                 h.Op = OpCreditUpdate;
             }
             else

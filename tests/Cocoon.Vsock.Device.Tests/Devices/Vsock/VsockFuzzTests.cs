@@ -65,7 +65,7 @@ public sealed class VsockFuzzTests(ITestOutputHelper output)
 
             if (rng.Next(4) == 0 && h.RxRing.FreeDescriptors > 8)
             {
-                h.Guest.PostRx(rng.Next(1, 4), (uint)rng.Next(1, 9000), split: rng.Next(2) == 0);
+                h.Guest.PostRx(rng.Next(1, 4), (uint)(rng.Next(8) == 0 ? HeaderSize : rng.Next(1, 9000)), split: rng.Next(2) == 0);
             }
 
             h.Pump(1);

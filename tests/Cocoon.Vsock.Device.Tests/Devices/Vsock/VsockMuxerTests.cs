@@ -171,6 +171,33 @@ public sealed class VsockMuxerTests
     }
 
     [Fact]
+    public void HostData_RxBufferOnlyFitsHeader_UsedForCreditUpdateNotSpun()
+    {
+        using var h = new MuxerHarness();
+        var (host, local) = OpenHostConnection(h);
+        using var _ = host;
+        h.Pump();
+        h.Guest.ReadRx();
+        while (h.Rx.HasAvailable)
+        {
+            // Use up the spare buffers OpenHostConnection posted.
+            h.Send(OpCreditRequest, GuestPort, local);
+            h.Pump();
+            h.Guest.ReadRx();
+        }
+
+        h.Guest.PostRx(1, HeaderSize);
+        h.Guest.PostRx(1);
+        host.Send("data"u8);
+        h.PumpUntil(() => h.RxRing.UsedIdx == h.RxRing.AvailIdx);
+
+        var packets = h.Guest.ReadRx();
+        Assert.Equal(2, packets.Count);
+        Assert.Equal(OpCreditUpdate, packets[0].Header.Op);
+        Assert.Equal("data"u8.ToArray(), packets[1].Payload);
+    }
+
+    [Fact]
     public void GuestCreditRequest_Always_AnsweredWithCreditUpdate()
     {
         using var h = new MuxerHarness();
