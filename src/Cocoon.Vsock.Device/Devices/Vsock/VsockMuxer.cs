@@ -486,18 +486,29 @@ internal sealed partial class VsockMuxer : IDisposable
 
     // ---------------------------------------------------------------- rx: host -> guest
 
-    /// <summary>Fills rx buffers with queued RSTs, control packets and host data, then notifies once.</summary>
-    public void FillRx()
+    /// <summary>
+    /// Fills rx buffers with queued RSTs, control packets and host data, then notifies once.
+    /// Returns true when it stopped on its budget with work left (a guest feeding bad buffers
+    /// must not keep the loop here forever).
+    /// </summary>
+    public bool FillRx()
     {
         var rx = Rx;
         var memory = Memory;
         if (rx is null || memory is null || !rx.Ready)
         {
-            return;
+            return false;
         }
 
-        while (_rstQueue.Count > 0 || _rxWork.Count > 0)
+        bool more = false;
+        for (int budget = 2 * rx.Size; _rstQueue.Count > 0 || _rxWork.Count > 0; budget--)
         {
+            if (budget == 0)
+            {
+                more = true;
+                break;
+            }
+
             var result = rx.Pop(memory, wantWritable: true, out string? problem);
             if (result == PopResult.Empty)
             {
@@ -559,6 +570,7 @@ internal sealed partial class VsockMuxer : IDisposable
         }
 
         rx.Publish();
+        return more;
     }
 
     private VsockPacketHeader NewHeader(uint local, uint peer, ushort op, uint fwdCnt) => new()

@@ -162,7 +162,7 @@ internal sealed class VsockWorker : IDisposable
             do
             {
                 moreWork = _muxer.ProcessTx();
-                _muxer.FillRx();
+                moreWork |= _muxer.FillRx();
             }
             while (_muxer.TxBlocked && _muxer.QueuedRsts < VsockMuxer.RstQueueCapacity);
 
