@@ -206,21 +206,4 @@ internal sealed partial class VsockMuxer
             }
         }
     }
-
-    /// <summary>Whether any connection has a timer armed (the loop then wakes periodically).</summary>
-    public bool HasTimers
-    {
-        get
-        {
-            foreach (var c in _slots)
-            {
-                if (c is { Deadline: not 0 })
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-    }
 }

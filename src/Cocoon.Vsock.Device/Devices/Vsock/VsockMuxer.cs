@@ -200,6 +200,17 @@ internal sealed partial class VsockMuxer : IDisposable
             return;
         }
 
+        if (conn.State == ConnectionState.Closed)
+        {
+            // Our RST is queued; only the guest's own RST still matters.
+            if (h.Op == OpRst)
+            {
+                Remove(conn);
+            }
+
+            return;
+        }
+
         // Every guest packet carries its current credit.
         conn.PeerBufAlloc = h.BufAlloc;
         conn.PeerFwdCnt = h.FwdCnt;
@@ -475,18 +486,29 @@ internal sealed partial class VsockMuxer : IDisposable
 
     // ---------------------------------------------------------------- rx: host -> guest
 
-    /// <summary>Fills rx buffers with queued RSTs, control packets and host data, then notifies once.</summary>
-    public void FillRx()
+    /// <summary>
+    /// Fills rx buffers with queued RSTs, control packets and host data, then notifies once.
+    /// Returns true when it stopped on its budget with work left (a guest feeding bad buffers
+    /// must not keep the loop here forever).
+    /// </summary>
+    public bool FillRx()
     {
         var rx = Rx;
         var memory = Memory;
         if (rx is null || memory is null || !rx.Ready)
         {
-            return;
+            return false;
         }
 
-        while (_rstQueue.Count > 0 || _rxWork.Count > 0)
+        bool more = false;
+        for (int budget = 2 * rx.Size; _rstQueue.Count > 0 || _rxWork.Count > 0; budget--)
         {
+            if (budget == 0)
+            {
+                more = true;
+                break;
+            }
+
             var result = rx.Pop(memory, wantWritable: true, out string? problem);
             if (result == PopResult.Empty)
             {
@@ -520,8 +542,10 @@ internal sealed partial class VsockMuxer : IDisposable
                 continue;
             }
 
+            // Each queued connection gets at most one try per buffer: one that cannot use this
+            // buffer (say, a 44-byte buffer while only data is pending) must not spin the loop.
             int used = 0;
-            while (used == 0 && _rxWork.TryDequeue(out var conn))
+            for (int tries = _rxWork.Count; used == 0 && tries > 0 && _rxWork.TryDequeue(out var conn); tries--)
             {
                 conn.InRxQueue = false;
                 if (_slots[conn.Slot] != conn)
@@ -546,6 +570,7 @@ internal sealed partial class VsockMuxer : IDisposable
         }
 
         rx.Publish();
+        return more;
     }
 
     private VsockPacketHeader NewHeader(uint local, uint peer, ushort op, uint fwdCnt) => new()
@@ -635,8 +660,11 @@ internal sealed partial class VsockMuxer : IDisposable
                 h.Op = OpCreditRequest;
                 c.CreditRequested = true;
             }
-            else if ((c.Pending & PendingControl.CreditUpdate) != 0)
+            else if ((c.Pending & PendingControl.CreditUpdate) != 0
+                || (CanSendData(c) && c.PeerFree > 0 && chain.WritableBytes <= HeaderSize))
             {
+                // A buffer with no room for payload still carries a (harmless) credit update, so
+                // it leaves the ring instead of blocking the data behind it.
                 h.Op = OpCreditUpdate;
             }
             else

@@ -56,9 +56,19 @@ internal sealed class VsockWorker : IDisposable
         catch
         {
             _stop?.Dispose();
-            _frontEndListener?.Dispose();
-            _hostListener?.Dispose();
             _epoll.Dispose();
+            if (_frontEndListener != null)
+            {
+                _frontEndListener.Dispose();
+                Interop.Interop.UnlinkIfExists(options.SocketPath);
+            }
+
+            if (_hostListener != null)
+            {
+                _hostListener.Dispose();
+                Interop.Interop.UnlinkIfExists(options.UdsPath);
+            }
+
             throw;
         }
 
@@ -152,7 +162,7 @@ internal sealed class VsockWorker : IDisposable
             do
             {
                 moreWork = _muxer.ProcessTx();
-                _muxer.FillRx();
+                moreWork |= _muxer.FillRx();
             }
             while (_muxer.TxBlocked && _muxer.QueuedRsts < VsockMuxer.RstQueueCapacity);
 
