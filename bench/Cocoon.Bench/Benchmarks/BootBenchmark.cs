@@ -4,6 +4,7 @@ using System.Diagnostics;
 using Cocoon.Guest;
 using Cocoon.State;
 using Cocoon.Vmm;
+using Cocoon.Vsock.Device;
 
 namespace Cocoon.Bench.Benchmarks;
 
@@ -45,18 +46,22 @@ internal sealed class BootBenchmark : IBenchmark
             var choice = await AcceleratorProbe.ChooseAsync(options.QemuPath, kernel.KernelPath, paths.GuestCacheDirectory, cancellationToken: cancellationToken);
             output.WriteLine($"kernel {kernel.KernelPath}, accelerator {choice.Accelerator} ({choice.Reason}), bare initramfs {new FileInfo(image.Path).Length / 1024} KiB");
 
+            var agentImage = BenchGuest.BuildAgentImage(home, options.Machine);
             var cocoon = new List<double>();
             var bare = new List<double>();
+            var agent = new List<double>();
             for (var round = 0; round < Rounds; round++)
             {
                 bare.Add(await BootBareAsync(kernel, image.Path, Path.Combine(home, $"bare-{round}.log"), options, choice.Accelerator, cancellationToken));
                 cocoon.Add(await RunCocoonAsync(cli, home, cancellationToken));
+                agent.Add(await BootAgentAsync(agentImage, Path.Combine(home, $"agent-{round}"), options, choice.Accelerator, cancellationToken));
             }
 
             var cocoonMedian = Report.Median(cocoon);
             var bareMedian = Report.Median(bare);
             output.WriteLine($"cocoon run --rm -- echo ready (start to output): {BenchSupport.Describe(cocoon)}");
             output.WriteLine($"bare QEMU boot (start to /init marker):          {BenchSupport.Describe(bare)}");
+            output.WriteLine($"(breakdown) box image, in process (QEMU start to agent ready, no CLI/supervisor): {BenchSupport.Describe(agent)}");
             output.WriteLine(Report.Figure("boot-overhead", cocoonMedian / bareMedian, "x", "<=", 1.3));
         }
         finally
@@ -83,6 +88,34 @@ internal sealed class BootBenchmark : IBenchmark
         return seen is { } ms && process.ExitCode == 0
             ? ms
             : throw new InvalidOperationException($"cocoon run exited {process.ExitCode} without 'ready': {(await stderr).Trim()}");
+    }
+
+    // The box's own VM without the CLI and supervisor: vsock device + QEMU in this process, timed to the agent's first answer.
+    private static async Task<double> BootAgentAsync((GuestKernel Kernel, GuestImage Image, IReadOnlyList<string> Modules) image, string directory, QemuOptions options, VmAccelerator accelerator, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(directory);
+        var vhost = Path.Combine(directory, "vhost.sock");
+        var uds = Path.Combine(directory, "vsock.sock");
+        var device = VsockDevice.Start(new VsockDeviceOptions { SocketPath = vhost, UdsPath = uds, GuestCid = 3 });
+        await using (device)
+        {
+            var spec = new VmSpec
+            {
+                KernelPath = image.Kernel.KernelPath,
+                InitrdPath = image.Image.Path,
+                ConsoleLogPath = Path.Combine(directory, "console.log"),
+                KernelArguments = [new BootConfig { Hostname = "bench", Modules = image.Modules }.ToKernelArgument()],
+                VsockSocketPath = vhost,
+            };
+            var start = Stopwatch.GetTimestamp();
+            var qemu = QemuProcess.Start(spec, options, accelerator);
+            await using (qemu)
+            {
+                await using var agent = GuestAgent.ConnectHybridVsock(uds);
+                await agent.WaitForReadyAsync(TimeSpan.FromSeconds(60), cancellationToken).WaitAsync(TimeSpan.FromSeconds(90), cancellationToken);
+                return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+        }
     }
 
     private static async Task<double> BootBareAsync(GuestKernel kernel, string initrd, string console, QemuOptions options, VmAccelerator accelerator, CancellationToken cancellationToken)

@@ -5,7 +5,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Cocoon.Boxes.Internal;
-using Cocoon.Guest;
 using Cocoon.State;
 using Cocoon.Vmm;
 using Cocoon.Vsock.Device;
@@ -143,23 +142,11 @@ internal sealed class ExecRttBenchmark : IBenchmark
         var name = args[1];
         var paths = new CocoonPaths(args[2]);
         var port = int.Parse(args[3], CultureInfo.InvariantCulture);
-        var keys = args[4];
         var boxes = new BoxRepository(paths);
         var record = boxes.Get(name);
         var options = new QemuOptions { Launcher = ["setpriv", "--pdeathsig", "KILL", "--"] };
-        var kernel = KernelLocator.FindDefault();
-
-        // The agent image (AgentImage.GetOrBuild) plus networking and dropbear.
-        var builder = new InitramfsBuilder()
-            .AddConsoleDevices()
-            .AddCharDevice("/dev/urandom", 1, 9, 0x1B6)
-            .AddCharDevice("/dev/random", 1, 8, 0x1B6)
-            .AddDirectory("/proc")
-            .AddDirectory("/sys")
-            .AddDirectory("/tmp", 0x3FF)
-            .AddDirectory("/root", 0x1C0)
-            .AddBusybox()
-            .AddExecutable(AgentImage.FindAgent(), "/init")
+        var keys = args[4];
+        var (kernel, image, modules) = BenchGuest.BuildAgentImage(paths.Root, options.Machine, ["virtio_net"], builder => builder
             .AddExecutable("/usr/sbin/dropbear", "/usr/sbin/dropbear")
             .AddDirectory("/var/run")
             .AddDirectory("/etc/dropbear", 0x1C0)
@@ -168,16 +155,7 @@ internal sealed class ExecRttBenchmark : IBenchmark
             .AddText("/etc/group", "root:x:0:\n")
             .AddText("/etc/shells", "/bin/sh\n")
             .AddDirectory("/root/.ssh", 0x1C0)
-            .AddText("/root/.ssh/authorized_keys", File.ReadAllText(Path.Combine(keys, "client.pub")), 0x180);
-        var modules = new List<string>();
-        foreach (var module in new ModuleResolver(kernel.ModulesDirectory).Resolve(["vmw_vsock_virtio_transport", "virtio_net", QemuCommandLine.TransportModule(options.Machine)]))
-        {
-            var guestPath = $"/lib/m/{module.Name}.ko";
-            builder.AddFile(Path.Combine(kernel.ModulesDirectory, module.RelativePath), guestPath);
-            modules.Add(guestPath);
-        }
-
-        var image = new GuestImageCache(paths.Root).GetOrBuild(builder);
+            .AddText("/root/.ssh/authorized_keys", File.ReadAllText(Path.Combine(keys, "client.pub")), 0x180));
         var vhost = BoxProcesses.VhostSocket(paths, name);
         var uds = paths.VsockSocket(name);
         File.Delete(vhost);
