@@ -8,6 +8,9 @@ using Cocoon.Bench.Benchmarks;
 IBenchmark[] benchmarks =
 [
     new CidAllocBenchmark(),
+    new BootBenchmark(),
+    new BoxMemoryBenchmark(),
+    new ExecRttBenchmark(),
 ];
 
 if (args.Length >= 2 && args[0] == "--worker")
@@ -15,6 +18,7 @@ if (args.Length >= 2 && args[0] == "--worker")
     return args[1] switch
     {
         "cid-alloc" => CidAllocBenchmark.RunWorker(args[2..]),
+        "exec-rtt" => ExecRttBenchmark.RunWorker(args[2..]),
         _ => 2,
     };
 }
