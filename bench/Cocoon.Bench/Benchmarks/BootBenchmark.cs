@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Diagnostics;
+using Cocoon.Boxes.Internal;
 using Cocoon.Guest;
 using Cocoon.State;
 using Cocoon.Vmm;
@@ -46,7 +47,7 @@ internal sealed class BootBenchmark : IBenchmark
             var choice = await AcceleratorProbe.ChooseAsync(options.QemuPath, kernel.KernelPath, paths.GuestCacheDirectory, cancellationToken: cancellationToken);
             output.WriteLine($"kernel {kernel.KernelPath}, accelerator {choice.Accelerator} ({choice.Reason}), bare initramfs {new FileInfo(image.Path).Length / 1024} KiB");
 
-            var agentImage = BenchGuest.BuildAgentImage(home, options.Machine);
+            var agentImage = AgentImage.GetOrBuild(new CocoonPaths(home), options.Machine, null);
             var cocoon = new List<double>();
             var bare = new List<double>();
             var agent = new List<double>();
@@ -91,7 +92,7 @@ internal sealed class BootBenchmark : IBenchmark
     }
 
     // The box's own VM without the CLI and supervisor: vsock device + QEMU in this process, timed to the agent's first answer.
-    private static async Task<double> BootAgentAsync((GuestKernel Kernel, GuestImage Image, IReadOnlyList<string> Modules) image, string directory, QemuOptions options, VmAccelerator accelerator, CancellationToken cancellationToken)
+    private static async Task<double> BootAgentAsync(AgentImage image, string directory, QemuOptions options, VmAccelerator accelerator, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(directory);
         var vhost = Path.Combine(directory, "vhost.sock");

@@ -146,7 +146,7 @@ internal sealed class ExecRttBenchmark : IBenchmark
         var record = boxes.Get(name);
         var options = new QemuOptions { Launcher = ["setpriv", "--pdeathsig", "KILL", "--"] };
         var keys = args[4];
-        var (kernel, image, modules) = BenchGuest.BuildAgentImage(paths.Root, options.Machine, ["virtio_net"], builder => builder
+        var (kernel, image, modules) = AgentImage.GetOrBuild(paths, options.Machine, null, ["virtio_net"], builder => builder
             .AddExecutable("/usr/sbin/dropbear", "/usr/sbin/dropbear")
             .AddDirectory("/var/run")
             .AddDirectory("/etc/dropbear", 0x1C0)

@@ -25,8 +25,12 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
     /// <summary>Where module files go in the guest: short, because their paths go on the kernel command line.</summary>
     private const string ModuleDirectory = "/lib/m";
 
-    /// <summary>Builds (or reuses) the box initramfs: the agent as /init, vsock modules, busybox, console devices.</summary>
-    public static AgentImage GetOrBuild(CocoonPaths paths, QemuMachine machine, ILogger logger)
+    /// <summary>
+    /// Builds (or reuses) the box initramfs: the agent as /init, vsock modules, busybox, console devices;
+    /// benchmarks add <paramref name="extraModules"/> and files through <paramref name="extend"/>.
+    /// </summary>
+    public static AgentImage GetOrBuild(
+        CocoonPaths paths, QemuMachine machine, ILogger? logger, IEnumerable<string>? extraModules = null, Action<InitramfsBuilder>? extend = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
         var kernel = KernelLocator.FindDefault();
@@ -48,9 +52,11 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
             builder.AddExecutable(extra, "/usr/bin/" + Path.GetFileName(extra));
         }
 
+        extend?.Invoke(builder);
+
         var resolver = new ModuleResolver(kernel.ModulesDirectory);
         var modules = new List<string>();
-        foreach (var module in resolver.Resolve(["vmw_vsock_virtio_transport", QemuCommandLine.TransportModule(machine)]))
+        foreach (var module in resolver.Resolve(["vmw_vsock_virtio_transport", .. extraModules ?? [], QemuCommandLine.TransportModule(machine)]))
         {
             var guestPath = $"{ModuleDirectory}/{module.Name}.ko";
             builder.AddFile(Path.Combine(kernel.ModulesDirectory, module.RelativePath), guestPath);
