@@ -33,6 +33,7 @@ internal static class CocoonCli
         root.Subcommands.Add(RunCommand.Create(context));
         root.Subcommands.Add(LogsCommand.Create(context));
         root.Subcommands.Add(SuperviseCommand.Create(context));
+        root.Subcommands.Add(VsockDeviceCommand.Create(context));
         return root;
     }
 

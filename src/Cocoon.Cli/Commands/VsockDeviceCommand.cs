@@ -1,0 +1,66 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.CommandLine;
+using Cocoon.Vsock.Device;
+using Microsoft.Extensions.Logging;
+
+namespace Cocoon.Cli.Commands;
+
+/// <summary>
+/// <c>cocoon vsock-device --socket PATH --uds PATH --guest-cid N [--allow-port P]...</c>: runs the
+/// vhost-user-vsock device standalone (for a VMM started by hand) until SIGINT/SIGTERM or until
+/// the front-end disconnects; logs go to stderr.
+/// </summary>
+internal static class VsockDeviceCommand
+{
+    private static readonly Option<string> SocketOption = new("--socket") { Description = "The vhost-user socket the device listens on (the VMM connects).", Required = true, HelpName = "PATH" };
+    private static readonly Option<string> UdsOption = new("--uds") { Description = "The hybrid vsock socket for host-to-guest connections (CONNECT <port>).", Required = true, HelpName = "PATH" };
+    private static readonly Option<ulong> GuestCidOption = new("--guest-cid") { Description = "The guest's context id, 3 .. 4294967294.", Required = true, HelpName = "N" };
+    private static readonly Option<uint[]> AllowPortOption = new("--allow-port") { Description = "A guest-to-host port the guest may reach at <uds>_<port> (repeatable).", HelpName = "PORT" };
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("vsock-device", "Run the vhost-user-vsock device until Ctrl-C or the VMM disconnects.")
+        {
+            SocketOption,
+            UdsOption,
+            GuestCidOption,
+            AllowPortOption,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var options = new VsockDeviceOptions
+            {
+                SocketPath = parseResult.GetRequiredValue(SocketOption),
+                UdsPath = parseResult.GetRequiredValue(UdsOption),
+                GuestCid = parseResult.GetValue(GuestCidOption),
+                AllowedHostPorts = parseResult.GetValue(AllowPortOption) ?? [],
+            };
+            using var loggerFactory = LoggerFactory.Create(builder => builder
+                .SetMinimumLevel(context.Debug ? LogLevel.Debug : LogLevel.Information)
+                .AddSimpleConsole(console =>
+                {
+                    console.SingleLine = true;
+                    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                    console.UseUtcTimestamp = true;
+                })
+                .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+            using var signals = new SignalCancellation(cancellationToken);
+            await using var device = VsockDevice.Start(options, loggerFactory);
+            context.Error.WriteLine($"vsock-device: listening on {options.SocketPath} (hybrid vsock {options.UdsPath}, guest cid {options.GuestCid})");
+            try
+            {
+                var exit = await device.Completion.WaitAsync(signals.Token);
+                context.Error.WriteLine($"vsock-device: stopped ({exit.Reason}{(exit.Detail is null ? "" : ": " + exit.Detail)})");
+                return exit.Reason == VsockDeviceExitReason.Failed ? (int)ExitCode.Internal : 0;
+            }
+            catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+            {
+                context.Error.WriteLine("vsock-device: signal received, stopping");
+                return 0;
+            }
+        });
+        return command;
+    }
+}
