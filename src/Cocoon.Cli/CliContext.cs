@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using Cocoon.State;
+using Microsoft.Extensions.Logging;
 
 namespace Cocoon.Cli;
 
@@ -26,6 +27,28 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<CocoonP
         StartTimeout = TimeSpan.FromSeconds(
             int.TryParse(Environment.GetEnvironmentVariable("COCOON_START_TIMEOUT"), System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : 60),
     });
+
+    /// <summary>
+    /// The logger factory of long-running commands (supervisor, vsock device): one line per entry with a
+    /// UTC timestamp, debug level under COCOON_DEBUG.
+    /// </summary>
+    /// <param name="toStandardError">Write every entry to stderr rather than stdout.</param>
+    public ILoggerFactory CreateLoggerFactory(bool toStandardError) =>
+        LoggerFactory.Create(builder =>
+        {
+            builder
+                .SetMinimumLevel(Debug ? LogLevel.Debug : LogLevel.Information)
+                .AddSimpleConsole(console =>
+                {
+                    console.SingleLine = true;
+                    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                    console.UseUtcTimestamp = true;
+                });
+            if (toStandardError)
+            {
+                builder.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+            }
+        });
 
     /// <summary>The real console and environment.</summary>
     public static CliContext FromEnvironment() =>

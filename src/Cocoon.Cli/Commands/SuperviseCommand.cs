@@ -2,7 +2,6 @@
 
 using System.CommandLine;
 using Cocoon.Boxes.Internal;
-using Microsoft.Extensions.Logging;
 
 namespace Cocoon.Cli.Commands;
 
@@ -22,14 +21,7 @@ internal static class SuperviseCommand
         command.SetAction(parseResult =>
         {
             var name = parseResult.GetRequiredValue(NameArgument);
-            using var loggerFactory = LoggerFactory.Create(builder => builder
-                .SetMinimumLevel(context.Debug ? LogLevel.Debug : LogLevel.Information)
-                .AddSimpleConsole(options =>
-                {
-                    options.SingleLine = true;
-                    options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                    options.UseUtcTimestamp = true;
-                }));
+            using var loggerFactory = context.CreateLoggerFactory(toStandardError: false);
             return BoxSupervisor.Run(context.Paths, name, loggerFactory);
         });
         return command;

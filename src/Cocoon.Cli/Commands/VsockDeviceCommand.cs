@@ -2,7 +2,6 @@
 
 using System.CommandLine;
 using Cocoon.Vsock.Device;
-using Microsoft.Extensions.Logging;
 
 namespace Cocoon.Cli.Commands;
 
@@ -37,15 +36,7 @@ internal static class VsockDeviceCommand
                 GuestCid = parseResult.GetValue(GuestCidOption),
                 AllowedHostPorts = parseResult.GetValue(AllowPortOption) ?? [],
             };
-            using var loggerFactory = LoggerFactory.Create(builder => builder
-                .SetMinimumLevel(context.Debug ? LogLevel.Debug : LogLevel.Information)
-                .AddSimpleConsole(console =>
-                {
-                    console.SingleLine = true;
-                    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                    console.UseUtcTimestamp = true;
-                })
-                .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+            using var loggerFactory = context.CreateLoggerFactory(toStandardError: true);
             using var signals = new SignalCancellation(cancellationToken);
             await using var device = VsockDevice.Start(options, loggerFactory);
             context.Error.WriteLine($"vsock-device: listening on {options.SocketPath} (hybrid vsock {options.UdsPath}, guest cid {options.GuestCid})");
