@@ -25,4 +25,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(7, LogLevel.Warning, "Powering off")]
     public static partial void PoweringOff(ILogger logger);
+
+    [LoggerMessage(8, LogLevel.Error, "{Method} failed")]
+    public static partial void CallFailed(ILogger logger, string method, Exception exception);
 }

@@ -1,9 +1,11 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Runtime.InteropServices;
+using Cocoon.Agent.Internal.Rpc;
 using Cocoon.Agent.Services;
 using Cocoon.Vsock;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 
 namespace Cocoon.Agent.Internal;
 
@@ -13,52 +15,29 @@ internal sealed record InitFacts(ulong KernelToInitUs, ulong MountsUs, List<(str
 /// <summary>How to run the server: on a UNIX socket (tests) or on vsock port 1024 (init).</summary>
 internal sealed record AgentServerOptions(string? UnixPath, bool IsInit, BootConfig BootConfig, bool DetailedErrors, long StartTimestamp, InitFacts? Init);
 
-/// <summary>Builds the AOT-friendly Kestrel host (HTTP/2 without TLS) and serves the agent's services.</summary>
+/// <summary>
+/// Wires the agent together and serves it: the services bound to a <see cref="GrpcDispatcher"/>,
+/// Kestrel's HTTP/2 (no TLS) on vsock port 1024 or a UNIX socket. No generic host and no DI
+/// container: the few objects are built here, in order.
+/// </summary>
 internal static class AgentServer
 {
-    public static WebApplication Build(AgentServerOptions options)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
-        builder.Logging.SetMinimumLevel(ParseLevel(options.BootConfig.LogLevel));
-        // Kestrel's own chatter stays quiet unless asked for.
-        builder.Logging.AddFilter("Microsoft", options.BootConfig.LogLevel is null ? LogLevel.Error : ParseLevel(options.BootConfig.LogLevel));
-
-        builder.Services.AddSingleton<IConnectionListenerFactory, AgentTransportFactory>();
-        builder.Services.AddSingleton(new AgentState(options.IsInit, options.BootConfig));
-        builder.Services.AddSingleton<ChildReaper>();
-        builder.Services.AddSingleton<ProcessLauncher>();
-        builder.Services.AddSingleton<PowerControl>();
-        builder.Services.AddGrpc(grpc =>
-        {
-            grpc.Interceptors.Add<ErrorInterceptor>();
-            grpc.EnableDetailedErrors = options.DetailedErrors;
-            grpc.MaxReceiveMessageSize = 1024 * 1024;
-        });
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            System.Net.EndPoint endPoint = options.UnixPath is { } path
-                ? new AgentUnixEndPoint(path)
-                : new VsockEndPoint(VsockCids.Any, AgentPorts.Control);
-            kestrel.Listen(endPoint, listen => listen.Protocols = HttpProtocols.Http2);
-            // A box runs many concurrent execs over one connection.
-            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
-        });
-
-        var app = builder.Build();
-        app.MapGrpcService<AgentService>();
-        app.MapGrpcService<ProcessService>();
-        return app;
-    }
+    /// <summary>Largest request message; stdin arrives in chunks of at most 64 KiB.</summary>
+    private const int MaxRequestMessageLength = 1024 * 1024;
 
     public static int Run(AgentServerOptions options)
     {
-        using var app = Build(options);
-        var state = app.Services.GetRequiredService<AgentState>();
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Cocoon.Agent");
-        _ = app.Services.GetRequiredService<ChildReaper>();
+        using var loggerFactory = ConsoleLineLoggerProvider.CreateFactory(options.BootConfig.LogLevel);
+        var logger = loggerFactory.CreateLogger("Cocoon.Agent");
+        using var stop = new ManualResetEventSlim();
+        var state = new AgentState(options.IsInit, options.BootConfig);
+        var power = new PowerControl(state, stop.Set, loggerFactory.CreateLogger<PowerControl>());
+        var launcher = new ProcessLauncher(new ChildReaper());
+
+        var dispatcher = new GrpcDispatcher(MaxRequestMessageLength, options.DetailedErrors, logger);
+        Protocol.Agent.V1.Agent.BindService(dispatcher, new AgentService(state, power));
+        Protocol.Agent.V1.Process.BindService(dispatcher, new ProcessService(launcher, state, loggerFactory.CreateLogger<ProcessService>()));
+
         ulong modulesUs = 0;
         uint modulesLoaded = 0;
         if (options.Init is { } init)
@@ -68,10 +47,12 @@ internal static class AgentServer
                 AgentLog.BootStepFailed(logger, step, error);
             }
 
+            // Before listening: vsock itself is one of the modules.
             (modulesUs, modulesLoaded) = GuestInit.Configure(options.BootConfig, logger);
         }
 
-        app.Start();
+        using var server = CreateKestrel(options, loggerFactory);
+        server.StartAsync(dispatcher, CancellationToken.None).GetAwaiter().GetResult();
         state.Timings = new BootTimingsSnapshot(
             options.Init?.KernelToInitUs ?? 0,
             options.Init?.MountsUs ?? 0,
@@ -81,10 +62,42 @@ internal static class AgentServer
         AgentLog.Serving(logger, options.UnixPath ?? $"vsock port {AgentPorts.Control}");
         var t = state.Timings;
         AgentLog.BootTimings(logger, t.KernelToInitUs, t.MountsUs, t.ModulesLoaded, t.ModulesUs, t.InitToServingUs);
-        app.WaitForShutdown();
+
+        // As init the agent only ends by powering off; as a test server SIGTERM or SIGINT stops it.
+        using var terminate = options.IsInit ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = options.IsInit ? null : PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        stop.Wait();
+        server.StopAsync(CancellationToken.None).Wait(TimeSpan.FromSeconds(5));
         return 0;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Set();
+        }
     }
 
-    private static LogLevel ParseLevel(string? level) =>
-        Enum.TryParse<LogLevel>(level, ignoreCase: true, out var parsed) ? parsed : LogLevel.Warning;
+    private static KestrelServer CreateKestrel(AgentServerOptions options, ILoggerFactory loggerFactory)
+    {
+        var kestrel = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = NoServices.Instance };
+        // A box runs many concurrent execs over one connection, and an exec's streams may be idle or
+        // carry any amount for as long as the process runs.
+        kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+        kestrel.Limits.MaxRequestBodySize = null;
+        kestrel.Limits.MinRequestBodyDataRate = null;
+        kestrel.Limits.MinResponseDataRate = null;
+        System.Net.EndPoint endPoint = options.UnixPath is { } path
+            ? new AgentUnixEndPoint(path)
+            : new VsockEndPoint(VsockCids.Any, AgentPorts.Control);
+        kestrel.Listen(endPoint, listen => listen.Protocols = HttpProtocols.Http2);
+        return new KestrelServer(Options.Create(kestrel), new AgentTransportFactory(loggerFactory), loggerFactory);
+    }
+
+    /// <summary>Kestrel asks its options for services only for HTTPS and diagnostics, which the agent does not use.</summary>
+    private sealed class NoServices : IServiceProvider
+    {
+        public static readonly NoServices Instance = new();
+
+        public object? GetService(Type serviceType) => null;
+    }
 }

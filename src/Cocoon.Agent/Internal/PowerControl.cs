@@ -3,14 +3,14 @@
 namespace Cocoon.Agent.Internal;
 
 /// <summary>Ends the guest: as init, stop every process, sync and power off; in --listen-unix mode, stop the server.</summary>
-internal sealed class PowerControl(AgentState state, IHostApplicationLifetime lifetime, ILogger<PowerControl> logger)
+internal sealed class PowerControl(AgentState state, Action stopServer, ILogger<PowerControl> logger)
 {
     public void PowerOff()
     {
         AgentLog.PoweringOff(logger);
         if (!state.IsInit)
         {
-            lifetime.StopApplication();
+            stopServer();
             return;
         }
 

@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using Cocoon.Agent.Internal;
+using Cocoon.Agent.Internal.Rpc;
 using Cocoon.Protocol.Agent.V1;
 using Grpc.Core;
 
@@ -34,11 +35,7 @@ internal sealed class AgentService(AgentState state, PowerControl power) : Proto
     public override Task<ShutdownResponse> Shutdown(ShutdownRequest request, ServerCallContext context)
     {
         // Power off only after the reply has left: the host then sees the VMM exit, not a reset stream.
-        context.GetHttpContext().Response.OnCompleted(() =>
-        {
-            _ = Task.Run(power.PowerOff);
-            return Task.CompletedTask;
-        });
+        GrpcCall.From(context).OnResponseCompleted(() => _ = Task.Run(power.PowerOff));
         return Task.FromResult(new ShutdownResponse());
     }
 

@@ -1,0 +1,63 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+namespace Cocoon.Agent.Internal;
+
+/// <summary>
+/// The agent's log: one line per entry on stderr (the box's console.log), written synchronously so
+/// nothing is lost when PID 1 powers off. Kestrel's own categories stay at Error unless the boot
+/// configuration asks for a level.
+/// </summary>
+internal sealed class ConsoleLineLoggerProvider(LogLevel level, bool levelConfigured) : ILoggerProvider
+{
+    private static readonly Lock WriteLock = new();
+
+    public static ILoggerFactory CreateFactory(string? configuredLevel)
+    {
+        var configured = Enum.TryParse<LogLevel>(configuredLevel, ignoreCase: true, out var level);
+        return new LoggerFactory([new ConsoleLineLoggerProvider(configured ? level : LogLevel.Warning, configured)]);
+    }
+
+    public ILogger CreateLogger(string categoryName) =>
+        new Logger(categoryName, !levelConfigured && categoryName.StartsWith("Microsoft", StringComparison.Ordinal) ? LogLevel.Error : level);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, LogLevel minimum) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && logLevel >= minimum;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+
+            var line = $"cocoon-agent: {Name(logLevel)}: {category}[{eventId.Id}] {formatter(state, exception)}";
+            if (exception is not null)
+            {
+                line += Environment.NewLine + exception;
+            }
+
+            lock (WriteLock)
+            {
+                Console.Error.WriteLine(line);
+            }
+        }
+
+        private static string Name(LogLevel level) => level switch
+        {
+            LogLevel.Trace => "trce",
+            LogLevel.Debug => "dbug",
+            LogLevel.Information => "info",
+            LogLevel.Warning => "warn",
+            LogLevel.Error => "fail",
+            _ => "crit",
+        };
+    }
+}
