@@ -41,6 +41,9 @@ internal sealed class InitramfsBuilder
         CharDevice,
     }
 
+    /// <summary>The host files whose contents go into the image, sorted by guest path.</summary>
+    public IEnumerable<string> HostFiles => _entries.Values.Where(e => e.Kind == EntryKind.File).Select(e => e.HostPath!);
+
     /// <summary>The guest paths added so far, sorted.</summary>
     public IEnumerable<string> Paths => _entries.Keys.Select(k => "/" + k);
 

@@ -35,6 +35,21 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
         ArgumentNullException.ThrowIfNull(paths);
         var kernel = KernelLocator.FindDefault();
         var agent = FindAgent();
+        var extraExecutables = Environment.GetEnvironmentVariable(ExtraExecutablesVariable) ?? "";
+        var moduleNames = new List<string> { "vmw_vsock_virtio_transport" };
+        moduleNames.AddRange(extraModules ?? []);
+        moduleNames.Add(QemuCommandLine.TransportModule(machine));
+        var cache = new GuestImageCache(paths.Root, logger);
+
+        // An extended image is the caller's own recipe: it always goes the content-hashed way.
+        var recipeKey = extend is null
+            ? GuestImageCache.RecipeKey(["agent-image-v1", agent, kernel.KernelPath, kernel.Version, kernel.ModulesDirectory, string.Join(',', moduleNames), extraExecutables])
+            : null;
+        if (recipeKey is not null && cache.TryGetByRecipe(recipeKey) is var (known, recipe))
+        {
+            return new AgentImage(kernel, known, recipe.Modules);
+        }
+
         var builder = new InitramfsBuilder()
             .AddConsoleDevices()
             // The .NET runtime opens /dev/urandom before the agent mounts devtmpfs; without the
@@ -47,7 +62,7 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
             .AddDirectory("/root", 0x1C0) // 0700
             .AddBusybox()
             .AddExecutable(agent, "/init");
-        foreach (var extra in (Environment.GetEnvironmentVariable(ExtraExecutablesVariable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var extra in extraExecutables.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             builder.AddExecutable(extra, "/usr/bin/" + Path.GetFileName(extra));
         }
@@ -56,14 +71,25 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
 
         var resolver = new ModuleResolver(kernel.ModulesDirectory);
         var modules = new List<string>();
-        foreach (var module in resolver.Resolve(["vmw_vsock_virtio_transport", .. extraModules ?? [], QemuCommandLine.TransportModule(machine)]))
+        foreach (var module in resolver.Resolve(moduleNames))
         {
             var guestPath = $"{ModuleDirectory}/{module.Name}.ko";
             builder.AddFile(Path.Combine(kernel.ModulesDirectory, module.RelativePath), guestPath);
             modules.Add(guestPath);
         }
 
-        var image = new GuestImageCache(paths.Root, logger).GetOrBuild(builder);
+        var image = cache.GetOrBuild(builder);
+        if (recipeKey is not null)
+        {
+            // Besides the packed files, the recipe read the module index and the loader's cache (ldd).
+            cache.RememberRecipe(recipeKey, image, modules, [
+                .. builder.HostFiles,
+                Path.Combine(kernel.ModulesDirectory, "modules.dep"),
+                Path.Combine(kernel.ModulesDirectory, "modules.builtin"),
+                "/etc/ld.so.cache",
+            ]);
+        }
+
         return new AgentImage(kernel, image, modules);
     }
 
