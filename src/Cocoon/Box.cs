@@ -13,13 +13,13 @@ public sealed class Box : IAsyncDisposable
     private readonly IGuestAgent _agent;
     private int _disposed;
 
-    internal Box(CocoonRuntime runtime, string name, uint cid, bool owned)
+    internal Box(CocoonRuntime runtime, string name, uint cid, bool owned, IGuestAgent agent)
     {
         _runtime = runtime;
         Name = name;
         Cid = cid;
         _owned = owned;
-        _agent = GuestAgent.ConnectHybridVsock(runtime.Paths.VsockSocket(name));
+        _agent = agent;
     }
 
     /// <summary>The box name.</summary>

@@ -52,15 +52,14 @@ public sealed class CocoonRuntime
         var record = Boxes.Create(options.Build());
         try
         {
-            await StartAsync(record.Name, cancellationToken).ConfigureAwait(false);
+            var (_, agent) = await StartCoreAsync(record.Name, cancellationToken).ConfigureAwait(false);
+            return new Box(this, record.Name, record.Cid, owned: true, agent);
         }
         catch
         {
             await RemoveAsync(record.Name, force: true, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
-
-        return new Box(this, record.Name, record.Cid, owned: true);
     }
 
     /// <summary>Opens a handle on an existing running box (disposing it neither stops nor removes the box).</summary>
@@ -68,13 +67,31 @@ public sealed class CocoonRuntime
     public Box GetBox(string name)
     {
         var record = EnsureRunning(name);
-        return new Box(this, record.Name, record.Cid, owned: false);
+        return new Box(this, record.Name, record.Cid, owned: false, GuestAgent.ConnectHybridVsock(Paths.VsockSocket(record.Name)));
     }
 
     /// <summary>Starts an existing box and waits until its agent answers.</summary>
     /// <param name="name">The box name.</param>
     /// <param name="cancellationToken">Cancels the start (the box is then stopped).</param>
     public async Task StartAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var (_, agent) = await StartCoreAsync(name, cancellationToken).ConfigureAwait(false);
+        await agent.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts an existing box and returns a handle on it (disposing it neither stops nor removes the
+    /// box) whose agent connection is the one that saw the agent answer, so the first exec does not
+    /// pay for a second connection.
+    /// </summary>
+    internal async Task<Box> StartAndOpenAsync(string name, CancellationToken cancellationToken)
+    {
+        var (record, agent) = await StartCoreAsync(name, cancellationToken).ConfigureAwait(false);
+        return new Box(this, record.Name, record.Cid, owned: false, agent);
+    }
+
+    /// <summary>Spawns the supervisor and waits for the agent; returns the box and the answering connection (the caller disposes it).</summary>
+    private async Task<(BoxRecord Record, IGuestAgent Agent)> StartCoreAsync(string name, CancellationToken cancellationToken)
     {
         var record = Refresh(Boxes.Get(name));
         if (record.State == BoxState.Running)
@@ -85,15 +102,17 @@ public sealed class CocoonRuntime
         var cocoon = FindCocoon();
         var pid = BoxProcesses.SpawnSupervisor(cocoon, Paths, name);
         RuntimeLog.SupervisorStarted(_logger, name, pid);
-        await using var agent = GuestAgent.ConnectHybridVsock(Paths.VsockSocket(name));
+        var agent = GuestAgent.ConnectHybridVsock(Paths.VsockSocket(name));
         using var watch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watcher = WatchSupervisorAsync(pid, name, watch);
+        var ready = false;
         try
         {
             await agent.WaitForReadyAsync(_options.StartTimeout, watch.Token).ConfigureAwait(false);
             await watch.CancelAsync().ConfigureAwait(false);
             await watcher.ConfigureAwait(false);
-            return;
+            ready = true;
+            return (record, agent);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -117,6 +136,13 @@ public sealed class CocoonRuntime
             await watch.CancelAsync().ConfigureAwait(false);
             await CleanUpFailedStartAsync(pid, name, "start failed").ConfigureAwait(false);
             throw;
+        }
+        finally
+        {
+            if (!ready)
+            {
+                await agent.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 

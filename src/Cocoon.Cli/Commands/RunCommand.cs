@@ -44,10 +44,11 @@ internal static class RunCommand
                     Env: [],
                     File: null));
                 created = context.Boxes.Create(config).Name;
+                Box box;
                 try
                 {
                     using var signals = new SignalCancellation(cancellationToken);
-                    await context.Runtime.StartAsync(created, signals.Token);
+                    box = await context.Runtime.StartAndOpenAsync(created, signals.Token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -62,7 +63,7 @@ internal static class RunCommand
                 }
 
                 int status;
-                await using (var box = context.Runtime.GetBox(created))
+                await using (box)
                 {
                     status = await ExecPump.RunAsync(box, request, context.Error, cancellationToken);
                 }
