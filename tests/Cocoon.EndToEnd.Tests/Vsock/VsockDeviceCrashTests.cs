@@ -19,6 +19,8 @@ namespace Cocoon.EndToEnd.Tests.Vsock;
 public sealed class VsockDeviceCrashTests(ITestOutputHelper output)
 {
     private const long MovedBeforeKill = 4L * 1024 * 1024;
+    private const long InboundBeforeKill = 1L * 1024 * 1024;
+    private const uint HostPort = 6000;
     private const string EchoReady = "cocoon-echo-ready";
     private static readonly TimeSpan Timeout = VsockDeviceFixture.CommandTimeout;
 
@@ -26,18 +28,35 @@ public sealed class VsockDeviceCrashTests(ITestOutputHelper output)
     public async Task QemuKilledMidTransfer_DeviceEndsAndCleansUp_NewDeviceServesNewQemu()
     {
         var root = Directory.CreateTempSubdirectory("cocoon-e2e-vsc-").FullName;
+        Socket? hostListener = null;
         VsockDevice? first = null;
         VsockDevice? second = null;
         TestVm? firstVm = null;
         TestVm? secondVm = null;
         try
         {
-            // Arrange: an echo (the guest shell exec's cat) streaming both ways through the first device.
+            // Arrange: through the first device, an echo (the guest shell exec's cat) streaming both
+            // ways on a host-initiated connection and a guest-initiated stream of zeros to the host.
             var kernel = KernelLocator.FindDefault();
             var image = new GuestImageCache(root).GetOrBuild(TestGuestImage.CreateBuilder(kernel));
             var firstDirectory = Directory.CreateDirectory(Path.Combine(root, "d1")).FullName;
             first = VsockDevice.Start(Options(firstDirectory));
+            hostListener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            hostListener.Bind(new UnixDomainSocketEndPoint(HostListenerPath(first)));
+            hostListener.Listen();
             firstVm = await BootAsync(kernel, image.Path, first, root);
+            long inbound = 0;
+            var inboundReceiving = Task.Run(async () =>
+            {
+                using var accepted = await hostListener.AcceptAsync();
+                var buffer = new byte[64 * 1024];
+                int read;
+                while ((read = await accepted.ReceiveAsync(buffer)) > 0)
+                {
+                    Interlocked.Add(ref inbound, read);
+                }
+            });
+            await RunDetachedAsync(first.Options.UdsPath, $"head -c 1073741824 /dev/zero | socat -u - VSOCK-CONNECT:2:{HostPort}");
             using var connection = await OpenEchoAsync(first.Options.UdsPath);
             long echoed = 0;
             var chunk = RandomNumberGenerator.GetBytes(64 * 1024);
@@ -67,31 +86,38 @@ public sealed class VsockDeviceCrashTests(ITestOutputHelper output)
                 }
             });
             var deadline = DateTime.UtcNow + Timeout;
-            while (Interlocked.Read(ref echoed) < MovedBeforeKill && !receiving.IsCompleted && !sending.IsCompleted && DateTime.UtcNow < deadline)
+            while ((Interlocked.Read(ref echoed) < MovedBeforeKill || Interlocked.Read(ref inbound) < InboundBeforeKill)
+                && !receiving.IsCompleted && !sending.IsCompleted && !inboundReceiving.IsCompleted && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(50);
             }
 
-            Assert.True(Interlocked.Read(ref echoed) >= MovedBeforeKill, $"only {Interlocked.Read(ref echoed)} bytes echoed before the kill\n{firstVm.Describe()}");
+            var moved = $"{Interlocked.Read(ref echoed)} bytes echoed, {Interlocked.Read(ref inbound)} bytes guest->host";
+            Assert.True(
+                Interlocked.Read(ref echoed) >= MovedBeforeKill && Interlocked.Read(ref inbound) >= InboundBeforeKill,
+                $"only {moved} before the kill; receive: {receiving.Exception?.InnerException?.Message}, guest->host: {inboundReceiving.Exception?.InnerException?.Message}\n{firstVm.Describe()}");
             Assert.False(first.Completion.IsCompleted);
-            Assert.True(first.ActiveConnections >= 1, $"{first.ActiveConnections} active connections mid-transfer");
-
-            output.WriteLine($"{Interlocked.Read(ref echoed)} bytes echoed when QEMU is killed");
+            Assert.True(first.ActiveConnections >= 2, $"{first.ActiveConnections} active connections mid-transfer");
+            output.WriteLine($"{moved} when QEMU is killed");
 
             // Act
             firstVm.Qemu.Kill();
             await firstVm.Qemu.Exited.WaitAsync(Timeout);
             var exit = await first.Completion.WaitAsync(Timeout);
 
-            // Assert: the session ended as a front-end disconnect and took the host connection with it.
+            // Assert: the session ended as a front-end disconnect and took the host connections with it.
             Assert.Equal(VsockDeviceExitReason.FrontEndDisconnected, exit.Reason);
             Assert.Equal(0, first.ActiveConnections);
             await AssertEndsAsync(receiving, "the echo's receive");
             await AssertEndsAsync(sending, "the echo's send");
+            await AssertEndsAsync(inboundReceiving, "the guest->host receive");
             var refused = await Assert.ThrowsAsync<CocoonException>(
                 () => HybridVsock.ConnectAsync(first.Options.UdsPath, TestGuestImage.CommandPort).WaitAsync(Timeout));
             Assert.Equal(CocoonErrorCode.Unavailable, refused.Code);
 
+            // The host's own listener is the host's to remove; the device must remove the rest.
+            hostListener.Dispose();
+            File.Delete(HostListenerPath(first));
             await first.DisposeAsync().AsTask().WaitAsync(Timeout);
             Assert.Empty(Directory.EnumerateFileSystemEntries(firstDirectory));
             Assert.Equal(VsockDeviceExitReason.FrontEndDisconnected, (await first.Completion.WaitAsync(Timeout)).Reason);
@@ -123,6 +149,7 @@ public sealed class VsockDeviceCrashTests(ITestOutputHelper output)
                 await firstVm.DisposeAsync();
             }
 
+            hostListener?.Dispose();
             if (second is not null)
             {
                 await second.DisposeAsync();
@@ -142,7 +169,19 @@ public sealed class VsockDeviceCrashTests(ITestOutputHelper output)
         SocketPath = Path.Combine(directory, "vu.sock"),
         UdsPath = Path.Combine(directory, "v.sock"),
         GuestCid = 3,
+        AllowedHostPorts = [HostPort],
     };
+
+    private static string HostListenerPath(VsockDevice device) =>
+        device.Options.UdsPath + "_" + HostPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Starts <paramref name="command"/> in the guest's background, detached from the command connection.</summary>
+    private static async Task RunDetachedAsync(string udsPath, string command)
+    {
+        using var socket = await VsockDeviceFixture.ConnectWithRetryAsync(udsPath, TestGuestImage.CommandPort);
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"{{ {command}; }} </dev/null >/dev/null 2>&1 &\nexit\n")).WaitAsync(Timeout);
+        await VsockDeviceFixture.ReadToEndAsync(socket);
+    }
 
     private static async Task<TestVm> BootAsync(GuestKernel kernel, string initrd, VsockDevice device, string root)
     {
