@@ -53,14 +53,17 @@ public sealed class VsockDeviceFixture : IAsyncLifetime
     }
 
     /// <summary>Connects to a guest port, retrying while a just-started guest listener is not up yet.</summary>
-    internal async Task<Socket> ConnectWithRetryAsync(uint port)
+    internal Task<Socket> ConnectWithRetryAsync(uint port) => ConnectWithRetryAsync(UdsPath, port);
+
+    /// <summary>Connects to a guest port through <paramref name="udsPath"/>, retrying while the guest listener is not up yet.</summary>
+    internal static async Task<Socket> ConnectWithRetryAsync(string udsPath, uint port)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
             try
             {
-                return await HybridVsock.ConnectAsync(UdsPath, port).WaitAsync(TimeSpan.FromSeconds(30));
+                return await HybridVsock.ConnectAsync(udsPath, port).WaitAsync(TimeSpan.FromSeconds(30));
             }
             catch (CocoonException ex) when (ex.Code == CocoonErrorCode.Unavailable && DateTime.UtcNow < deadline)
             {

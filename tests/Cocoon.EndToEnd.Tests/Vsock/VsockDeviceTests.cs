@@ -103,7 +103,9 @@ public sealed partial class VsockDeviceTests(VsockDeviceFixture fixture, ITestOu
     {
         // Arrange
         const uint port = 7100;
-        await fixture.RunGuestAsync($"socat VSOCK-LISTEN:{port},fork,reuseaddr,backlog=128 EXEC:cat </dev/null >/dev/null 2>&1 &");
+        // -t 30: socat ends a connection 0.5 s after the host's EOF by default, which under load can
+        // come before cat has echoed anything.
+        await fixture.RunGuestAsync($"socat -t 30 VSOCK-LISTEN:{port},fork,reuseaddr,backlog=128 EXEC:cat </dev/null >/dev/null 2>&1 &");
         (await fixture.ConnectWithRetryAsync(port)).Dispose();
 
         // Act
@@ -120,6 +122,79 @@ public sealed partial class VsockDeviceTests(VsockDeviceFixture fixture, ITestOu
         Assert.All(echoes, e => Assert.Equal(e.payload, e.echo));
     }
 
+    [Fact]
+    public async Task HostShutsDownSend_GuestSeesEofThenReplies_HostGetsWholeReplyThenEof()
+    {
+        // Arrange: the guest hashes what it reads until EOF, then answers; -t keeps socat's
+        // guest->host direction open after the host's EOF for as long as the answer takes.
+        const uint port = 7200;
+        const int replySize = (1024 * 1024) + 7;
+        var data = RandomNumberGenerator.GetBytes((256 * 1024) + 3);
+        await fixture.RunGuestAsync(
+            $"rm -f /tmp/hc-in /tmp/hc-out; socat -t 60 VSOCK-LISTEN:{port},reuseaddr SYSTEM:'sha256sum > /tmp/hc-in; head -c {replySize} /dev/urandom > /tmp/hc-out; cat /tmp/hc-out' </dev/null >/dev/null 2>&1 &");
+
+        // Act
+        byte[] reply;
+        using (var socket = await fixture.ConnectWithRetryAsync(port))
+        {
+            await socket.SendAsync(data).WaitAsync(Timeout);
+            socket.Shutdown(SocketShutdown.Send);
+            reply = await VsockDeviceFixture.ReadToEndAsync(socket);
+        }
+
+        var guest = await fixture.RunGuestAsync("cat /tmp/hc-in; sha256sum /tmp/hc-out; rm -f /tmp/hc-in /tmp/hc-out");
+
+        // Assert: the guest read exactly the host's bytes up to EOF, and all it sent afterwards arrived.
+        var hashes = Hashes(guest);
+        Assert.True(hashes.Count == 2, $"guest output '{guest}', host got {reply.Length} bytes\n{fixture.Vm.Describe()}");
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), hashes[0]);
+        Assert.Equal(replySize, reply.Length);
+        Assert.Equal(hashes[1], Convert.ToHexStringLower(SHA256.HashData(reply)));
+    }
+
+    [Fact]
+    public async Task GuestShutsDownSend_HostReadsEofThenReplies_GuestGetsWholeReply()
+    {
+        // Arrange
+        const int size = (256 * 1024) + 5;
+        const int replySize = (1024 * 1024) + 11;
+        var reply = RandomNumberGenerator.GetBytes(replySize);
+        var path = fixture.UdsPath + "_" + VsockDeviceFixture.AllowedHostPort.ToString(CultureInfo.InvariantCulture);
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        try
+        {
+            listener.Listen();
+            var host = Task.Run(async () =>
+            {
+                using var connection = await listener.AcceptAsync().WaitAsync(Timeout);
+                var received = await VsockDeviceFixture.ReadToEndAsync(connection);
+                await connection.SendAsync(reply).WaitAsync(Timeout);
+                connection.Shutdown(SocketShutdown.Send);
+                var afterReply = await VsockDeviceFixture.ReadToEndAsync(connection);
+                return (received, afterReply);
+            });
+
+            // Act: socat sends the file, shuts down its write side at the file's EOF (shut-down) and
+            // keeps reading the host's answer into /tmp/hc-gin.
+            var guest = await fixture.RunGuestAsync(
+                $"head -c {size} /dev/urandom > /tmp/hc-gout; sha256sum /tmp/hc-gout; socat -t 60 - VSOCK-CONNECT:2:{VsockDeviceFixture.AllowedHostPort},shut-down < /tmp/hc-gout > /tmp/hc-gin; echo rc=$?; sha256sum /tmp/hc-gin; rm -f /tmp/hc-gout /tmp/hc-gin");
+            var (received, afterReply) = await host.WaitAsync(Timeout);
+
+            // Assert
+            var hashes = Hashes(guest);
+            Assert.True(guest.Contains("rc=0", StringComparison.Ordinal) && hashes.Count == 2, $"guest output '{guest}', host got {received.Length} bytes\n{fixture.Vm.Describe()}");
+            Assert.Equal(size, received.Length);
+            Assert.Equal(hashes[0], Convert.ToHexStringLower(SHA256.HashData(received)));
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(reply)), hashes[1]);
+            Assert.Empty(afterReply);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static int BitOperations(int size) => System.Numerics.BitOperations.Log2((uint)size);
 
     private static string FirstHash(string text)
@@ -128,6 +203,8 @@ public sealed partial class VsockDeviceTests(VsockDeviceFixture fixture, ITestOu
         Assert.True(match.Success, $"no SHA-256 in guest output: {text}");
         return match.Value;
     }
+
+    private static List<string> Hashes(string text) => [.. HashPattern().Matches(text).Select(m => m.Value)];
 
     [GeneratedRegex("[0-9a-f]{64}")]
     private static partial Regex HashPattern();
