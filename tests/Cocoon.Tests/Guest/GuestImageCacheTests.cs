@@ -54,4 +54,70 @@ public sealed class GuestImageCacheTests : IDisposable
         Assert.Equal(["/big"], CpioReader.Read(File.ReadAllBytes(images[0].Path)).Select(e => "/" + e.Name));
         Assert.Equal([images[0].Path], Directory.GetFiles(cache.Directory));
     }
+
+    [Fact]
+    public void TryGetByRecipe_InputsUnchanged_ReturnsRememberedImage()
+    {
+        // Arrange
+        var cache = new GuestImageCache(_root);
+        var input = WriteInput("agent", "v1");
+        var image = cache.GetOrBuild(new InitramfsBuilder().AddFile(input, "/init"));
+        cache.RememberRecipe("k", image, ["/lib/m/a.ko"], [input]);
+
+        // Act
+        var found = cache.TryGetByRecipe("k");
+
+        // Assert
+        Assert.NotNull(found);
+        Assert.Equal(image.Path, found.Value.Image.Path);
+        Assert.Equal(["/lib/m/a.ko"], found.Value.Recipe.Modules);
+    }
+
+    [Fact]
+    public void TryGetByRecipe_InputRewritten_Misses()
+    {
+        var cache = new GuestImageCache(_root);
+        var input = WriteInput("agent", "v1");
+        cache.RememberRecipe("k", cache.GetOrBuild(new InitramfsBuilder().AddFile(input, "/init")), [], [input]);
+
+        File.WriteAllText(input, "v2, longer");
+
+        Assert.Null(cache.TryGetByRecipe("k"));
+    }
+
+    [Fact]
+    public void TryGetByRecipe_InputTouchedSameSize_Misses()
+    {
+        var cache = new GuestImageCache(_root);
+        var input = WriteInput("agent", "v1");
+        cache.RememberRecipe("k", cache.GetOrBuild(new InitramfsBuilder().AddFile(input, "/init")), [], [input]);
+
+        File.SetLastWriteTimeUtc(input, File.GetLastWriteTimeUtc(input).AddSeconds(1));
+
+        Assert.Null(cache.TryGetByRecipe("k"));
+    }
+
+    [Fact]
+    public void TryGetByRecipe_ImageDeletedOrIndexDamagedOrUnknownKey_Misses()
+    {
+        var cache = new GuestImageCache(_root);
+        var input = WriteInput("agent", "v1");
+        var image = cache.GetOrBuild(new InitramfsBuilder().AddFile(input, "/init"));
+        cache.RememberRecipe("gone", image, [], [input]);
+        cache.RememberRecipe("damaged", image, [], [input]);
+
+        File.Delete(image.Path);
+        File.WriteAllText(Path.Combine(cache.Directory, "recipe-damaged.json"), "{ not json");
+
+        Assert.Null(cache.TryGetByRecipe("gone"));
+        Assert.Null(cache.TryGetByRecipe("damaged"));
+        Assert.Null(cache.TryGetByRecipe("never-seen"));
+    }
+
+    private string WriteInput(string name, string content)
+    {
+        var path = Path.Combine(_root, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
 }
