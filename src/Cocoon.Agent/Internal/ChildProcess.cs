@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Win32.SafeHandles;
 
@@ -16,44 +17,50 @@ internal enum OutputKind
 internal readonly record struct OutputChunk(OutputKind Kind, byte[] Data);
 
 /// <summary>
-/// A running process and its stdio. Reads run on dedicated threads (pipes and pty masters have no
-/// async I/O in .NET) and feed one bounded channel, so a slow client backs up into the pipe and the
-/// process blocks: gRPC flow control reaches all the way to the child.
+/// A running process and its stdio, all feeding one bounded output channel, so a slow client backs
+/// up into the socket and the process blocks: gRPC flow control reaches all the way to the child.
 /// </summary>
+/// <remarks>
+/// Plain sessions talk to the child through socket pairs and async socket I/O: no thread is created
+/// per exec (under TCG two thread starts were half of an exec's cost). A pty master has no async
+/// I/O in .NET, so TTY sessions keep a reader and a writer thread.
+/// </remarks>
 internal sealed class ChildProcess : IDisposable
 {
     /// <summary>Output chunks are at most this big (the contract's 64 KiB).</summary>
     public const int MaxChunk = 64 * 1024;
 
-    private readonly SafeFileHandle? _stdin;
     private readonly SafeFileHandle? _ptyMaster;
-    private readonly List<SafeFileHandle> _outputs;
+    private readonly Socket? _stdin;
     private readonly Channel<OutputChunk> _output = Channel.CreateBounded<OutputChunk>(new BoundedChannelOptions(8) { SingleReader = true });
     private readonly Channel<byte[]?> _input = Channel.CreateBounded<byte[]?>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
     private int _openReaders;
     private int _disposed;
 
-    public ChildProcess(int pid, Task<ExitStatus> exited, SafeFileHandle? stdin, SafeFileHandle? stdout, SafeFileHandle? stderr, SafeFileHandle? ptyMaster)
+    /// <summary>A plain session: stdin (null when the process has none), stdout and stderr sockets, owned from here on.</summary>
+    public ChildProcess(int pid, Task<ExitStatus> exited, Socket? stdin, Socket stdout, Socket stderr)
+    {
+        Pid = pid;
+        Exited = exited;
+        _stdin = stdin;
+        _openReaders = 2;
+        _ = PumpOutputAsync(stdout, OutputKind.Stdout);
+        _ = PumpOutputAsync(stderr, OutputKind.Stderr);
+        if (stdin is not null)
+        {
+            _ = PumpInputAsync(stdin);
+        }
+    }
+
+    /// <summary>A TTY session on <paramref name="ptyMaster"/>, released by <see cref="ReleasePty"/>.</summary>
+    public ChildProcess(int pid, Task<ExitStatus> exited, SafeFileHandle ptyMaster)
     {
         Pid = pid;
         Exited = exited;
         _ptyMaster = ptyMaster;
-        _stdin = ptyMaster ?? stdin;
-        _outputs = [];
-        if (ptyMaster is not null)
-        {
-            StartReader(ptyMaster, OutputKind.Stdout);
-        }
-        else
-        {
-            StartReader(stdout!, OutputKind.Stdout);
-            StartReader(stderr!, OutputKind.Stderr);
-        }
-
-        if (_stdin is not null)
-        {
-            new Thread(WriteLoop) { IsBackground = true, Name = $"stdin {pid}" }.Start();
-        }
+        _openReaders = 1;
+        new Thread(PtyReadLoop) { IsBackground = true, Name = $"pty {pid}" }.Start();
+        new Thread(PtyWriteLoop) { IsBackground = true, Name = $"pty stdin {pid}" }.Start();
     }
 
     public int Pid { get; }
@@ -67,11 +74,13 @@ internal sealed class ChildProcess : IDisposable
 
     /// <summary>Queues stdin bytes; waits while the queue is full (the process is not reading).</summary>
     public ValueTask WriteStdinAsync(byte[] data, CancellationToken cancellationToken) =>
-        _stdin is null ? ValueTask.CompletedTask : _input.Writer.WriteAsync(data, cancellationToken);
+        HasStdin ? _input.Writer.WriteAsync(data, cancellationToken) : ValueTask.CompletedTask;
 
     /// <summary>Closes stdin after the queued bytes (on a TTY: sends end-of-transmission, ^D).</summary>
     public ValueTask CloseStdinAsync(CancellationToken cancellationToken) =>
-        _stdin is null ? ValueTask.CompletedTask : _input.Writer.WriteAsync(null, cancellationToken);
+        HasStdin ? _input.Writer.WriteAsync(null, cancellationToken) : ValueTask.CompletedTask;
+
+    private bool HasStdin => _stdin is not null || _ptyMaster is not null;
 
     public void Signal(int signal)
     {
@@ -100,34 +109,91 @@ internal sealed class ChildProcess : IDisposable
         }
 
         _input.Writer.TryComplete();
-        // Readers own and close their handles; the stdin writer closes its handle when the queue ends.
+        // The output pumps own and close their sockets; the stdin pump closes its socket when the queue ends.
     }
 
-    private void StartReader(SafeFileHandle handle, OutputKind kind)
-    {
-        _outputs.Add(handle);
-        Interlocked.Increment(ref _openReaders);
-        new Thread(() => ReadLoop(handle, kind)) { IsBackground = true, Name = $"{kind} {Pid}" }.Start();
-    }
+    /// <summary>Closes the pty master once both sides are done with it.</summary>
+    public void ReleasePty() => _ptyMaster?.Dispose();
 
-    private void ReadLoop(SafeFileHandle handle, OutputKind kind)
+    private async Task PumpOutputAsync(Socket socket, OutputKind kind)
     {
         var buffer = new byte[MaxChunk];
         try
         {
             while (true)
             {
-                var read = Interop.ReadSome(handle, buffer);
+                var read = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                // Waiting here is the back-pressure: the socket is not read while the channel is full.
+                await _output.Writer.WriteAsync(new OutputChunk(kind, buffer.AsSpan(0, read).ToArray())).ConfigureAwait(false);
+            }
+        }
+        catch (ChannelClosedException)
+        {
+        }
+        catch (SocketException)
+        {
+            // A read error ends this stream like end of file.
+        }
+        finally
+        {
+            socket.Dispose();
+            OutputEnded();
+        }
+    }
+
+    private async Task PumpInputAsync(Socket socket)
+    {
+        try
+        {
+            await foreach (var data in _input.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                if (data is null)
+                {
+                    return;
+                }
+
+                for (var sent = 0; sent < data.Length;)
+                {
+                    sent += await socket.SendAsync(data.AsMemory(sent), SocketFlags.None).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (SocketException)
+        {
+            // The process closed its stdin or exited.
+        }
+        finally
+        {
+            // Closing our end is the child's end of file.
+            socket.Dispose();
+            DrainInput();
+        }
+    }
+
+    private void PtyReadLoop()
+    {
+        var master = _ptyMaster!;
+        var buffer = new byte[MaxChunk];
+        try
+        {
+            while (true)
+            {
+                var read = Interop.ReadSome(master, buffer);
                 if (read == 0)
                 {
                     break;
                 }
 
                 var chunk = buffer.AsSpan(0, read).ToArray();
-                if (!_output.Writer.TryWrite(new OutputChunk(kind, chunk)))
+                if (!_output.Writer.TryWrite(new OutputChunk(OutputKind.Stdout, chunk)))
                 {
-                    // Blocking this dedicated thread is the point: it stops reading the pipe.
-                    _output.Writer.WriteAsync(new OutputChunk(kind, chunk)).AsTask().GetAwaiter().GetResult();
+                    // Blocking this dedicated thread is the point: it stops reading the terminal.
+                    _output.Writer.WriteAsync(new OutputChunk(OutputKind.Stdout, chunk)).AsTask().GetAwaiter().GetResult();
                 }
             }
         }
@@ -136,43 +202,25 @@ internal sealed class ChildProcess : IDisposable
         }
         catch (CocoonException)
         {
-            // A read error ends this stream like end of file.
+            // A read error ends the session's output like end of file.
         }
         finally
         {
-            if (handle != _ptyMaster)
-            {
-                handle.Dispose();
-            }
-
-            if (Interlocked.Decrement(ref _openReaders) == 0)
-            {
-                _output.Writer.TryComplete();
-            }
+            OutputEnded();
         }
     }
 
-    private void WriteLoop()
+    private void PtyWriteLoop()
     {
-        var stdin = _stdin!;
+        var master = _ptyMaster!;
         try
         {
             while (_input.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             {
                 while (_input.Reader.TryRead(out var data))
                 {
-                    if (data is null)
-                    {
-                        if (_ptyMaster is not null)
-                        {
-                            Interop.WriteAll(stdin, [0x04]);
-                            continue;
-                        }
-
-                        return;
-                    }
-
-                    if (!Interop.WriteAll(stdin, data))
+                    // Closing a terminal's input is ^D, not a close: the master is the output too.
+                    if (!Interop.WriteAll(master, data ?? [0x04]))
                     {
                         return;
                     }
@@ -184,19 +232,24 @@ internal sealed class ChildProcess : IDisposable
         }
         finally
         {
-            if (_ptyMaster is null)
-            {
-                stdin.Dispose();
-            }
-
-            // Drain so a producer blocked on a full queue is released.
-            _input.Writer.TryComplete();
-            while (_input.Reader.TryRead(out _))
-            {
-            }
+            DrainInput();
         }
     }
 
-    /// <summary>Closes the pty master once both sides are done with it.</summary>
-    public void ReleasePty() => _ptyMaster?.Dispose();
+    private void OutputEnded()
+    {
+        if (Interlocked.Decrement(ref _openReaders) == 0)
+        {
+            _output.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>Ends the stdin queue and empties it, so a producer blocked on a full queue is released.</summary>
+    private void DrainInput()
+    {
+        _input.Writer.TryComplete();
+        while (_input.Reader.TryRead(out _))
+        {
+        }
+    }
 }

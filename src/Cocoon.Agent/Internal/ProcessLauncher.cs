@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Globalization;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -9,7 +10,7 @@ namespace Cocoon.Agent.Internal;
 /// <summary>
 /// Starts processes with posix_spawn (vfork + exec in glibc: no managed code runs in the child).
 /// <code>
-///  1. pipes (or a pty: posix_openpt, grantpt, unlockpt, TIOCSWINSZ)
+///  1. a socket pair per stdio stream (or a pty: posix_openpt, grantpt, unlockpt, TIOCSWINSZ)
 ///  2. file actions: stdin/stdout/stderr onto 0/1/2 (a pty slave is opened after setsid, so it
 ///     becomes the controlling terminal), chdir to the working directory
 ///  3. attributes: new session, every signal back to default, empty signal mask (.NET ignores SIGPIPE)
@@ -25,7 +26,7 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
 
     public ChildProcess Start(ExecSpec spec)
     {
-        var disposeOnFailure = new List<SafeHandle>();
+        var disposeOnFailure = new List<IDisposable>();
         var closeAfterSpawn = new List<SafeHandle>();
         var actions = Marshal.AllocHGlobal(Interop.PosixSpawnFileActionsSize);
         var attr = Marshal.AllocHGlobal(Interop.PosixSpawnAttrSize);
@@ -37,7 +38,8 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
         try
         {
             // :: Step 1 and 2
-            SafeFileHandle? stdin = null, stdout = null, stderr = null, master = null;
+            Socket? stdin = null, stdout = null, stderr = null;
+            SafeFileHandle? master = null;
             if (spec.Tty)
             {
                 (master, var slavePath) = Interop.OpenPty();
@@ -51,22 +53,21 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
             {
                 if (spec.Stdin)
                 {
-                    var (read, write) = Interop.CreatePipe();
-                    stdin = write;
-                    disposeOnFailure.Add(write);
-                    closeAfterSpawn.Add(read);
-                    AddDup2(actions, read, 0);
+                    (stdin, var stdinChild) = Interop.CreateStdioSocketPair();
+                    disposeOnFailure.Add(stdin);
+                    closeAfterSpawn.Add(stdinChild);
+                    AddDup2(actions, stdinChild, 0);
                 }
                 else
                 {
                     Interop.CheckResult(Interop.PosixSpawnFileActionsAddOpen(actions, 0, "/dev/null", Interop.O_RDONLY, 0), "posix_spawn_file_actions_addopen");
                 }
 
-                (stdout, var stdoutChild) = Interop.CreatePipe();
+                (stdout, var stdoutChild) = Interop.CreateStdioSocketPair();
                 disposeOnFailure.Add(stdout);
                 closeAfterSpawn.Add(stdoutChild);
                 AddDup2(actions, stdoutChild, 1);
-                (stderr, var stderrChild) = Interop.CreatePipe();
+                (stderr, var stderrChild) = Interop.CreateStdioSocketPair();
                 disposeOnFailure.Add(stderr);
                 closeAfterSpawn.Add(stderrChild);
                 AddDup2(actions, stderrChild, 2);
@@ -106,7 +107,9 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
 
                 return pid;
             });
-            return new ChildProcess(pid, exited, stdin, stdout, stderr, master);
+            return master is not null
+                ? new ChildProcess(pid, exited, master)
+                : new ChildProcess(pid, exited, stdin, stdout!, stderr!);
         }
         catch
         {

@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -17,8 +18,12 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Open(string path, int flags, int mode);
 
-    [LibraryImport(Libc, EntryPoint = "pipe2", SetLastError = true)]
-    internal static partial int Pipe2(Span<int> fds, int flags);
+    internal const int AF_UNIX = 1;
+    internal const int SOCK_STREAM = 1;
+    internal const int SOCK_CLOEXEC = 0x80000;
+
+    [LibraryImport(Libc, EntryPoint = "socketpair", SetLastError = true)]
+    internal static partial int SocketPair(int domain, int type, int protocol, Span<int> fds);
 
     [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
     internal static partial nint Read(SafeFileHandle fd, ref byte buffer, nuint count);
@@ -36,12 +41,25 @@ internal static partial class Interop
     internal static SafeFileHandle OpenFile(string path, int flags) =>
         new((nint)CheckIo(() => Open(path, flags | O_CLOEXEC, 0), $"open '{path}'"), ownsHandle: true);
 
-    /// <summary>Creates a close-on-exec pipe: (read end, write end).</summary>
-    internal static (SafeFileHandle Read, SafeFileHandle Write) CreatePipe()
+    /// <summary>
+    /// Creates a close-on-exec stream socket pair for one stdio stream of a child: the agent's end
+    /// as a <see cref="Socket"/> (async I/O on .NET's epoll engine, no thread per stream) and the
+    /// child's end to dup onto 0, 1 or 2.
+    /// </summary>
+    internal static (Socket Agent, SafeFileHandle Child) CreateStdioSocketPair()
     {
         var fds = new int[2];
-        CheckIo(() => Pipe2(fds, O_CLOEXEC), "pipe2");
-        return (new SafeFileHandle(fds[0], ownsHandle: true), new SafeFileHandle(fds[1], ownsHandle: true));
+        CheckIo(() => SocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), "socketpair");
+        var child = new SafeFileHandle(fds[1], ownsHandle: true);
+        try
+        {
+            return (new Socket(new SafeSocketHandle(fds[0], ownsHandle: true)), child);
+        }
+        catch
+        {
+            child.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Reads once; returns 0 at end of file (and on EIO, which a pty master reports once the slave is gone).</summary>
