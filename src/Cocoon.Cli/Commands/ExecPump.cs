@@ -1,8 +1,8 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.CommandLine;
-using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Cocoon.Cli.Commands;
 
@@ -10,6 +10,10 @@ namespace Cocoon.Cli.Commands;
 internal static class ExecPump
 {
     public static readonly Option<bool> InteractiveOption = new("--interactive", "-i") { Description = "Keep stdin open and send it to the command." };
+    private const int StandardInput = 0;
+    private const int StandardOutput = 1;
+    private const int StandardError = 2;
+
     public static readonly Option<bool> TtyOption = new("--tty", "-t") { Description = "Give the command a terminal (raw mode on the host's)." };
     public static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Environment variable KEY=VALUE (repeatable).", HelpName = "KEY=VALUE" };
     public static readonly Option<string> WorkdirOption = new("--workdir", "-w") { Description = "Working directory in the guest." };
@@ -78,11 +82,13 @@ internal static class ExecPump
                     _ = session.ResizeAsync(CurrentSize(), CancellationToken.None);
                 })
                 : null;
-            var restore = request.Tty && !Console.IsInputRedirected ? EnterRawMode() : null;
+            // Raw file descriptors, not Console streams: .NET's console initialises the terminal
+            // (keypad mode escapes) on first write, which would reach the user's screen.
+            var restore = request.Tty ? Interop.TryEnterRawMode(StandardInput) : null;
             try
             {
-                var stdout = Console.OpenStandardOutput();
-                var stderr = Console.OpenStandardError();
+                using var stdout = OpenStandard(StandardOutput, FileAccess.Write);
+                using var stderr = OpenStandard(StandardError, FileAccess.Write);
                 var output = CopyAsync(session.Stdout, stdout);
                 var errors = CopyAsync(session.Stderr, stderr);
                 if (request.Stdin)
@@ -98,7 +104,7 @@ internal static class ExecPump
             {
                 if (restore is not null)
                 {
-                    RunStty(restore);
+                    Interop.RestoreTerminal(StandardInput, restore);
                 }
             }
         }
@@ -119,7 +125,7 @@ internal static class ExecPump
     {
         try
         {
-            using var stdin = Console.OpenStandardInput();
+            using var stdin = OpenStandard(StandardInput, FileAccess.Read);
             var buffer = new byte[64 * 1024];
             int read;
             while ((read = await stdin.ReadAsync(buffer)) > 0)
@@ -135,48 +141,11 @@ internal static class ExecPump
         }
     }
 
-    private static TerminalSize CurrentSize()
-    {
-        try
-        {
-            return new TerminalSize(Console.WindowHeight, Console.WindowWidth);
-        }
-        catch (IOException)
-        {
-            return new TerminalSize(24, 80);
-        }
-    }
+    private static TerminalSize CurrentSize() =>
+        (Interop.TryGetWindowSize(StandardOutput) ?? Interop.TryGetWindowSize(StandardInput)) is { } size
+            ? new TerminalSize(size.Rows, size.Columns)
+            : new TerminalSize(24, 80);
 
-    private static string? EnterRawMode()
-    {
-        var saved = RunStty("-g").Trim();
-        if (saved.Length == 0)
-        {
-            return null;
-        }
-
-        RunStty("raw", "-echo");
-        return saved;
-    }
-
-    private static string RunStty(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("stty") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        try
-        {
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            return process.ExitCode == 0 ? output : "";
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return "";
-        }
-    }
+    private static FileStream OpenStandard(int fd, FileAccess access) =>
+        new(new SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0);
 }
