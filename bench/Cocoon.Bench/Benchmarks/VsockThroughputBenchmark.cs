@@ -63,6 +63,7 @@ internal sealed class VsockThroughputBenchmark : IBenchmark
         var kernel = KernelLocator.FindDefault();
         var image = new GuestImageCache(home).GetOrBuild(ThroughputGuestImage.CreateBuilder(kernel, options.Machine));
         var choice = await AcceleratorProbe.ChooseAsync(options.QemuPath, kernel.KernelPath, new CocoonPaths(home).GuestCacheDirectory, cancellationToken: cancellationToken);
+        output.WriteLine($"host load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
         output.WriteLine($"kernel {kernel.KernelPath}, accelerator {choice.Accelerator} ({choice.Reason}), 1 vCPU, guest socat -b {ThroughputGuestImage.SocatBlockBytes}, host I/O {HostChunkBytes / 1024} KiB per call");
 
         var serialSinkPath = Path.Combine(home, "ser-sink.sock");
@@ -95,6 +96,7 @@ internal sealed class VsockThroughputBenchmark : IBenchmark
                     "-device", serialBus,
                     "-device", $"virtserialport,chardev=sersink,name={ThroughputGuestImage.SinkPortName}",
                     "-device", $"virtserialport,chardev=sersource,name={ThroughputGuestImage.SourcePortName}",
+                    "-name", "throughput,debug-threads=on", // names the vCPU threads, for the CPU breakdown
                 ],
             };
             var qemu = QemuProcess.Start(spec, options, choice.Accelerator);
@@ -142,6 +144,7 @@ internal sealed class VsockThroughputBenchmark : IBenchmark
                     output.WriteLine($"{transport.Name} g2h: {BenchSupport.Describe(transport.GuestToHost, " MiB/s")}");
                 }
 
+                output.WriteLine($"host load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
                 output.WriteLine(Report.Figure("vsock-h2g", Report.Median(vsock.HostToGuest) / Report.Median(serial.HostToGuest), "x", ">=", 1));
                 output.WriteLine(Report.Figure("vsock-g2h", Report.Median(vsock.GuestToHost) / Report.Median(serial.GuestToHost), "x", ">=", 1));
             }
@@ -303,15 +306,20 @@ internal sealed class VsockThroughputBenchmark : IBenchmark
 
         public string Describe() => string.Create(
             CultureInfo.InvariantCulture,
-            $"{Report.Number(Bytes / MiB)} MiB in {Seconds:0.000} s = {Report.Number(MiBPerSecond)} MiB/s (cpu s: bench process {Cpu.Process:0.00} of which device thread {Cpu.DeviceThread:0.00}, qemu {Cpu.Qemu:0.00})");
+            $"{Report.Number(Bytes / MiB)} MiB in {Seconds:0.000} s = {Report.Number(MiBPerSecond)} MiB/s (cpu s: bench process {Cpu.Process:0.00} of which device thread {Cpu.DeviceThread:0.00}; qemu {Cpu.Qemu:0.00} of which vCPU {Cpu.QemuVcpu:0.00})");
     }
 
-    private readonly record struct CpuTimes(double Process, double DeviceThread, double Qemu)
+    private readonly record struct CpuTimes(double Process, double DeviceThread, double Qemu, double QemuVcpu)
     {
-        public static CpuTimes operator -(CpuTimes a, CpuTimes b) => new(a.Process - b.Process, a.DeviceThread - b.DeviceThread, a.Qemu - b.Qemu);
+        public static CpuTimes operator -(CpuTimes a, CpuTimes b) =>
+            new(a.Process - b.Process, a.DeviceThread - b.DeviceThread, a.Qemu - b.Qemu, a.QemuVcpu - b.QemuVcpu);
     }
 
-    /// <summary>utime + stime from /proc (USER_HZ = 100) of this process, the device's worker thread, and QEMU.</summary>
+    /// <summary>
+    /// utime + stime from /proc (USER_HZ = 100) of this process, the device's worker thread, QEMU, and
+    /// QEMU's vCPU threads ("CPU n/TCG" or "CPU n/KVM"; under TCG they also run the device emulation
+    /// that guest MMIO writes trigger).
+    /// </summary>
     private sealed class CpuMeter(int qemuPid)
     {
         private readonly string? _deviceThreadStat = FindDeviceThread();
@@ -319,7 +327,29 @@ internal sealed class VsockThroughputBenchmark : IBenchmark
         public CpuTimes Read() => new(
             Seconds("/proc/self/stat"),
             _deviceThreadStat is null ? double.NaN : Seconds(_deviceThreadStat),
-            Seconds($"/proc/{qemuPid}/stat"));
+            Seconds($"/proc/{qemuPid}/stat"),
+            VcpuSeconds());
+
+        private double VcpuSeconds()
+        {
+            var total = 0.0;
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{qemuPid}/task"))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith("CPU ", StringComparison.Ordinal))
+                    {
+                        total += Seconds(Path.Combine(task, "stat"));
+                    }
+                }
+                catch (IOException)
+                {
+                    // The thread ended between listing and reading.
+                }
+            }
+
+            return total;
+        }
 
         private static string? FindDeviceThread()
         {
