@@ -11,6 +11,7 @@ IBenchmark[] benchmarks =
     new BootBenchmark(),
     new BoxMemoryBenchmark(),
     new ExecRttBenchmark(),
+    new VsockThroughputBenchmark(),
 ];
 
 if (args.Length >= 2 && args[0] == "--worker")
