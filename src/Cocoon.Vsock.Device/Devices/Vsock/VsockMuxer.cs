@@ -73,6 +73,9 @@ internal sealed partial class VsockMuxer : IDisposable
     /// <summary>RSTs for unknown connections waiting for an rx buffer.</summary>
     internal int QueuedRsts => _rstQueue.Count;
 
+    /// <summary>The most bytes forwarded to the host before the guest hears of the freed space.</summary>
+    private const uint MaxForwardedBeforeCreditUpdate = 64 * 1024;
+
     private uint BufAlloc => (uint)_options.ConnectionBufferSize;
 
     private static ulong Key(uint local, uint peer) => ((ulong)local << 32) | peer;
@@ -393,8 +396,11 @@ internal sealed partial class VsockMuxer : IDisposable
 
     private void MaybeCreditUpdate(VsockConnection conn)
     {
-        // Tell the guest about freed space before its view of our buffer runs low.
-        if (conn.FwdCnt - conn.LastFwdCntSent >= BufAlloc / 4)
+        // Tell the guest about freed space before its view of our buffer runs low: after a quarter
+        // of the buffer, and at least every 64 KiB. Linux 6.1 guests were seen to stop sending after
+        // 256 KiB without an update even with a larger buf_alloc, so a quarter of a large buffer is
+        // never reached and both sides would wait for ever.
+        if (conn.FwdCnt - conn.LastFwdCntSent >= Math.Min(BufAlloc / 4, MaxForwardedBeforeCreditUpdate))
         {
             conn.Pending |= PendingControl.CreditUpdate;
             Schedule(conn);

@@ -235,6 +235,25 @@ public sealed class VsockMuxerTests
     }
 
     [Fact]
+    public void GuestData_LargeBuffer_CreditUpdateAfter64KiB()
+    {
+        // A quarter of 4 MiB is never reached: a Linux guest stops after 256 KiB without an update.
+        using var h = new MuxerHarness(bufferSize: 4 * 1024 * 1024);
+        var (host, local) = OpenHostConnection(h);
+        using var _ = host;
+        h.Guest.PostRx(2);
+
+        h.Send(OpRw, GuestPort, local, Pattern(40 * 1024));
+        h.Send(OpRw, GuestPort, local, Pattern(30 * 1024));
+        h.Pump();
+        ReceiveExactly(host, 70 * 1024);
+
+        var p = Assert.Single(h.Guest.ReadRx());
+        Assert.Equal(OpCreditUpdate, p.Header.Op);
+        Assert.Equal(70u * 1024, p.Header.FwdCnt);
+    }
+
+    [Fact]
     public void GuestData_OverrunsAdvertisedBuffer_ConnectionReset()
     {
         using var h = new MuxerHarness(bufferSize: 4096);
