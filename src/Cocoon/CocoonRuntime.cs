@@ -158,6 +158,8 @@ public sealed class CocoonRuntime
             return;
         }
 
+        // Tell the supervisor the power-off that follows is a stop, not the guest's own doing.
+        Boxes.Update(name, r => r.State == BoxState.Running && r.Pid == record.Pid ? r with { StopRequestedAt = DateTimeOffset.UtcNow } : r);
         var agent = GuestAgent.ConnectHybridVsock(Paths.VsockSocket(name));
         await using (agent.ConfigureAwait(false))
         {

@@ -42,6 +42,12 @@ internal sealed record BoxRecord
     /// <summary>When the box last stopped.</summary>
     public DateTimeOffset? StoppedAt { get; init; }
 
-    /// <summary>Why the box last stopped (for example "exited 0", "killed", "vmm crashed").</summary>
+    /// <summary>
+    /// Why the box last stopped: "stopped" (cocoon stop), "exit" (the guest powered off by itself),
+    /// "killed" (the supervisor was told to end), "crash (...)" or "failed to start: ...".
+    /// </summary>
     public string? StopReason { get; init; }
+
+    /// <summary>Set by a stop request while the box runs, so the supervisor records "stopped" rather than "exit".</summary>
+    public DateTimeOffset? StopRequestedAt { get; init; }
 }

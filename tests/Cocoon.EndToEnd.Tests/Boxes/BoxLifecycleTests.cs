@@ -47,10 +47,27 @@ public sealed class BoxLifecycleTests
         var exec = await environment.CocoonAsync("exec", "again", "echo", "back");
 
         Assert.Equal("stopped", stopped.GetProperty("state").GetString());
-        Assert.Equal("exit", stopped.GetProperty("stop_reason").GetString());
+        Assert.Equal("stopped", stopped.GetProperty("stop_reason").GetString());
         Assert.True(second.ExitCode == 0, second.Stderr);
         Assert.Equal("back\n", exec.Stdout);
         Assert.Equal("running", (await environment.InspectAsync("again")).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task GuestPowersOff_StateSaysExitNotStopped()
+    {
+        await using var environment = new BoxTestEnvironment();
+        await environment.CocoonAsync("create", "--name", "off");
+        Assert.Equal(0, (await environment.CocoonAsync("start", "off")).ExitCode);
+
+        // The exec may end either way: the VM goes away under it.
+        await environment.CocoonAsync("exec", "off", "poweroff", "-f");
+        await WaitUntilAsync(() => ReadRecord(environment, "off").GetProperty("state").GetString() == "stopped");
+        var inspected = await environment.InspectAsync("off");
+
+        Assert.Equal("exit", inspected.GetProperty("stop_reason").GetString());
+        Assert.False(inspected.TryGetProperty("stop_requested_at", out _));
+        await WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
     }
 
     [Fact]
@@ -80,7 +97,7 @@ public sealed class BoxLifecycleTests
         await using var environment = new BoxTestEnvironment();
         await environment.CocoonAsync("create", "--name", "crash");
         Assert.Equal(0, (await environment.CocoonAsync("start", "crash")).ExitCode);
-        var qemu = ReadRecord(environment, "crash").GetProperty("vmm_pid").GetInt32();
+        var qemu = (await environment.InspectAsync("crash")).GetProperty("vmm_pid").GetInt32();
 
         System.Diagnostics.Process.GetProcessById(qemu).Kill();
         await WaitUntilAsync(() => ReadRecord(environment, "crash").GetProperty("state").GetString() == "stopped");

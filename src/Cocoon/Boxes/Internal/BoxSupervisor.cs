@@ -15,6 +15,12 @@ namespace Cocoon.Boxes.Internal;
 /// </summary>
 internal static class BoxSupervisor
 {
+    /// <summary>QEMU exited 0 without a stop request: the guest powered off by itself.</summary>
+    private const string ExitReason = "exit";
+
+    /// <summary>QEMU exited 0 after <c>cocoon stop</c> asked the guest to power off.</summary>
+    private const string StoppedReason = "stopped";
+
     /// <summary>Runs the box until QEMU exits or SIGTERM arrives; returns the process exit code.</summary>
     public static int Run(CocoonPaths paths, string name, ILoggerFactory loggerFactory)
     {
@@ -105,6 +111,7 @@ internal static class BoxSupervisor
                 StartedAt = DateTimeOffset.UtcNow,
                 StoppedAt = null,
                 StopReason = null,
+                StopRequestedAt = null,
             });
             SupervisorLog.Running(logger, name, running.Pid);
 
@@ -122,7 +129,7 @@ internal static class BoxSupervisor
 
             var code = running.Exited.GetAwaiter().GetResult();
             reason = Volatile.Read(ref stopRequested) == 1 ? "killed"
-                : code == 0 ? "exit"
+                : code == 0 ? ExitReason
                 : code > 128 ? $"crash (qemu killed by signal {code - 128})"
                 : $"crash (qemu exit code {code}: {LastLine(running.OutputTail)})";
         }
@@ -154,7 +161,15 @@ internal static class BoxSupervisor
         {
             boxes.Update(name, r => r.Pid != Environment.ProcessId && r.Pid is not null
                 ? r
-                : r with { State = BoxState.Stopped, Pid = null, VmmPid = null, StoppedAt = DateTimeOffset.UtcNow, StopReason = reason });
+                : r with
+                {
+                    State = BoxState.Stopped,
+                    Pid = null,
+                    VmmPid = null,
+                    StoppedAt = DateTimeOffset.UtcNow,
+                    StopReason = reason == ExitReason && r.StopRequestedAt is not null ? StoppedReason : reason,
+                    StopRequestedAt = null,
+                });
         }
         catch (CocoonException e) when (e.Code == CocoonErrorCode.NotFound)
         {
