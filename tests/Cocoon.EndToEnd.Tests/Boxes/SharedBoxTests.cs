@@ -21,6 +21,15 @@ public sealed class SharedBoxTests(SharedBoxFixture fixture) : IClassFixture<Sha
     }
 
     [Fact]
+    public async Task RunAsync_Crun_IsInTheGuestWithItsLibraries()
+    {
+        var result = await Box.RunAsync(["crun", "--version"]).WaitAsync(Timeout);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.StartsWith("crun version ", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_ExitCodeAndStderr_ArePassedThrough()
     {
         var result = await Box.RunAsync(["sh", "-c", "echo out; echo err >&2; exit 7"]).WaitAsync(Timeout);

@@ -26,7 +26,7 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
     private const string ModuleDirectory = "/lib/m";
 
     /// <summary>
-    /// Builds (or reuses) the box initramfs: the agent as /init, vsock modules, busybox, console devices;
+    /// Builds (or reuses) the box initramfs: the agent as /init, vsock modules, busybox, crun, console devices;
     /// benchmarks add <paramref name="extraModules"/> and files through <paramref name="extend"/>.
     /// </summary>
     public static AgentImage GetOrBuild(
@@ -43,7 +43,7 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
 
         // An extended image is the caller's own recipe: it always goes the content-hashed way.
         var recipeKey = extend is null
-            ? GuestImageCache.RecipeKey(["agent-image-v1", agent, kernel.KernelPath, kernel.Version, kernel.ModulesDirectory, string.Join(',', moduleNames), extraExecutables])
+            ? GuestImageCache.RecipeKey(["agent-image-v2", agent, kernel.KernelPath, kernel.Version, kernel.ModulesDirectory, string.Join(',', moduleNames), extraExecutables])
             : null;
         if (recipeKey is not null && cache.TryGetByRecipe(recipeKey) is var (known, recipe))
         {
@@ -61,7 +61,9 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
             .AddDirectory("/tmp", 0x3FF) // 01777
             .AddDirectory("/root", 0x1C0) // 0700
             .AddBusybox()
-            .AddExecutable(agent, "/init");
+            .AddExecutable(agent, "/init")
+            // The OCI runtime the agent runs containers with, and its libraries.
+            .AddExecutable(FindCrun(), "/usr/bin/crun");
         foreach (var extra in extraExecutables.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             builder.AddExecutable(extra, "/usr/bin/" + Path.GetFileName(extra));
@@ -91,6 +93,14 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
         }
 
         return new AgentImage(kernel, image, modules);
+    }
+
+    /// <summary>The host's crun (<c>apt-get install crun</c>; ./scripts/setup installs it).</summary>
+    private static string FindCrun()
+    {
+        string[] candidates = ["/usr/bin/crun", "/usr/local/bin/crun"];
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new CocoonException(CocoonErrorCode.NotFound, $"crun is not installed (looked at {string.Join(", ", candidates)}); install it with 'apt-get install crun' or run ./scripts/setup");
     }
 
     /// <summary>
