@@ -1,6 +1,5 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using System.Text;
 using Cocoon.Guest;
 using Cocoon.Vmm;
 
@@ -32,50 +31,7 @@ internal static class ThroughputGuestImage
 
     public static InitramfsBuilder CreateBuilder(GuestKernel kernel, QemuMachine machine)
     {
-        var builder = new InitramfsBuilder()
-            .AddConsoleDevices()
-            .AddDirectory("/proc")
-            .AddDirectory("/sys")
-            .AddDirectory("/tmp", 0x3FF) // 01777
-            .AddBusybox()
-            .AddExecutable("/usr/bin/socat", "/bin/socat");
-        var modules = builder.AddModules(kernel, ["vmw_vsock_virtio_transport", "virtio_console", QemuCommandLine.TransportModule(machine)]);
-
-        builder.AddText("/bin/sink", """
-            #!/bin/sh
-            while read n; do
-              echo ready
-              dd of=/dev/null bs=65536 count="$n" iflag=fullblock,count_bytes status=none
-              echo done
-            done
-
-            """, InitramfsBuilder.ExecutableMode);
-        builder.AddText("/bin/source", """
-            #!/bin/sh
-            while read n; do
-              dd if=/dev/zero bs=65536 count="$n" iflag=count_bytes status=none
-            done
-
-            """, InitramfsBuilder.ExecutableMode);
-
-        var init = new StringBuilder();
-        init.Append("""
-            #!/bin/busybox sh
-            export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-            mount -t proc proc /proc
-            mount -t sysfs sys /sys
-            mount -t devtmpfs dev /dev
-            for m in
-            """);
-        foreach (var module in modules)
-        {
-            init.Append(' ').Append(module);
-        }
-
-        init.Append($$"""
-            ; do
-              insmod "$m" || echo "throughput-guest: insmod $m failed"
-            done
+        var builder = ShellGuest.Create(kernel, ["vmw_vsock_virtio_transport", "virtio_console", QemuCommandLine.TransportModule(machine)], "throughput-guest", $$"""
             port() {
               for p in /sys/class/virtio-ports/*; do
                 [ "$(cat "$p/name" 2>/dev/null)" = "$1" ] && echo "/dev/${p##*/}" && return
@@ -95,8 +51,25 @@ internal static class ThroughputGuestImage
             echo {{Marker}}
             while true; do sleep 3600; done
 
-            """);
-        builder.AddText("/init", init.ToString(), InitramfsBuilder.ExecutableMode);
+            """)
+            .AddExecutable("/usr/bin/socat", "/bin/socat");
+
+        builder.AddText("/bin/sink", """
+            #!/bin/sh
+            while read n; do
+              echo ready
+              dd of=/dev/null bs=65536 count="$n" iflag=fullblock,count_bytes status=none
+              echo done
+            done
+
+            """, InitramfsBuilder.ExecutableMode);
+        builder.AddText("/bin/source", """
+            #!/bin/sh
+            while read n; do
+              dd if=/dev/zero bs=65536 count="$n" iflag=count_bytes status=none
+            done
+
+            """, InitramfsBuilder.ExecutableMode);
         return builder;
     }
 }

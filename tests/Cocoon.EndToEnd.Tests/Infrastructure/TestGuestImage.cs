@@ -1,6 +1,5 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using System.Text;
 using Cocoon.Guest;
 using Cocoon.Vmm;
 
@@ -19,33 +18,7 @@ internal static class TestGuestImage
 
     public static InitramfsBuilder CreateBuilder(GuestKernel kernel, QemuMachine machine = QemuMachine.Microvm)
     {
-        var builder = new InitramfsBuilder()
-            .AddConsoleDevices()
-            .AddDirectory("/proc")
-            .AddDirectory("/sys")
-            .AddDirectory("/tmp", 0x3FF) // 01777
-            .AddBusybox()
-            .AddExecutable("/usr/bin/socat", "/bin/socat");
-        var modules = builder.AddModules(kernel, ["vmw_vsock_virtio_transport", QemuCommandLine.TransportModule(machine)]);
-
-        var init = new StringBuilder();
-        init.Append("""
-            #!/bin/busybox sh
-            export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-            mount -t proc proc /proc
-            mount -t sysfs sys /sys
-            mount -t devtmpfs dev /dev
-            for m in
-            """);
-        foreach (var module in modules)
-        {
-            init.Append(' ').Append(module);
-        }
-
-        init.Append($$"""
-            ; do
-              insmod "$m" || echo "cocoon-test: insmod $m failed"
-            done
+        return ShellGuest.Create(kernel, ["vmw_vsock_virtio_transport", QemuCommandLine.TransportModule(machine)], "cocoon-test", $$"""
             if [ -e /dev/vsock ] && [ -n "$(ls /sys/bus/virtio/devices 2>/dev/null)" ]; then
               echo "cocoon-test: virtio devices: $(ls /sys/bus/virtio/devices)"
             else
@@ -57,8 +30,7 @@ internal static class TestGuestImage
             echo "cocoon-test: vsock command service exited ($?)"
             while true; do sleep 3600; done
 
-            """);
-        builder.AddText("/init", init.ToString(), InitramfsBuilder.ExecutableMode);
-        return builder;
+            """)
+            .AddExecutable("/usr/bin/socat", "/bin/socat");
     }
 }
