@@ -2,7 +2,6 @@
 
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
 
 namespace Cocoon.Cli.Commands;
 
@@ -10,10 +9,6 @@ namespace Cocoon.Cli.Commands;
 internal static class ExecPump
 {
     public static readonly Option<bool> InteractiveOption = new("--interactive", "-i") { Description = "Keep stdin open and send it to the command." };
-    private const int StandardInput = 0;
-    private const int StandardOutput = 1;
-    private const int StandardError = 2;
-
     public static readonly Option<bool> TtyOption = new("--tty", "-t") { Description = "Give the command a terminal (raw mode on the host's)." };
     public static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Environment variable KEY=VALUE (repeatable).", HelpName = "KEY=VALUE" };
     public static readonly Option<string> WorkdirOption = new("--workdir", "-w") { Description = "Working directory in the guest." };
@@ -82,13 +77,11 @@ internal static class ExecPump
                     _ = session.ResizeAsync(CurrentSize(), CancellationToken.None);
                 })
                 : null;
-            // Raw file descriptors, not Console streams: .NET's console initialises the terminal
-            // (keypad mode escapes) on first write, which would reach the user's screen.
-            var restore = request.Tty ? Interop.TryEnterRawMode(StandardInput) : null;
+            var restore = request.Tty ? Interop.TryEnterRawMode(StandardStream.Input) : null;
             try
             {
-                using var stdout = OpenStandard(StandardOutput, FileAccess.Write);
-                using var stderr = OpenStandard(StandardError, FileAccess.Write);
+                using var stdout = new StandardStream(StandardStream.Output);
+                using var stderr = new StandardStream(StandardStream.Error);
                 var output = CopyAsync(session.Stdout, stdout);
                 var errors = CopyAsync(session.Stderr, stderr);
                 if (request.Stdin)
@@ -104,7 +97,7 @@ internal static class ExecPump
             {
                 if (restore is not null)
                 {
-                    Interop.RestoreTerminal(StandardInput, restore);
+                    Interop.RestoreTerminal(StandardStream.Input, restore);
                 }
             }
         }
@@ -125,7 +118,7 @@ internal static class ExecPump
     {
         try
         {
-            using var stdin = OpenStandard(StandardInput, FileAccess.Read);
+            using var stdin = new StandardStream(StandardStream.Input);
             var buffer = new byte[64 * 1024];
             int read;
             while ((read = await stdin.ReadAsync(buffer)) > 0)
@@ -142,10 +135,7 @@ internal static class ExecPump
     }
 
     private static TerminalSize CurrentSize() =>
-        (Interop.TryGetWindowSize(StandardOutput) ?? Interop.TryGetWindowSize(StandardInput)) is { } size
+        (Interop.TryGetWindowSize(StandardStream.Output) ?? Interop.TryGetWindowSize(StandardStream.Input)) is { } size
             ? new TerminalSize(size.Rows, size.Columns)
             : new TerminalSize(24, 80);
-
-    private static FileStream OpenStandard(int fd, FileAccess access) =>
-        new(new SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0);
 }

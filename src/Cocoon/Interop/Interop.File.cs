@@ -68,4 +68,49 @@ internal static partial class Interop
     /// <summary>fsync(2).</summary>
     internal static void Fsync(SafeFileHandle fd, string path) =>
         RetryOnEintr(() => FsyncRaw(fd), "fsync", path);
+
+    /// <summary>read(2) on a descriptor this process does not own (stdin); 0 at end of file.</summary>
+    internal static int ReadDescriptor(int fd, Span<byte> buffer)
+    {
+        while (true)
+        {
+            var result = ReadRaw(fd, ref MemoryMarshal.GetReference(buffer), (nuint)buffer.Length);
+            if (result >= 0)
+            {
+                return (int)result;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != (int)Errno.EINTR)
+            {
+                ThrowIo(errno, "read", $"fd {fd}");
+            }
+        }
+    }
+
+    /// <summary>write(2) until all of <paramref name="buffer"/> is written, at the descriptor's own offset.</summary>
+    internal static void WriteDescriptor(int fd, ReadOnlySpan<byte> buffer)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var result = WriteRaw(fd, in MemoryMarshal.GetReference(buffer), (nuint)buffer.Length);
+            if (result >= 0)
+            {
+                buffer = buffer[(int)result..];
+                continue;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != (int)Errno.EINTR)
+            {
+                ThrowIo(errno, "write", $"fd {fd}");
+            }
+        }
+    }
+
+    [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
+    private static partial nint ReadRaw(int fd, ref byte buffer, nuint count);
+
+    [LibraryImport(Libc, EntryPoint = "write", SetLastError = true)]
+    private static partial nint WriteRaw(int fd, ref readonly byte buffer, nuint count);
 }

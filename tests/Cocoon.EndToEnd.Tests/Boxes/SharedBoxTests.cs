@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Security.Cryptography;
+using Cocoon.Tests.Common;
 
 namespace Cocoon.EndToEnd.Tests.Boxes;
 
@@ -128,6 +129,28 @@ public sealed class SharedBoxTests(SharedBoxFixture fixture) : IClassFixture<Sha
 
         Assert.Equal(Box.Name, info.Hostname);
         Assert.True(info.IsInit);
+    }
+
+    [Fact]
+    public async Task CliExec_OutputToAFileSharedWithOtherWriters_KeepsEveryonesLines()
+    {
+        // One file for the shell's lines and cocoon's stdout and stderr: each write must land at
+        // the shared end, not at an offset of its own.
+        var file = Path.Combine(fixture.Environment.StateRoot, "shared-output.txt");
+        var script = $"echo before; \"$0\" exec {Box.Name} sh -c 'echo out; echo err >&2'; echo after";
+
+        var result = await ProcessRunner.RunAsync(
+            "/bin/sh",
+            ["-c", $"{{ {script}; }} > {file} 2>&1", BoxTestEnvironment.Cli],
+            BoxTestEnvironment.CommandTimeout,
+            new Dictionary<string, string> { ["COCOON_HOME"] = fixture.Environment.StateRoot });
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var lines = File.ReadAllLines(file);
+        Assert.Equal("before", lines[0]);
+        Assert.Equal(["err", "out"], lines[1..3].Order(StringComparer.Ordinal));
+        Assert.Equal("after", lines[3]);
+        Assert.Equal(4, lines.Length);
     }
 
     [Fact]
