@@ -35,6 +35,7 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
         ArgumentNullException.ThrowIfNull(paths);
         var kernel = KernelLocator.FindDefault();
         var agent = FindAgent();
+        var crun = FindCrun();
         var extraExecutables = Environment.GetEnvironmentVariable(ExtraExecutablesVariable) ?? "";
         var moduleNames = new List<string> { "vmw_vsock_virtio_transport" };
         moduleNames.AddRange(extraModules ?? []);
@@ -43,7 +44,7 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
 
         // An extended image is the caller's own recipe: it always goes the content-hashed way.
         var recipeKey = extend is null
-            ? GuestImageCache.RecipeKey(["agent-image-v2", agent, kernel.KernelPath, kernel.Version, kernel.ModulesDirectory, string.Join(',', moduleNames), extraExecutables])
+            ? GuestImageCache.RecipeKey(["agent-image-v2", agent, crun, kernel.KernelPath, kernel.Version, kernel.ModulesDirectory, string.Join(',', moduleNames), extraExecutables])
             : null;
         if (recipeKey is not null && cache.TryGetByRecipe(recipeKey) is var (known, recipe))
         {
@@ -63,7 +64,7 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
             .AddBusybox()
             .AddExecutable(agent, "/init")
             // The OCI runtime the agent runs containers with, and its libraries.
-            .AddExecutable(FindCrun(), "/usr/bin/crun");
+            .AddExecutable(crun, "/usr/bin/crun");
         foreach (var extra in extraExecutables.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             builder.AddExecutable(extra, "/usr/bin/" + Path.GetFileName(extra));
