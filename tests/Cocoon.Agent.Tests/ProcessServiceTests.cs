@@ -21,6 +21,41 @@ public sealed class ProcessServiceTests(AgentProcessFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Exec_ClientLeavesWhileOutputIsPending_AgentClosesItsDescriptors()
+    {
+        var baseline = OpenDescriptors();
+
+        for (var i = 0; i < 3; i++)
+        {
+            // `yes` fills the output queue at once; nobody reads it, then the client goes away.
+            var session = await _agent.ExecAsync(new ExecRequest(["yes"])).WaitAsync(TimeSpan.FromSeconds(30));
+            await session.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (OpenDescriptors() > baseline && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(baseline, OpenDescriptors());
+    }
+
+    [Fact]
+    public async Task Dispose_MoreUnreadOutputThanThePipeHolds_Completes()
+    {
+        var session = await _agent.ExecAsync(new ExecRequest(["yes"])).WaitAsync(TimeSpan.FromSeconds(30));
+        var stdout = new byte[1];
+        await session.Stdout.ReadExactlyAsync(stdout).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Let far more than the session's 1 MiB output pipe arrive without reading it.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await session.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal((byte)'y', stdout[0]);
+    }
+
+    [Fact]
     public async Task Exec_ExitCodeAndStderr_AreReported()
     {
         var (exit, stdout, stderr) = await _agent.RunAsync("sh", "-c", "echo out; echo err >&2; exit 42");
@@ -204,4 +239,6 @@ public sealed class ProcessServiceTests(AgentProcessFixture fixture) : IClassFix
             await Task.Delay(10, timeout.Token);
         }
     }
+
+    private int OpenDescriptors() => Directory.GetFileSystemEntries($"/proc/{fixture.AgentPid}/fd").Length;
 }

@@ -109,6 +109,9 @@ internal sealed class ChildProcess : IDisposable
         }
 
         _input.Writer.TryComplete();
+        // A session that ends early (the client went away) reads no more output: completing the
+        // channel releases pumps waiting for room, which then close their sockets and end.
+        _output.Writer.TryComplete();
         // The output pumps own and close their sockets; the stdin pump closes its socket when the queue ends.
     }
 

@@ -14,6 +14,9 @@ public sealed class AgentProcessFixture : IAsyncLifetime
 
     public IGuestAgent Agent { get; private set; } = null!;
 
+    /// <summary>The agent's process id, to look at its open descriptors.</summary>
+    public int AgentPid => _process?.Id ?? throw new InvalidOperationException("The agent is not started.");
+
     public async Task InitializeAsync()
     {
         _process = StartAgent(SocketPath);

@@ -68,14 +68,18 @@ internal sealed class GrpcExecSession : IExecSession
 
     public async ValueTask DisposeAsync()
     {
-        // Disposing the call cancels it; the agent kills a process whose call went away.
+        // Disposing the call cancels it; the agent kills a process whose call went away. Output
+        // nobody will read is dropped, so a pump waiting for room in a full pipe ends too.
         _call.Dispose();
+        await _stdout.Reader.CompleteAsync();
+        await _stderr.Reader.CompleteAsync();
         try
         {
             await Exit;
         }
-        catch (Exception ex) when (ex is CocoonException or OperationCanceledException)
+        catch (Exception ex) when (ex is CocoonException or OperationCanceledException or ObjectDisposedException)
         {
+            // A cancelled call ends in any of these, depending on where the pump was.
         }
 
         _writeLock.Dispose();
