@@ -62,11 +62,30 @@ public sealed class VsockListener : IDisposable
         }
     }
 
-    /// <summary>Wraps an already bound and listening non-blocking stream socket of any family (tests use UNIX sockets).</summary>
-    /// <param name="listening">The listening socket's handle; closed when the listener stops.</param>
-    /// <param name="endPoint">The address, for <see cref="LocalEndPoint"/> and messages.</param>
-    /// <param name="owner">The object that owns <paramref name="listening"/> (a .NET <see cref="Socket"/>), kept alive and disposed with it.</param>
-    internal static VsockListener FromListeningSocket(SafeSocketHandle listening, EndPoint endPoint, IDisposable? owner = null) => new(listening, endPoint, owner);
+    /// <summary>
+    /// Binds and listens on a UNIX stream socket at <paramref name="path"/> through the same accept
+    /// loop (the agent's test mode, and tests where AF_VSOCK loopback is missing).
+    /// </summary>
+    /// <param name="path">The socket path; it must not exist.</param>
+    /// <param name="backlog">The listen backlog.</param>
+    internal static VsockListener BindUnix(string path, int backlog = 512)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            var endPoint = new UnixDomainSocketEndPoint(path);
+            socket.Bind(endPoint);
+            socket.Listen(backlog);
+            socket.Blocking = false;
+            // The Socket owns the handle: kept alive by the listener and disposed with it.
+            return new VsockListener(socket.SafeHandle, endPoint, socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Waits for the next connection.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>

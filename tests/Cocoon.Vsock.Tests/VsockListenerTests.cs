@@ -23,11 +23,7 @@ public sealed class VsockListenerTests
         try
         {
             var path = Path.Combine(directory, "l.sock");
-            var listening = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            listening.Bind(new UnixDomainSocketEndPoint(path));
-            listening.Listen();
-            listening.Blocking = false;
-            using var listener = VsockListener.FromListeningSocket(listening.SafeHandle, new UnixDomainSocketEndPoint(path), listening);
+            using var listener = VsockListener.BindUnix(path);
             using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
 
             await client.ConnectAsync(new UnixDomainSocketEndPoint(path)).WaitAsync(Timeout);
@@ -52,11 +48,7 @@ public sealed class VsockListenerTests
         try
         {
             var path = Path.Combine(directory, "l.sock");
-            var listening = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            listening.Bind(new UnixDomainSocketEndPoint(path));
-            listening.Listen();
-            listening.Blocking = false;
-            var listener = VsockListener.FromListeningSocket(listening.SafeHandle, new UnixDomainSocketEndPoint(path), listening);
+            var listener = VsockListener.BindUnix(path);
             var pending = listener.AcceptAsync().AsTask();
 
             listener.Dispose();

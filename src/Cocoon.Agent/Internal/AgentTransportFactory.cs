@@ -45,19 +45,7 @@ internal sealed class AgentTransportFactory(ILoggerFactory loggerFactory) : ICon
     private static VsockListener BindUnix(AgentUnixEndPoint endPoint)
     {
         File.Delete(endPoint.Path);
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.Bind(new UnixDomainSocketEndPoint(endPoint.Path));
-            socket.Listen(512);
-            socket.Blocking = false;
-            return VsockListener.FromListeningSocket(socket.SafeHandle, endPoint, socket);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        return VsockListener.BindUnix(endPoint.Path);
     }
 
     private sealed class Listener(EndPoint endPoint, VsockListener listener, SocketConnectionContextFactory contexts) : IConnectionListener
