@@ -31,7 +31,7 @@ internal sealed class ChildProcess : IDisposable
     public const int MaxChunk = 64 * 1024;
 
     private readonly SafeFileHandle? _ptyMaster;
-    private readonly Socket? _stdin;
+    private readonly bool _takesInput;
     private readonly Channel<OutputChunk> _output = Channel.CreateBounded<OutputChunk>(new BoundedChannelOptions(8) { SingleReader = true });
     private readonly Channel<byte[]?> _input = Channel.CreateBounded<byte[]?>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
     private int _openReaders;
@@ -42,7 +42,7 @@ internal sealed class ChildProcess : IDisposable
     {
         Pid = pid;
         Exited = exited;
-        _stdin = stdin;
+        _takesInput = stdin is not null;
         _openReaders = 2;
         _ = PumpOutputAsync(stdout, OutputKind.Stdout);
         _ = PumpOutputAsync(stderr, OutputKind.Stderr);
@@ -58,6 +58,7 @@ internal sealed class ChildProcess : IDisposable
         Pid = pid;
         Exited = exited;
         _ptyMaster = ptyMaster;
+        _takesInput = true;
         _openReaders = 1;
         new Thread(PtyReadLoop) { IsBackground = true, Name = $"pty {pid}" }.Start();
         new Thread(PtyWriteLoop) { IsBackground = true, Name = $"pty stdin {pid}" }.Start();
@@ -74,13 +75,11 @@ internal sealed class ChildProcess : IDisposable
 
     /// <summary>Queues stdin bytes; waits while the queue is full (the process is not reading).</summary>
     public ValueTask WriteStdinAsync(byte[] data, CancellationToken cancellationToken) =>
-        HasStdin ? _input.Writer.WriteAsync(data, cancellationToken) : ValueTask.CompletedTask;
+        _takesInput ? _input.Writer.WriteAsync(data, cancellationToken) : ValueTask.CompletedTask;
 
     /// <summary>Closes stdin after the queued bytes (on a TTY: sends end-of-transmission, ^D).</summary>
     public ValueTask CloseStdinAsync(CancellationToken cancellationToken) =>
-        HasStdin ? _input.Writer.WriteAsync(null, cancellationToken) : ValueTask.CompletedTask;
-
-    private bool HasStdin => _stdin is not null || _ptyMaster is not null;
+        _takesInput ? _input.Writer.WriteAsync(null, cancellationToken) : ValueTask.CompletedTask;
 
     public void Signal(int signal)
     {

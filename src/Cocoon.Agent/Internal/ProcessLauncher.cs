@@ -35,6 +35,17 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
         IntPtr envp = IntPtr.Zero;
         Interop.CheckResult(Interop.PosixSpawnFileActionsInit(actions), "posix_spawn_file_actions_init");
         Interop.CheckResult(Interop.PosixSpawnAttrInit(attr), "posix_spawnattr_init");
+
+        // The agent's end of a new socket pair; the child's end goes onto fd `target` and is closed here after the spawn.
+        Socket StdioPair(int target)
+        {
+            var (agentEnd, childEnd) = Interop.CreateStdioSocketPair();
+            disposeOnFailure.Add(agentEnd);
+            closeAfterSpawn.Add(childEnd);
+            AddDup2(actions, childEnd, target);
+            return agentEnd;
+        }
+
         try
         {
             // :: Step 1 and 2
@@ -53,24 +64,15 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
             {
                 if (spec.Stdin)
                 {
-                    (stdin, var stdinChild) = Interop.CreateStdioSocketPair();
-                    disposeOnFailure.Add(stdin);
-                    closeAfterSpawn.Add(stdinChild);
-                    AddDup2(actions, stdinChild, 0);
+                    stdin = StdioPair(0);
                 }
                 else
                 {
                     Interop.CheckResult(Interop.PosixSpawnFileActionsAddOpen(actions, 0, "/dev/null", Interop.O_RDONLY, 0), "posix_spawn_file_actions_addopen");
                 }
 
-                (stdout, var stdoutChild) = Interop.CreateStdioSocketPair();
-                disposeOnFailure.Add(stdout);
-                closeAfterSpawn.Add(stdoutChild);
-                AddDup2(actions, stdoutChild, 1);
-                (stderr, var stderrChild) = Interop.CreateStdioSocketPair();
-                disposeOnFailure.Add(stderr);
-                closeAfterSpawn.Add(stderrChild);
-                AddDup2(actions, stderrChild, 2);
+                stdout = StdioPair(1);
+                stderr = StdioPair(2);
             }
 
             Interop.CheckResult(Interop.PosixSpawnFileActionsAddChdir(actions, spec.WorkingDirectory), "posix_spawn_file_actions_addchdir_np");
