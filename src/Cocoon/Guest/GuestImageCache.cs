@@ -108,8 +108,13 @@ internal sealed class GuestImageCache
             return null;
         }
 
-        var path = Path.Combine(Directory, recipe?.Hash + ".cpio");
-        if (recipe is null || !File.Exists(path) || recipe.Inputs.Any(input => HostFileStamp.Of(input.Path) != input))
+        if (recipe is null)
+        {
+            return null;
+        }
+
+        var path = Path.Combine(Directory, recipe.Hash + ".cpio");
+        if (!File.Exists(path) || recipe.Inputs.Any(input => HostFileStamp.Of(input.Path) != input))
         {
             return null;
         }
