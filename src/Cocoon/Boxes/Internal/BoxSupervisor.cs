@@ -129,7 +129,8 @@ internal static class BoxSupervisor
 
             var code = running.Exited.GetAwaiter().GetResult();
             reason = Volatile.Read(ref stopRequested) == 1 ? "killed"
-                : code == 0 ? ExitReason
+                // A stop marks the record before it asks the guest to power off, so the mark is there by now.
+                : code == 0 ? (boxes.TryGet(name)?.StopRequestedAt is not null ? StoppedReason : ExitReason)
                 : code > 128 ? $"crash (qemu killed by signal {code - 128})"
                 : $"crash (qemu exit code {code}: {LastLine(running.OutputTail)})";
         }
@@ -167,7 +168,7 @@ internal static class BoxSupervisor
                     Pid = null,
                     VmmPid = null,
                     StoppedAt = DateTimeOffset.UtcNow,
-                    StopReason = reason == ExitReason && r.StopRequestedAt is not null ? StoppedReason : reason,
+                    StopReason = reason,
                     StopRequestedAt = null,
                 });
         }
