@@ -1,0 +1,375 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Cocoon.Vsock.Streams;
+
+/// <summary>What a data stream attaches to (DESIGN.md §2.4). Only <see cref="Dial"/> is served so far.</summary>
+public enum StreamKind : byte
+{
+    /// <summary>A TCP or UDP connection to an address inside the box.</summary>
+    Dial = 1,
+
+    /// <summary>A UNIX socket path inside a container's mount namespace (reserved).</summary>
+    Connect = 2,
+
+    /// <summary>A pending connection the guest announced, by token (reserved).</summary>
+    Accept = 3,
+
+    /// <summary>A tar stream into or out of a path (reserved).</summary>
+    Copy = 4,
+}
+
+/// <summary>The transport a dial opens inside the box.</summary>
+public enum DialNetwork : byte
+{
+    /// <summary>A TCP connection; the stream carries its bytes.</summary>
+    Tcp = 1,
+
+    /// <summary>A connected UDP socket; the stream carries length-prefixed datagrams (<see cref="DatagramFraming"/>).</summary>
+    Udp = 2,
+}
+
+/// <summary>A request carried by a stream header; one subtype per <see cref="StreamKind"/>.</summary>
+public abstract record StreamRequest
+{
+    /// <summary>The kind written into the header.</summary>
+    public abstract StreamKind Kind { get; }
+}
+
+/// <summary>Dial <paramref name="Network"/> to <paramref name="Address"/>:<paramref name="Port"/> inside the box.</summary>
+/// <param name="Network">tcp or udp.</param>
+/// <param name="Port">1–65535.</param>
+/// <param name="Address">An IPv4 or IPv6 literal inside the box; null for 127.0.0.1.</param>
+/// <param name="Container">The container whose network namespace to dial from; null for the box's own.</param>
+public sealed record DialRequest(DialNetwork Network, int Port, string? Address = null, string? Container = null) : StreamRequest
+{
+    /// <inheritdoc/>
+    public override StreamKind Kind => StreamKind.Dial;
+}
+
+/// <summary>How <see cref="StreamHeader.TryParse"/> ended.</summary>
+public enum StreamHeaderParse
+{
+    /// <summary>A whole, valid header was parsed.</summary>
+    Complete,
+
+    /// <summary>The bytes so far are a valid prefix; read <c>needed</c> bytes in all and parse again.</summary>
+    NeedMore,
+
+    /// <summary>The bytes are not a valid header; the error says why.</summary>
+    Invalid,
+}
+
+/// <summary>
+/// The binary header that opens every data stream on vsock port 1025 (DESIGN.md §2.4), its encoder
+/// and its parser. All integers are big-endian.
+/// <code>
+///  offset size  field
+///  0      2     magic "CS"
+///  2      1     version (1)
+///  3      1     kind (<see cref="StreamKind"/>)
+///  4      2     body length, at most <see cref="MaxBodyLength"/>
+///  6      n     body
+///
+///  dial body:  network (1 byte: 1 tcp, 2 udp) · port (2) · address (1-byte length + UTF-8, empty = 127.0.0.1)
+///              · container (1-byte length + UTF-8, empty = the box's own network namespace)
+/// </code>
+/// The parser treats its input as hostile: every length is bounded, trailing bytes are an error, text
+/// must be printable UTF-8, and it never reads past the bytes it was given.
+/// </summary>
+public static class StreamHeader
+{
+    /// <summary>The version this code writes and the only one it accepts.</summary>
+    public const byte Version = 1;
+
+    /// <summary>Bytes before the body.</summary>
+    public const int PrefixLength = 6;
+
+    /// <summary>The largest body accepted.</summary>
+    public const int MaxBodyLength = 1024;
+
+    /// <summary>The longest address or container name (bytes of UTF-8).</summary>
+    public const int MaxTextLength = 255;
+
+    private const byte Magic0 = (byte)'C';
+    private const byte Magic1 = (byte)'S';
+
+    /// <summary>Encodes <paramref name="request"/> as a header.</summary>
+    /// <param name="request">What to attach to; validated first.</param>
+    /// <returns>The header bytes.</returns>
+    /// <exception cref="CocoonException">InvalidArgument naming the bad field.</exception>
+    public static byte[] Encode(StreamRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request is not DialRequest dial)
+        {
+            throw new CocoonException(CocoonErrorCode.Unsupported, $"Stream kind '{request.Kind}' has no encoder yet.");
+        }
+
+        Validate(dial);
+        var address = Encoding.UTF8.GetBytes(dial.Address ?? string.Empty);
+        var container = Encoding.UTF8.GetBytes(dial.Container ?? string.Empty);
+        var bodyLength = 1 + 2 + 1 + address.Length + 1 + container.Length;
+        var header = new byte[PrefixLength + bodyLength];
+        header[0] = Magic0;
+        header[1] = Magic1;
+        header[2] = Version;
+        header[3] = (byte)StreamKind.Dial;
+        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(4), (ushort)bodyLength);
+        var body = header.AsSpan(PrefixLength);
+        body[0] = (byte)dial.Network;
+        BinaryPrimitives.WriteUInt16BigEndian(body[1..], (ushort)dial.Port);
+        body[3] = (byte)address.Length;
+        address.CopyTo(body[4..]);
+        var at = 4 + address.Length;
+        body[at] = (byte)container.Length;
+        container.CopyTo(body[(at + 1)..]);
+        return header;
+    }
+
+    /// <summary>
+    /// Checks a dial's fields the way the agent will, so a host can refuse bad input before it opens
+    /// anything (DESIGN.md §3 rule 4).
+    /// </summary>
+    /// <param name="dial">The request.</param>
+    /// <exception cref="CocoonException">InvalidArgument naming <c>network</c>, <c>port</c>, <c>address</c> or <c>container</c>.</exception>
+    public static void Validate(DialRequest dial)
+    {
+        ArgumentNullException.ThrowIfNull(dial);
+        if (ValidateDial(dial) is { } error)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, error.Message);
+        }
+    }
+
+    /// <summary>Parses a header from the start of <paramref name="input"/>.</summary>
+    /// <param name="input">The bytes received so far.</param>
+    /// <param name="request">The request when <see cref="StreamHeaderParse.Complete"/>.</param>
+    /// <param name="needed">Bytes of header in all: how many were used when complete, how many to have before the next try when more are needed.</param>
+    /// <param name="error">Why the header is invalid, with the status code to answer.</param>
+    /// <returns>Whether the header is complete, needs more bytes or is invalid.</returns>
+    public static StreamHeaderParse TryParse(ReadOnlySpan<byte> input, out StreamRequest? request, out int needed, out StreamStatus? error)
+    {
+        request = null;
+        error = null;
+        needed = PrefixLength;
+        if (input.Length >= 1 && input[0] != Magic0 || input.Length >= 2 && input[1] != Magic1)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, "the stream does not start with a Cocoon stream header (magic 'CS')");
+            return StreamHeaderParse.Invalid;
+        }
+
+        if (input.Length >= 3 && input[2] != Version)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"stream header version {input[2]} is not supported; this agent speaks version {Version}");
+            return StreamHeaderParse.Invalid;
+        }
+
+        if (input.Length < PrefixLength)
+        {
+            return StreamHeaderParse.NeedMore;
+        }
+
+        var kind = (StreamKind)input[3];
+        var bodyLength = BinaryPrimitives.ReadUInt16BigEndian(input[4..]);
+        if (bodyLength > MaxBodyLength)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"stream header body of {bodyLength} bytes exceeds {MaxBodyLength}");
+            return StreamHeaderParse.Invalid;
+        }
+
+        needed = PrefixLength + bodyLength;
+        if (input.Length < needed)
+        {
+            return StreamHeaderParse.NeedMore;
+        }
+
+        var body = input.Slice(PrefixLength, bodyLength);
+        switch (kind)
+        {
+            case StreamKind.Dial:
+                var dial = ParseDial(body, out error);
+                if (dial is null)
+                {
+                    return StreamHeaderParse.Invalid;
+                }
+
+                request = dial;
+                return StreamHeaderParse.Complete;
+            case StreamKind.Connect or StreamKind.Accept or StreamKind.Copy:
+                error = StreamStatus.Error(StreamStatusCode.Unsupported, $"stream kind '{kind.ToString().ToLowerInvariant()}' is not served by this agent yet");
+                return StreamHeaderParse.Invalid;
+            default:
+                error = StreamStatus.Error(StreamStatusCode.BadHeader, $"unknown stream kind {(byte)kind}");
+                return StreamHeaderParse.Invalid;
+        }
+    }
+
+    /// <summary>
+    /// Reads exactly one header from <paramref name="socket"/> (never a byte past it).
+    /// </summary>
+    /// <param name="socket">The stream connection.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The request, or the status to answer when the header is bad or the peer closed early.</returns>
+    public static async ValueTask<(StreamRequest? Request, StreamStatus? Error)> ReadAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        var buffer = new byte[PrefixLength + MaxBodyLength];
+        var have = 0;
+        while (true)
+        {
+            var result = TryParse(buffer.AsSpan(0, have), out var request, out var needed, out var error);
+            switch (result)
+            {
+                case StreamHeaderParse.Complete:
+                    return (request, null);
+                case StreamHeaderParse.Invalid:
+                    return (null, error);
+            }
+
+            while (have < needed)
+            {
+                var read = await socket.ReceiveAsync(buffer.AsMemory(have, needed - have), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return (null, StreamStatus.Error(StreamStatusCode.BadHeader, $"the stream closed after {have} of {needed} header bytes"));
+                }
+
+                have += read;
+            }
+        }
+    }
+
+    private static DialRequest? ParseDial(ReadOnlySpan<byte> body, out StreamStatus? error)
+    {
+        error = null;
+        if (body.Length < 5)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"dial body of {body.Length} bytes is shorter than 5");
+            return null;
+        }
+
+        var network = (DialNetwork)body[0];
+        var port = BinaryPrimitives.ReadUInt16BigEndian(body[1..]);
+        var at = 3;
+        if (!TryReadText(body, ref at, "address", out var address, out error)
+            || !TryReadText(body, ref at, "container", out var container, out error))
+        {
+            return null;
+        }
+
+        if (at != body.Length)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"dial body has {body.Length - at} trailing bytes");
+            return null;
+        }
+
+        var dial = new DialRequest(network, port, address, container);
+        error = ValidateDial(dial);
+        return error is null ? dial : null;
+    }
+
+    private static bool TryReadText(ReadOnlySpan<byte> body, ref int at, string field, out string? text, out StreamStatus? error)
+    {
+        text = null;
+        error = null;
+        if (at >= body.Length)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"dial body ends before the {field} length");
+            return false;
+        }
+
+        var length = body[at++];
+        if (at + length > body.Length)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"dial {field} of {length} bytes runs past the body");
+            return false;
+        }
+
+        if (length == 0)
+        {
+            return true;
+        }
+
+        try
+        {
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body.Slice(at, length));
+        }
+        catch (DecoderFallbackException)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"dial {field} is not valid UTF-8");
+            return false;
+        }
+
+        at += length;
+        return true;
+    }
+
+    private static StreamStatus? ValidateDial(DialRequest dial)
+    {
+        if (dial.Network is not (DialNetwork.Tcp or DialNetwork.Udp))
+        {
+            return StreamStatus.Error(StreamStatusCode.BadNetwork, $"network {(byte)dial.Network} is not supported; use tcp or udp");
+        }
+
+        if (dial.Port is < 1 or > 65535)
+        {
+            return StreamStatus.Error(StreamStatusCode.BadPort, $"port {dial.Port} is outside 1-65535");
+        }
+
+        if (dial.Address is { } address
+            && (address.Length == 0 || Encoding.UTF8.GetByteCount(address) > MaxTextLength || !System.Net.IPAddress.TryParse(address, out _) && address != "localhost"))
+        {
+            return StreamStatus.Error(StreamStatusCode.BadAddress, $"address '{StreamStatus.Printable(address)}' is not an IPv4 or IPv6 address (or 'localhost')");
+        }
+
+        if (dial.Container is { } container && !IsContainerName(container))
+        {
+            return StreamStatus.Error(StreamStatusCode.UnknownContainer, $"container name '{StreamStatus.Printable(container)}' is not valid: use 1-{MaxTextLength} of a-z, A-Z, 0-9, '_', '.', '-'");
+        }
+
+        return null;
+    }
+
+    private static bool IsContainerName(string name)
+    {
+        if (name.Length is 0 or > MaxTextLength)
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The network's name on the command line and in errors.</summary>
+    /// <param name="network">The network.</param>
+    /// <returns><c>tcp</c> or <c>udp</c>.</returns>
+    public static string Name(this DialNetwork network) => network == DialNetwork.Udp ? "udp" : "tcp";
+
+    /// <summary>Parses <c>tcp</c> or <c>udp</c> (any case).</summary>
+    /// <param name="text">The network name.</param>
+    /// <param name="network">The network.</param>
+    /// <returns>Whether the name is known.</returns>
+    public static bool TryParseNetwork(string? text, out DialNetwork network)
+    {
+        network = DialNetwork.Tcp;
+        if (string.Equals(text, "tcp", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        network = DialNetwork.Udp;
+        return string.Equals(text, "udp", StringComparison.OrdinalIgnoreCase);
+    }
+}
