@@ -2,7 +2,9 @@
 
 using System.Diagnostics;
 using System.Runtime.Versioning;
-using Cocoon.Agent.Internal;
+using Cocoon.Agent.Init;
+using Cocoon.Agent.Processes;
+using Cocoon.Agent.Rpc;
 
 [assembly: SupportedOSPlatform("linux")]
 

@@ -1,7 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using Cocoon.Boxes.Internal;
 using Cocoon.State;
+using Cocoon.Supervisor;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -67,7 +67,7 @@ public sealed class CocoonRuntime
     public Box GetBox(string name)
     {
         var record = EnsureRunning(name);
-        return new Box(this, record.Name, record.Cid, owned: false, GuestAgent.ConnectHybridVsock(Paths.VsockSocket(record.Name)));
+        return new Box(this, record.Name, record.Cid, owned: false, GuestAgentClient.ConnectHybridVsock(Paths.VsockSocket(record.Name)));
     }
 
     /// <summary>Starts an existing box and waits until its agent answers.</summary>
@@ -102,7 +102,7 @@ public sealed class CocoonRuntime
         var cocoon = FindCocoon();
         var pid = BoxProcesses.SpawnSupervisor(cocoon, Paths, name);
         RuntimeLog.SupervisorStarted(_logger, name, pid);
-        var agent = GuestAgent.ConnectHybridVsock(Paths.VsockSocket(name));
+        var agent = GuestAgentClient.ConnectHybridVsock(Paths.VsockSocket(name));
         using var watch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watcher = WatchSupervisorAsync(pid, name, watch);
         var ready = false;
@@ -160,7 +160,7 @@ public sealed class CocoonRuntime
 
         // Tell the supervisor the power-off that follows is a stop, not the guest's own doing.
         Boxes.Update(name, r => r.State == BoxState.Running && r.Pid == record.Pid ? r with { StopRequestedAt = DateTimeOffset.UtcNow } : r);
-        var agent = GuestAgent.ConnectHybridVsock(Paths.VsockSocket(name));
+        var agent = GuestAgentClient.ConnectHybridVsock(Paths.VsockSocket(name));
         await using (agent.ConfigureAwait(false))
         {
             try

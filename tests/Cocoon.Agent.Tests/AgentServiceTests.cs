@@ -33,7 +33,7 @@ public sealed class AgentServiceTests(AgentProcessFixture fixture) : IClassFixtu
         {
             var socket = Path.Combine(directory, "agent.sock");
             using var process = AgentProcessFixture.StartAgent(socket);
-            await using var agent = GuestAgent.ConnectUnix(socket);
+            await using var agent = GuestAgentClient.ConnectUnix(socket);
             await agent.WaitForReadyAsync(TimeSpan.FromSeconds(30)).WaitAsync(ExecHelpers.Timeout);
 
             await agent.ShutdownAsync().WaitAsync(ExecHelpers.Timeout);
@@ -50,7 +50,7 @@ public sealed class AgentServiceTests(AgentProcessFixture fixture) : IClassFixtu
     [Fact]
     public async Task WaitForReady_NothingListening_TimesOut()
     {
-        await using var agent = GuestAgent.ConnectUnix("/tmp/cocoon-no-such-agent.sock");
+        await using var agent = GuestAgentClient.ConnectUnix("/tmp/cocoon-no-such-agent.sock");
 
         var ex = await Assert.ThrowsAsync<CocoonException>(() => agent.WaitForReadyAsync(TimeSpan.FromMilliseconds(300)).WaitAsync(ExecHelpers.Timeout));
 

@@ -3,7 +3,7 @@
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Runtime.Versioning;
-using Cocoon.Agent.Internal.Rpc;
+using Cocoon.Agent.Rpc;
 using Cocoon.Protocol.Agent.V1;
 using Google.Protobuf;
 using Grpc.Core;

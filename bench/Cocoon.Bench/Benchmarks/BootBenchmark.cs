@@ -1,9 +1,9 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Diagnostics;
-using Cocoon.Boxes.Internal;
 using Cocoon.Guest;
 using Cocoon.State;
+using Cocoon.Supervisor;
 using Cocoon.Vmm;
 using Cocoon.Vsock.Device;
 
@@ -113,7 +113,7 @@ internal sealed class BootBenchmark : IBenchmark
             var qemu = QemuProcess.Start(spec, options, accelerator);
             await using (qemu)
             {
-                await using var agent = GuestAgent.ConnectHybridVsock(uds);
+                await using var agent = GuestAgentClient.ConnectHybridVsock(uds);
                 await agent.WaitForReadyAsync(TimeSpan.FromSeconds(60), cancellationToken).WaitAsync(TimeSpan.FromSeconds(90), cancellationToken);
                 return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             }

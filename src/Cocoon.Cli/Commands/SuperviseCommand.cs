@@ -1,7 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.CommandLine;
-using Cocoon.Boxes.Internal;
+using Cocoon.Supervisor;
 
 namespace Cocoon.Cli.Commands;
 

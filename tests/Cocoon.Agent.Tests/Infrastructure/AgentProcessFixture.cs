@@ -20,7 +20,7 @@ public sealed class AgentProcessFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _process = StartAgent(SocketPath);
-        Agent = GuestAgent.ConnectUnix(SocketPath);
+        Agent = GuestAgentClient.ConnectUnix(SocketPath);
         await Agent.WaitForReadyAsync(TimeSpan.FromSeconds(30)).WaitAsync(TimeSpan.FromSeconds(40));
     }
 

@@ -2,7 +2,7 @@
 
 using Cocoon.Protocol.Agent.V1;
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.Agent.Processes;
 
 /// <summary>A validated exec request: the executable is resolved, the working directory exists, the user is known.</summary>
 internal sealed record ExecSpec(

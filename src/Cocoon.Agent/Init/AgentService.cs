@@ -1,11 +1,10 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using Cocoon.Agent.Internal;
-using Cocoon.Agent.Internal.Rpc;
+using Cocoon.Agent.Rpc;
 using Cocoon.Protocol.Agent.V1;
 using Grpc.Core;
 
-namespace Cocoon.Agent.Services;
+namespace Cocoon.Agent.Init;
 
 /// <summary>The Agent service: info, shutdown, clock.</summary>
 internal sealed class AgentService(AgentState state, PowerControl power) : Protocol.Agent.V1.Agent.AgentBase

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.Agent.Processes;
 
 /// <summary>
 /// Starts processes with posix_spawn (vfork + exec in glibc: no managed code runs in the child).

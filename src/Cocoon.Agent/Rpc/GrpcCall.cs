@@ -3,7 +3,7 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Cocoon.Agent.Internal.Rpc;
+namespace Cocoon.Agent.Rpc;
 
 /// <summary>
 /// One gRPC call on one HTTP/2 stream, as the generated service base classes see it. Deadlines

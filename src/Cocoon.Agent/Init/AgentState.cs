@@ -2,7 +2,7 @@
 
 using System.Reflection;
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.Agent.Init;
 
 /// <summary>Boot stage durations measured in the guest, in microseconds.</summary>
 internal sealed record BootTimingsSnapshot(ulong KernelToInitUs, ulong MountsUs, ulong ModulesUs, ulong InitToServingUs, uint ModulesLoaded);

@@ -1,6 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.Agent;
 
 /// <summary>The agent's log messages, with fixed event ids.</summary>
 internal static partial class AgentLog

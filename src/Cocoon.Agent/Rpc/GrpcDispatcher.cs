@@ -4,7 +4,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Cocoon.Agent.Internal.Rpc;
+namespace Cocoon.Agent.Rpc;
 
 /// <summary>
 /// The agent's gRPC server on top of Kestrel's HTTP/2, without the ASP.NET Core host, DI or routing.

@@ -4,7 +4,7 @@ using Cocoon.Protocol.Agent.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.GuestAgent;
 
 /// <summary><see cref="IGuestAgent"/> over Grpc.Net.Client, with the connection supplied by a delegate.</summary>
 internal sealed class GrpcGuestAgent : IGuestAgent

@@ -2,7 +2,7 @@
 
 using System.Globalization;
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.Agent.Processes;
 
 /// <summary>A resolved user to run a process as.</summary>
 internal sealed record UserSpec(uint Uid, uint Gid, string? Home)

@@ -6,7 +6,7 @@ using Cocoon.Vmm;
 using Cocoon.Vsock.Device;
 using Microsoft.Extensions.Logging;
 
-namespace Cocoon.Boxes.Internal;
+namespace Cocoon.Supervisor;
 
 /// <summary>
 /// The per-box process behind <c>cocoon supervise NAME</c>: owns the vsock device and QEMU for

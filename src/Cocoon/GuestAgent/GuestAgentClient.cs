@@ -1,13 +1,13 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Net.Sockets;
-using Cocoon.Agent.Internal;
+using Cocoon.GuestAgent;
 using Cocoon.Vsock;
 
 namespace Cocoon;
 
 /// <summary>Creates <see cref="IGuestAgent"/> clients.</summary>
-public static class GuestAgent
+public static class GuestAgentClient
 {
     /// <summary>A client whose HTTP/2 connection comes from <paramref name="connect"/> (called again after a connection drops).</summary>
     /// <param name="connect">Opens a byte stream to the agent's gRPC port.</param>

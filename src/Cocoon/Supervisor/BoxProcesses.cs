@@ -5,7 +5,7 @@ using System.Globalization;
 using System.Text;
 using Cocoon.State;
 
-namespace Cocoon.Boxes.Internal;
+namespace Cocoon.Supervisor;
 
 /// <summary>Finds, starts and stops a box's supervisor process.</summary>
 internal static class BoxProcesses

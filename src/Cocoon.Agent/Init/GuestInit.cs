@@ -3,7 +3,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.Agent.Init;
 
 /// <summary>
 /// What PID 1 does before serving:

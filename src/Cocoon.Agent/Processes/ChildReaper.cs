@@ -1,6 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.Agent.Processes;
 
 /// <summary>
 /// The agent's one <c>waitpid</c> caller. As PID 1 it must reap every orphan, but exec sessions need

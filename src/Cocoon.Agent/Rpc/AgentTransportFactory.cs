@@ -6,7 +6,7 @@ using Cocoon.Vsock;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.Agent.Rpc;
 
 /// <summary>A UNIX socket path the agent listens on in --listen-unix mode (its own type, so only this factory binds it).</summary>
 internal sealed class AgentUnixEndPoint(string path) : EndPoint

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Win32.SafeHandles;
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.Agent.Processes;
 
 /// <summary>Which stream an output chunk came from.</summary>
 internal enum OutputKind

@@ -1,13 +1,13 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Runtime.InteropServices;
-using Cocoon.Agent.Internal.Rpc;
-using Cocoon.Agent.Services;
+using Cocoon.Agent.Init;
+using Cocoon.Agent.Processes;
 using Cocoon.Vsock;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.Agent.Rpc;
 
 /// <summary>Facts from the init steps that ran before the server.</summary>
 internal sealed record InitFacts(ulong KernelToInitUs, ulong MountsUs, List<(string Step, Exception Error)> Failures);

@@ -5,7 +5,7 @@ using Cocoon.State;
 using Cocoon.Vmm;
 using Microsoft.Extensions.Logging;
 
-namespace Cocoon.Boxes.Internal;
+namespace Cocoon.Supervisor;
 
 /// <summary>The initramfs of a real box and the module paths the agent loads at boot.</summary>
 /// <param name="Kernel">The guest kernel.</param>

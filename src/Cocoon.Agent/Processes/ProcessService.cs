@@ -1,11 +1,11 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using Cocoon.Agent.Internal;
+using Cocoon.Agent.Init;
 using Cocoon.Protocol.Agent.V1;
 using Google.Protobuf;
 using Grpc.Core;
 
-namespace Cocoon.Agent.Services;
+namespace Cocoon.Agent.Processes;
 
 /// <summary>The Process service: one bidirectional stream per process.</summary>
 internal sealed class ProcessService(ProcessLauncher launcher, AgentState state, ILogger<ProcessService> logger) : Protocol.Agent.V1.Process.ProcessBase

@@ -1,6 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.Agent.Init;
 
 /// <summary>Ends the guest: as init, stop every process, sync and power off; in --listen-unix mode, stop the server.</summary>
 internal sealed class PowerControl(AgentState state, Action stopServer, ILogger<PowerControl> logger)

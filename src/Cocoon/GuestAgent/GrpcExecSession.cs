@@ -5,7 +5,7 @@ using Cocoon.Protocol.Agent.V1;
 using Google.Protobuf;
 using Grpc.Core;
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.GuestAgent;
 
 /// <summary>
 /// One Exec stream. A pump reads the server's messages into two pipes; a pipe that is not read fills

@@ -1,6 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-namespace Cocoon.Agent.Internal;
+namespace Cocoon.Agent;
 
 /// <summary>
 /// The agent's log: one line per entry on stderr (the box's console.log), written synchronously so

@@ -6,7 +6,7 @@ using System.IO.Pipelines;
 using System.Text;
 using Grpc.Core;
 
-namespace Cocoon.Agent.Internal.Rpc;
+namespace Cocoon.Agent.Rpc;
 
 /// <summary>
 /// gRPC's length-prefixed messages on an HTTP/2 body: one flag byte (1 = compressed), a 4-byte
