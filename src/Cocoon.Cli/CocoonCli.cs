@@ -43,7 +43,11 @@ internal static class CocoonCli
         ArgumentNullException.ThrowIfNull(context);
         try
         {
-            var parseResult = BuildRoot(context).Parse(args);
+            // Bare `cocoon` shows help, as docker does.
+            var root = BuildRoot(context);
+            var parseResult = root.Parse(
+                args.Length == 0 ? ["--help"] : CommandGrammar.Normalize(root, args),
+                new ParserConfiguration { ResponseFileTokenReplacer = null });
             if (parseResult.Errors.Count > 0)
             {
                 foreach (var error in parseResult.Errors)

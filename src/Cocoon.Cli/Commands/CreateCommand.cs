@@ -21,7 +21,7 @@ internal static class CreateCommand
     private static readonly Option<bool> SupportDockerOption = new("--support-docker") { Description = "Use the Docker profile (all capabilities, writable cgroups)." };
     private static readonly Option<string> EntrypointOption = new("--entrypoint") { Description = "Replace the image ENTRYPOINT (\"\" clears it)." };
     private static readonly Option<string[]> CmdOption = new("--cmd") { Description = "Replace the image CMD, one argument per flag (repeatable)." };
-    private static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Environment variable KEY=VALUE (repeatable).", HelpName = "KEY=VALUE" };
+    private static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Environment variable KEY=VALUE, or KEY for the host's value (repeatable).", HelpName = "KEY=VALUE" };
     private static readonly Option<string> FileOption = new("--file", "-f") { Description = "Read the configuration from a box.yaml file (only --name may be combined with it)." };
 
     /// <summary>Builds the command.</summary>
@@ -118,15 +118,9 @@ internal static class CreateCommand
             options.VsockPorts.Add(ParseVsockPort(spec));
         }
 
-        foreach (var pair in args.Env)
+        foreach (var (key, value) in ExecPump.ParseEnv(args.Env))
         {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0)
-            {
-                throw Usage($"--env '{pair}' is not KEY=VALUE");
-            }
-
-            options.Env[pair[..equals]] = pair[(equals + 1)..];
+            options.Env[key] = value;
         }
 
         if (options.Name is null)

@@ -10,34 +10,54 @@ internal static class ExecPump
 {
     public static readonly Option<bool> InteractiveOption = new("--interactive", "-i") { Description = "Keep stdin open and send it to the command." };
     public static readonly Option<bool> TtyOption = new("--tty", "-t") { Description = "Give the command a terminal (raw mode on the host's)." };
-    public static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Environment variable KEY=VALUE (repeatable).", HelpName = "KEY=VALUE" };
+    public static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Environment variable KEY=VALUE, or KEY for the host's value (repeatable).", HelpName = "KEY=VALUE" };
     public static readonly Option<string> WorkdirOption = new("--workdir", "-w") { Description = "Working directory in the guest." };
+    public static readonly Option<string> UserOption = new("--user", "-u") { Description = "Run as USER: a name, UID or UID:GID [default: root]." };
+
+    /// <summary>
+    /// Reads <c>-e</c> flags as Docker does: <c>KEY=VALUE</c>, or <c>KEY</c> alone for the host's
+    /// value of KEY (left out when the host has none).
+    /// </summary>
+    public static Dictionary<string, string> ParseEnv(IEnumerable<string> pairs)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals == 0 || pair.Length == 0)
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"--env '{pair}' is not KEY=VALUE or KEY");
+            }
+
+            if (equals > 0)
+            {
+                env[pair[..equals]] = pair[(equals + 1)..];
+            }
+            else if (Environment.GetEnvironmentVariable(pair) is { } hostValue)
+            {
+                env[pair] = hostValue;
+            }
+        }
+
+        return env;
+    }
 
     /// <summary>Builds the request from the shared flags.</summary>
     public static ExecRequest ToRequest(ParseResult parseResult, IReadOnlyList<string> argv)
     {
         if (argv.Count == 0)
         {
-            throw new CocoonException(CocoonErrorCode.InvalidArgument, "no command given; put it after the box name (or after -- for run)");
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, "no command given; put it after the box name (exec) or after -- (run)");
         }
 
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in parseResult.GetValue(EnvOption) ?? [])
-        {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0)
-            {
-                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"--env '{pair}' is not KEY=VALUE");
-            }
-
-            env[pair[..equals]] = pair[(equals + 1)..];
-        }
+        var env = ParseEnv(parseResult.GetValue(EnvOption) ?? []);
 
         var tty = parseResult.GetValue(TtyOption);
         return new ExecRequest(argv)
         {
             Environment = env.Count > 0 ? env : null,
             WorkingDirectory = parseResult.GetValue(WorkdirOption),
+            User = parseResult.GetValue(UserOption),
             Tty = tty,
             WindowSize = tty && !Console.IsOutputRedirected ? CurrentSize() : null,
             Stdin = parseResult.GetValue(InteractiveOption),

@@ -5,9 +5,15 @@ using System.CommandLine;
 namespace Cocoon.Cli.Commands;
 
 /// <summary>
-/// <c>cocoon run [--name N] [--rm] [-i] [-t] [-e K=V] [-w DIR] [--vsock-port P:PATH] [--cpus N]
-/// [--memory M] -- CMD...</c>: create, start, exec, then stop (and remove with --rm).
+/// <c>cocoon run [OPTIONS] -- CMD...</c>: create, start, exec, then stop (and remove with --rm).
 /// </summary>
+/// <remarks>
+/// The grammar is <c>docker run</c>'s (<see cref="CommandGrammar"/>): options end at the first
+/// word, which is an IMAGE (<c>cocoon run [OPTIONS] IMAGE [COMMAND...]</c>), or at <c>--</c>, after
+/// which the command runs in the built-in environment. Until images are supported, an IMAGE is a
+/// usage error that shows the <c>--</c> form, so <c>run echo hi</c> never means one thing now and
+/// another once images arrive.
+/// </remarks>
 internal static class RunCommand
 {
     private static readonly Option<string> NameOption = new("--name", "-n") { Description = "Box name [default: box-<random hex>]." };
@@ -15,34 +21,51 @@ internal static class RunCommand
     private static readonly Option<int?> CpusOption = new("--cpus") { Description = "Virtual CPUs." };
     private static readonly Option<string> MemoryOption = new("--memory", "-m") { Description = "Guest memory: MiB or with a unit (512M, 1G)." };
     private static readonly Option<string[]> VsockPortOption = new("--vsock-port") { Description = "Let the guest reach a host UNIX socket: PORT:PATH (repeatable).", HelpName = "PORT:PATH" };
-    private static readonly Argument<string[]> CommandArgument = new("COMMAND") { Description = "The command and its arguments.", Arity = ArgumentArity.OneOrMore };
+    private static readonly Argument<string> ImageArgument = new("IMAGE") { Description = "The image (not supported yet: put the command after -- instead).", Arity = ArgumentArity.ZeroOrOne };
+    private static readonly Argument<string[]> CommandArgument = new("COMMAND") { Description = "The command and its arguments, after --.", Arity = ArgumentArity.ZeroOrMore };
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)
     {
-        var command = new Command("run", "Create and start a box, run a command in it, then stop it; the exit status is the command's (125: cocoon failed).")
+        var command = new TrailingCommand("run", "Create and start a box, run a command in it (cocoon run [OPTIONS] -- COMMAND...), then stop it; the exit status is the command's (125: cocoon failed, 126: cannot invoke, 127: not found).", leadingWords: 1)
         {
             NameOption, RemoveOption, CpusOption, MemoryOption, VsockPortOption,
-            ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, CommandArgument,
+            ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, ExecPump.UserOption,
+            ImageArgument, CommandArgument,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            // Everything is validated before the box exists: a usage error leaves nothing behind.
+            var (leading, argv) = CommandGrammar.SplitWords(parseResult);
+            if (leading.Count > 0)
+            {
+                throw new CocoonException(
+                    CocoonErrorCode.InvalidArgument,
+                    $"'{leading[0]}' is read as an IMAGE (cocoon run [OPTIONS] IMAGE [COMMAND...], as docker run), and images are not supported yet; "
+                    + $"to run a command in the built-in environment put it after --: cocoon run [OPTIONS] -- {string.Join(' ', leading.Concat(argv))}");
+            }
+
+            if (argv.Count == 0)
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, "no command given: cocoon run [OPTIONS] -- COMMAND [ARG...]");
+            }
+
+            var request = ExecPump.ToRequest(parseResult, argv);
+            var config = CreateCommand.ToConfig(new CreateCommand.Arguments(
+                parseResult.GetValue(NameOption) ?? CocoonRuntime.GenerateName(),
+                Image: null,
+                parseResult.GetValue(CpusOption),
+                parseResult.GetValue(MemoryOption),
+                parseResult.GetValue(VsockPortOption) ?? [],
+                SupportDocker: false,
+                Entrypoint: null,
+                Cmd: [],
+                Env: [],
+                File: null));
             string? created = null;
             var remove = parseResult.GetValue(RemoveOption);
             try
             {
-                var request = ExecPump.ToRequest(parseResult, parseResult.GetRequiredValue(CommandArgument));
-                var config = CreateCommand.ToConfig(new CreateCommand.Arguments(
-                    parseResult.GetValue(NameOption) ?? CocoonRuntime.GenerateName(),
-                    Image: null,
-                    parseResult.GetValue(CpusOption),
-                    parseResult.GetValue(MemoryOption),
-                    parseResult.GetValue(VsockPortOption) ?? [],
-                    SupportDocker: false,
-                    Entrypoint: null,
-                    Cmd: [],
-                    Env: [],
-                    File: null));
                 created = context.Boxes.Create(config).Name;
                 Box box;
                 try

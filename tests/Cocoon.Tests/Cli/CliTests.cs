@@ -160,7 +160,8 @@ public sealed class CliTests : IDisposable
     [InlineData("logs")]
     public void Help_EveryCommand_PrintsUsage(string command)
     {
-        var (exit, stdout, _) = Run(command, "--help");
+        var (exit, stdout, stderr) = Run(command, "--help");
+        Assert.True(exit == 0, stderr);
 
         Assert.Equal(0, exit);
         Assert.Contains($"cocoon {command}", stdout, StringComparison.Ordinal);

@@ -1,0 +1,158 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.CommandLine;
+using Cocoon.Cli;
+using Cocoon.State;
+using Cocoon.Tests.Common;
+
+namespace Cocoon.Tests.Cli;
+
+public sealed class CommandGrammarTests : IDisposable
+{
+    private readonly TempStateRoot _root = new();
+
+    public void Dispose() => _root.Dispose();
+
+    private Command Root() => CocoonCli.BuildRoot(new CliContext(TextWriter.Null, TextWriter.Null, () => new CocoonPaths(_root.Path)));
+
+    private ParseResult Parse(params string[] args)
+    {
+        var root = Root();
+        return root.Parse(CommandGrammar.Normalize(root, args), new ParserConfiguration { ResponseFileTokenReplacer = null });
+    }
+
+    private (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = CocoonCli.Run(args, new CliContext(stdout, stderr, () => new CocoonPaths(_root.Path)));
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Theory]
+    [InlineData(new[] { "exec", "box", "echo", "-e", "a\tb" }, new[] { "echo", "-e", "a\tb" })]
+    [InlineData(new[] { "exec", "box", "ls", "-w", "1", "/" }, new[] { "ls", "-w", "1", "/" })]
+    [InlineData(new[] { "exec", "box", "echo", "--help" }, new[] { "echo", "--help" })]
+    [InlineData(new[] { "exec", "-it", "box", "sh", "-c", "x -- y" }, new[] { "sh", "-c", "x -- y" })]
+    [InlineData(new[] { "exec", "box", "--", "ls", "--", "-l" }, new[] { "ls", "--", "-l" })]
+    [InlineData(new[] { "exec", "--", "box", "ls", "-l" }, new[] { "ls", "-l" })]
+    [InlineData(new[] { "exec", "box", "cat", "@file" }, new[] { "cat", "@file" })]
+    public void Normalize_ExecOptionsAfterBox_BelongToTheCommand(string[] args, string[] expected)
+    {
+        var result = Parse(args);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal("box", result.GetValue<string>("BOX"));
+        Assert.Equal(expected, result.GetValue<string[]>("COMMAND")!);
+    }
+
+    [Theory]
+    [InlineData(new[] { "run", "--rm", "--", "echo", "-n", "x" }, new[] { "echo", "-n", "x" })]
+    [InlineData(new[] { "run", "-e", "A=1", "--", "env", "-w", "--help" }, new[] { "env", "-w", "--help" })]
+    public void Normalize_RunOptionsAfterDoubleDash_BelongToTheCommand(string[] args, string[] expected)
+    {
+        var result = Parse(args);
+        Assert.Empty(result.Errors);
+
+        var (leading, command) = CommandGrammar.SplitWords(result);
+
+        Assert.Empty(leading);
+        Assert.Equal(expected, command);
+    }
+
+    [Fact]
+    public void Normalize_ExecOptionsBeforeBox_AreCocoons()
+    {
+        var result = Parse("exec", "-it", "-e", "A=1", "--env=B=2", "-w/tmp", "-u", "1000:1000", "web", "ls", "-w", "1");
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(["web"], CommandGrammar.SplitWords(result).Leading);
+        Assert.True(result.GetValue<bool>("--interactive"));
+        Assert.True(result.GetValue<bool>("--tty"));
+        Assert.Equal(["A=1", "B=2"], result.GetValue<string[]>("--env")!);
+        Assert.Equal("/tmp", result.GetValue<string>("--workdir"));
+        Assert.Equal("1000:1000", result.GetValue<string>("--user"));
+    }
+
+    [Fact]
+    public void Normalize_ValueThatLooksLikeAnOption_IsTheValue()
+    {
+        var result = Parse("run", "--name", "-e", "--", "true");
+
+        Assert.Equal("-e", result.GetValue<string>("--name"));
+        Assert.Equal(["true"], CommandGrammar.SplitWords(result).Command);
+    }
+
+    [Fact]
+    public void Normalize_RunImageWord_IsLeadingNotCommand()
+    {
+        var result = Parse("run", "--rm", "alpine", "echo", "-n", "x");
+
+        var (leading, command) = CommandGrammar.SplitWords(result);
+
+        Assert.Equal(["alpine"], leading);
+        Assert.Equal(["echo", "-n", "x"], command);
+    }
+
+    [Theory]
+    [InlineData("run", "--rm", "-p", "8080:80", "--", "echo", "hi")]
+    [InlineData("run", "--bogus", "--", "true")]
+    [InlineData("run", "-ix", "--", "true")]
+    [InlineData("exec", "--privileged", "web", "true")]
+    public void Run_UnknownOption_UsageErrorBeforeAnythingIsCreated(params string[] args)
+    {
+        var (exit, stdout, stderr) = Run(args);
+
+        Assert.Equal(2, exit);
+        Assert.Empty(stdout);
+        Assert.StartsWith("error: unknown option '-", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root.Path, "boxes")) && Directory.EnumerateFileSystemEntries(Path.Combine(_root.Path, "boxes")).Any());
+    }
+
+    [Fact]
+    public void Run_OptionWithoutValue_UsageErrorNamingIt()
+    {
+        var (exit, _, stderr) = Run("exec", "-w");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("'-w'", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_ImageWithoutImages_UsageErrorShowingTheDoubleDashForm()
+    {
+        var (exit, _, stderr) = Run("run", "--rm", "echo", "-n", "x");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("cocoon run [OPTIONS] -- echo -n x", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root.Path, "boxes")) && Directory.EnumerateFileSystemEntries(Path.Combine(_root.Path, "boxes")).Any());
+    }
+
+    [Fact]
+    public void Run_NoCommand_UsageError()
+    {
+        var (exit, _, stderr) = Run("run", "--rm");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("no command given", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Exec_HelpAfterBox_IsTheCommandsNotCocoons()
+    {
+        var (exit, stdout, stderr) = Run("exec", "ghost", "echo", "--help");
+
+        Assert.Equal(125, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("'ghost'", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_NoArguments_PrintsHelp()
+    {
+        var (exit, stdout, _) = Run();
+
+        Assert.Equal(0, exit);
+        Assert.Contains("Usage:", stdout, StringComparison.Ordinal);
+    }
+}
