@@ -1,26 +1,14 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Text.Json;
-using Cocoon.Cli;
 using Cocoon.State;
+using Cocoon.Tests.Cli.Infrastructure;
 using Cocoon.Tests.Common;
 
 namespace Cocoon.Tests.Cli;
 
-public sealed class CliTests : IDisposable
+public sealed class CliTests : CliHarness
 {
-    private readonly TempStateRoot _root = new();
-
-    public void Dispose() => _root.Dispose();
-
-    private (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = CocoonCli.Run(args, new CliContext(stdout, stderr, () => new CocoonPaths(_root.Path)));
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void CreateLsInspectRm_RoundTrip_Works()
     {
@@ -37,14 +25,14 @@ public sealed class CliTests : IDisposable
         using var doc = JsonDocument.Parse(inspect.Out);
         var vsock = doc.RootElement.GetProperty("vsock");
         Assert.Equal(3u, vsock.GetProperty("cid").GetUInt32());
-        Assert.Equal(Path.Combine(_root.Path, "boxes", "web", "vsock.sock"), vsock.GetProperty("uds_path").GetString());
+        Assert.Equal(Path.Combine(Root.Path, "boxes", "web", "vsock.sock"), vsock.GetProperty("uds_path").GetString());
         Assert.Equal(2000, doc.RootElement.GetProperty("config").GetProperty("vsock_ports")[0].GetProperty("port").GetInt32());
         Assert.Equal(["sleep", "5"], doc.RootElement.GetProperty("config").GetProperty("cmd").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(2, JsonDocument.Parse(json.Out).RootElement.GetArrayLength());
 
         Assert.Equal(0, Run("rm", "web", "db").Exit);
         Assert.Equal(0, Run("ls").Exit);
-        Assert.Empty(new CidAllocator(new CocoonPaths(_root.Path)).Snapshot());
+        Assert.Empty(new CidAllocator(new CocoonPaths(Root.Path)).Snapshot());
     }
 
     [Theory]
@@ -68,7 +56,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal(expected, exit);
         Assert.StartsWith("error: ", stderr, StringComparison.Ordinal);
         Assert.Empty(stdout);
-        Assert.False(File.Exists(Path.Combine(_root.Path, "vsock", "cids.json")) && new CidAllocator(new CocoonPaths(_root.Path)).Snapshot().Count > 0);
+        Assert.False(File.Exists(Path.Combine(Root.Path, "vsock", "cids.json")) && new CidAllocator(new CocoonPaths(Root.Path)).Snapshot().Count > 0);
     }
 
     [Fact]
@@ -92,7 +80,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Create_FromFile_NameFlagOverridesFile()
     {
-        var file = Path.Combine(_root.Path, "box.yaml");
+        var file = Path.Combine(Root.Path, "box.yaml");
         File.WriteAllText(file, "name: fromfile\ncpus: 1\nmemory: 256M\n");
 
         Assert.Equal(0, Run("create", "-f", file, "--name", "override").Exit);
@@ -103,7 +91,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Create_FileWithConfigFlags_RefusedNamingThem()
     {
-        var file = Path.Combine(_root.Path, "box.yaml");
+        var file = Path.Combine(Root.Path, "box.yaml");
         File.WriteAllText(file, "name: web\n");
 
         var (exit, _, stderr) = Run("create", "-f", file, "--cpus", "2", "-e", "A=1");
@@ -115,7 +103,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Create_FileUnknownKey_ExitsUsageNamingKey()
     {
-        var file = Path.Combine(_root.Path, "box.yaml");
+        var file = Path.Combine(Root.Path, "box.yaml");
         File.WriteAllText(file, "name: web\nmemroy: 1G\n");
 
         var (exit, _, stderr) = Run("create", "-f", file);
@@ -128,7 +116,7 @@ public sealed class CliTests : IDisposable
     public void Inspect_CorruptBoxFile_ExitsInvalidState()
     {
         Run("create", "--name", "web");
-        File.WriteAllText(Path.Combine(_root.Path, "boxes", "web", "box.json"), "{");
+        File.WriteAllText(Path.Combine(Root.Path, "boxes", "web", "box.json"), "{");
 
         var (exit, _, stderr) = Run("inspect", "web");
 
@@ -170,7 +158,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Binary_CreateAndRm_UsesCocoonHome()
     {
-        var env = new Dictionary<string, string> { ["COCOON_HOME"] = _root.Path };
+        var env = new Dictionary<string, string> { ["COCOON_HOME"] = Root.Path };
 
         var create = await ProcessRunner.RunAsync(RepoLayout.CliExecutable, ["create", "--name", "bin"], TimeSpan.FromSeconds(60), env);
         var missing = await ProcessRunner.RunAsync(RepoLayout.CliExecutable, ["inspect", "nope"], TimeSpan.FromSeconds(60), env);

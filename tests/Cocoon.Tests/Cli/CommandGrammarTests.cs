@@ -2,31 +2,16 @@
 
 using System.CommandLine;
 using Cocoon.Cli;
-using Cocoon.State;
-using Cocoon.Tests.Common;
+using Cocoon.Tests.Cli.Infrastructure;
 
 namespace Cocoon.Tests.Cli;
 
-public sealed class CommandGrammarTests : IDisposable
+public sealed class CommandGrammarTests : CliHarness
 {
-    private readonly TempStateRoot _root = new();
-
-    public void Dispose() => _root.Dispose();
-
-    private Command Root() => CocoonCli.BuildRoot(new CliContext(TextWriter.Null, TextWriter.Null, () => new CocoonPaths(_root.Path)));
-
     private ParseResult Parse(params string[] args)
     {
-        var root = Root();
+        var root = CocoonCli.BuildRoot(Context(TextWriter.Null, TextWriter.Null));
         return root.Parse(CommandGrammar.Normalize(root, args), new ParserConfiguration { ResponseFileTokenReplacer = null });
-    }
-
-    private (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = CocoonCli.Run(args, new CliContext(stdout, stderr, () => new CocoonPaths(_root.Path)));
-        return (exit, stdout.ToString(), stderr.ToString());
     }
 
     [Theory]
@@ -106,7 +91,7 @@ public sealed class CommandGrammarTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Empty(stdout);
         Assert.StartsWith("error: unknown option '-", stderr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_root.Path, "boxes")) && Directory.EnumerateFileSystemEntries(Path.Combine(_root.Path, "boxes")).Any());
+        Assert.True(NoBoxes());
     }
 
     [Fact]
@@ -125,7 +110,7 @@ public sealed class CommandGrammarTests : IDisposable
 
         Assert.Equal(2, exit);
         Assert.Contains("cocoon run [OPTIONS] -- echo -n x", stderr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_root.Path, "boxes")) && Directory.EnumerateFileSystemEntries(Path.Combine(_root.Path, "boxes")).Any());
+        Assert.True(NoBoxes());
     }
 
     [Fact]
