@@ -76,6 +76,44 @@ public sealed class Box : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Dials <paramref name="network"/> to <paramref name="port"/> inside the box over a data stream
+    /// (vsock port 1025). Nothing has to be published beforehand.
+    /// </summary>
+    /// <param name="network"><c>tcp</c> or <c>udp</c> (a UDP stream carries length-prefixed datagrams).</param>
+    /// <param name="port">The port in the box, 1–65535.</param>
+    /// <param name="address">An IPv4 or IPv6 address inside the box; null for 127.0.0.1.</param>
+    /// <param name="container">The container whose network namespace to dial from; null for the box's own.</param>
+    /// <param name="cancellationToken">Cancels the dial.</param>
+    /// <returns>The connection; <see cref="BoxStream.CompleteWrites"/> half-closes it.</returns>
+    /// <exception cref="Vsock.Streams.StreamException">
+    /// Its <c>Status</c> tells refused, unreachable, timeout, bad-network, bad-port, bad-address,
+    /// unknown-container and box-not-running apart; <see cref="CocoonException.Code"/> is the coarse kind.
+    /// </exception>
+    public async Task<BoxStream> DialAsync(string network, int port, string? address = null, string? container = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var request = new Vsock.Streams.DialRequest(Forwarding.StreamDialer.ParseNetwork(network), port, address, container);
+        var socket = await Dialer.DialAsync(request, cancellationToken).ConfigureAwait(false);
+        return new BoxStream(socket);
+    }
+
+    /// <summary>
+    /// Listens on the host (127.0.0.1 and ::1 unless told otherwise) and dials the box afresh for every
+    /// connection (or, for UDP, every peer), until the returned handle is disposed.
+    /// </summary>
+    /// <param name="options">Ports, network, addresses; see <see cref="PortForwardOptions"/>.</param>
+    /// <returns>The running forward, with the bound local endpoints.</returns>
+    /// <exception cref="CocoonException">InvalidArgument naming a bad port, network or address; AlreadyExists naming a local port in use.</exception>
+    public Task<PortForward> ForwardPortAsync(PortForwardOptions options)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var dialer = Dialer;
+        return Task.FromResult(PortForward.Start(dialer.DialAsync, options));
+    }
+
+    private Forwarding.StreamDialer Dialer => new(Name, _runtime.Paths.VsockSocket(Name));
+
     /// <summary>Stops the box (guest power-off, then the supervisor is terminated after <paramref name="timeout"/>).</summary>
     /// <param name="timeout">Grace period; null for 10 s.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>

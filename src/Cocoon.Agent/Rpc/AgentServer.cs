@@ -2,6 +2,7 @@
 
 using System.Runtime.InteropServices;
 using Cocoon.Agent.Init;
+using Cocoon.Agent.Network;
 using Cocoon.Agent.Processes;
 using Cocoon.Vsock;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -24,6 +25,9 @@ internal static class AgentServer
 {
     /// <summary>Largest request message; stdin arrives in chunks of at most 64 KiB.</summary>
     private const int MaxRequestMessageLength = 1024 * 1024;
+
+    /// <summary>How long a dial's connect may take inside the box.</summary>
+    private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(10);
 
     public static int Run(AgentServerOptions options)
     {
@@ -53,6 +57,7 @@ internal static class AgentServer
 
         using var server = CreateKestrel(options, loggerFactory);
         server.StartAsync(dispatcher, CancellationToken.None).GetAwaiter().GetResult();
+        using var streams = StartStreams(options, loggerFactory.CreateLogger<StreamServer>());
         state.Timings = new BootTimingsSnapshot(
             options.Init?.KernelToInitUs ?? 0,
             options.Init?.MountsUs ?? 0,
@@ -76,6 +81,33 @@ internal static class AgentServer
             stop.Set();
         }
     }
+
+    /// <summary>
+    /// The data streams (DESIGN.md §2.4) on vsock port 1025, or in --listen-unix mode on
+    /// <c>PATH_1025</c>, the name a hybrid vsock device gives a port's socket.
+    /// </summary>
+    private static StreamServer StartStreams(AgentServerOptions options, ILogger logger)
+    {
+        VsockListener listener;
+        string where;
+        if (options.UnixPath is { } path)
+        {
+            where = StreamsUnixPath(path);
+            File.Delete(where);
+            listener = VsockListener.BindUnix(where);
+        }
+        else
+        {
+            listener = VsockListener.Bind(new VsockEndPoint(VsockCids.Any, AgentPorts.Streams));
+            where = $"vsock port {AgentPorts.Streams}";
+        }
+
+        NetworkLog.Serving(logger, where);
+        return new StreamServer(listener, new Dialer(new NoContainerNamespaces(), DialTimeout), logger);
+    }
+
+    /// <summary>Where --listen-unix PATH serves the data streams.</summary>
+    public static string StreamsUnixPath(string unixPath) => unixPath + "_" + AgentPorts.Streams.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static KestrelServer CreateKestrel(AgentServerOptions options, ILoggerFactory loggerFactory)
     {

@@ -135,13 +135,13 @@ public static class StreamHeader
     /// anything (DESIGN.md §3 rule 4).
     /// </summary>
     /// <param name="dial">The request.</param>
-    /// <exception cref="CocoonException">InvalidArgument naming <c>network</c>, <c>port</c>, <c>address</c> or <c>container</c>.</exception>
+    /// <exception cref="StreamException">bad-network, bad-port, bad-address or unknown-container, naming the field.</exception>
     public static void Validate(DialRequest dial)
     {
         ArgumentNullException.ThrowIfNull(dial);
         if (ValidateDial(dial) is { } error)
         {
-            throw new CocoonException(CocoonErrorCode.InvalidArgument, error.Message);
+            throw new StreamException(error.Code, error.Message);
         }
     }
 

@@ -40,6 +40,12 @@ public enum StreamStatusCode
 
     /// <summary><c>internal</c>: anything else.</summary>
     Internal,
+
+    /// <summary>
+    /// <c>box-not-running</c>: the host could not reach the box's agent at all. Reported by the host
+    /// (SDK, supervisor); the agent never sends it.
+    /// </summary>
+    BoxNotRunning,
 }
 
 /// <summary>
@@ -55,7 +61,7 @@ public sealed record StreamStatus(StreamStatusCode Code, string Message)
     public const int MaxLineLength = 512;
 
     private static readonly string[] Words =
-        ["ok", "refused", "unreachable", "timeout", "bad-network", "bad-port", "bad-address", "unknown-container", "bad-header", "unsupported", "internal"];
+        ["ok", "refused", "unreachable", "timeout", "bad-network", "bad-port", "bad-address", "unknown-container", "bad-header", "unsupported", "internal", "box-not-running"];
 
     /// <summary>The status that lets bytes flow.</summary>
     public static StreamStatus Ok { get; } = new(StreamStatusCode.Ok, string.Empty);

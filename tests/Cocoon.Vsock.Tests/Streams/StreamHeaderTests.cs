@@ -94,8 +94,9 @@ public sealed class StreamHeaderTests
     [InlineData(-1, "port")]
     public void Encode_BadPort_ThrowsNamingPort(int port, string field)
     {
-        var ex = Assert.Throws<CocoonException>(() => StreamHeader.Encode(new DialRequest(DialNetwork.Tcp, port)));
+        var ex = Assert.Throws<StreamException>(() => StreamHeader.Encode(new DialRequest(DialNetwork.Tcp, port)));
 
+        Assert.Equal(StreamStatusCode.BadPort, ex.Status);
         Assert.Equal(CocoonErrorCode.InvalidArgument, ex.Code);
         Assert.Contains(field, ex.Message, StringComparison.Ordinal);
         Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
@@ -104,9 +105,11 @@ public sealed class StreamHeaderTests
     [Fact]
     public void Encode_BadNetworkOrAddress_ThrowsNamingField()
     {
-        var network = Assert.Throws<CocoonException>(() => StreamHeader.Encode(new DialRequest((DialNetwork)7, 80)));
-        var address = Assert.Throws<CocoonException>(() => StreamHeader.Encode(new DialRequest(DialNetwork.Tcp, 80, "example.com")));
+        var network = Assert.Throws<StreamException>(() => StreamHeader.Encode(new DialRequest((DialNetwork)7, 80)));
+        var address = Assert.Throws<StreamException>(() => StreamHeader.Encode(new DialRequest(DialNetwork.Tcp, 80, "example.com")));
 
+        Assert.Equal(StreamStatusCode.BadNetwork, network.Status);
+        Assert.Equal(StreamStatusCode.BadAddress, address.Status);
         Assert.Contains("network", network.Message, StringComparison.Ordinal);
         Assert.Contains("example.com", address.Message, StringComparison.Ordinal);
     }

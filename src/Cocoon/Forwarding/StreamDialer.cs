@@ -1,0 +1,53 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Net.Sockets;
+using Cocoon.Vsock;
+using Cocoon.Vsock.Streams;
+
+namespace Cocoon.Forwarding;
+
+/// <summary>Opens dial streams into one box through its hybrid vsock socket (port 1025).</summary>
+/// <param name="boxName">The box, for messages.</param>
+/// <param name="vsockPath">The box's <c>vsock.sock</c>.</param>
+internal sealed class StreamDialer(string boxName, string vsockPath)
+{
+    public string BoxName { get; } = boxName;
+
+    /// <summary>Validates, connects, sends the header and waits for ok.</summary>
+    /// <returns>A socket that carries the dialed connection's bytes.</returns>
+    /// <exception cref="StreamException">With the status that tells the failures apart; box-not-running when the box's agent cannot be reached.</exception>
+    public async Task<Socket> DialAsync(DialRequest request, CancellationToken cancellationToken)
+    {
+        StreamHeader.Validate(request);
+        Socket socket;
+        try
+        {
+            socket = await HybridVsock.ConnectAsync(vsockPath, AgentPorts.Streams, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CocoonException ex) when (ex.Code == CocoonErrorCode.Unavailable)
+        {
+            throw new StreamException(
+                StreamStatusCode.BoxNotRunning,
+                $"{StreamClient.Describe(request)}: box '{BoxName}' is not running or its agent does not serve data streams ({ex.Message})",
+                ex);
+        }
+
+        try
+        {
+            await StreamClient.OpenAsync(socket, request, cancellationToken).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Parses a network name from the SDK or CLI.</summary>
+    /// <exception cref="StreamException">bad-network naming the value.</exception>
+    public static DialNetwork ParseNetwork(string network) =>
+        StreamHeader.TryParseNetwork(network, out var parsed)
+            ? parsed
+            : throw new StreamException(StreamStatusCode.BadNetwork, $"network '{network}' is not supported; use tcp or udp");
+}
