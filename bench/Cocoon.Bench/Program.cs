@@ -50,7 +50,15 @@ if (unknown.Count > 0)
 foreach (var name in args)
 {
     Console.WriteLine($"== {name}");
-    await benchmarks.Single(b => b.Name == name).RunAsync(Console.Out, CancellationToken.None);
+    try
+    {
+        await benchmarks.Single(b => b.Name == name).RunAsync(Console.Out, CancellationToken.None);
+    }
+    catch (BenchmarkFailedException e)
+    {
+        Console.Error.WriteLine($"error: {name}: {e.Message}");
+        return 1;
+    }
 }
 
 return 0;

@@ -2,55 +2,186 @@
 
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using Cocoon.State;
 
 namespace Cocoon.Bench.Benchmarks;
 
 /// <summary>
-/// CID allocation under contention: 8 processes allocate and release CIDs against one temp state
-/// root. Each worker claims a marker file per CID it holds (O_EXCL), so two holders of one CID are
-/// seen independently of the allocator. Baseline: a bare flock + read + write + fsync + rename
-/// cycle, single process, same disk, same run.
+/// CID allocation against the bare cycle any crash-safe, multi-process update pays, both in the
+/// same run on the same disk.
 /// </summary>
+/// <remarks>
+/// The bare cycle does what <see cref="StateStore"/> does minus the JSON and the CID search: flock,
+/// read, sweep stale temp files, write a uniquely named temp file, fsync it, rename it into place,
+/// fsync the directory. It writes back what it read plus the bytes one more table entry takes, so
+/// its file grows as the CID table does.
+/// <code>
+///   single     one process, rounds alternate bare cycle / CidAllocator.Allocate:
+///              median allocation ÷ median bare cycle
+///   contended  8 processes on one lock, all doing bare cycles, then all allocating, three
+///              rounds: median allocations per second ÷ median bare cycles per second (each
+///              round timed from the first worker's start to the last one's end)
+/// </code>
+/// Every CID handed out is held until the phase ends, so two holders of one CID show as a
+/// duplicate in the set of returned CIDs; afterwards every CID is released and the table must be
+/// empty. Either failure fails the run.
+/// </remarks>
 internal sealed class CidAllocBenchmark : IBenchmark
 {
     private const int Workers = 8;
-    private const int Iterations = 50;
-    private const int BaselineRounds = 200;
+    private const int ContendedPerWorker = 40;
+    private const int SingleRounds = 200;
+    private const int WarmUpRounds = 60;
+    private const int ContendedRounds = 3;
+
+    // The bytes one entry adds to cids.json, e.g. ,"123":"w3-17" (the bare file grows by as much).
+    private const int EntryBytes = 16;
 
     public string Name => "cid-alloc";
 
-    public string Description => "median CID allocation time, 8 processes contending (goal <= 1ms)";
+    public string Description => "CID allocation vs a bare flock+read+write+fsync+rename cycle, 1 and 8 processes (goal <= 1.2x, >= 0.8x)";
 
     public async Task RunAsync(TextWriter output, CancellationToken cancellationToken)
     {
         var root = Directory.CreateTempSubdirectory("cocoon-bench-").FullName;
         try
         {
-            Directory.CreateDirectory(Path.Combine(root, "holders"));
-            var baseline = MeasureBareCycle(Path.Combine(root, "bare.json"));
+            // Single process.
+            var singleHome = Path.Combine(root, "single");
+            var (bare, allocations, cids) = RunSingle(singleHome);
+            CheckCids("single", cids, singleHome);
 
-            var self = Path.Combine(AppContext.BaseDirectory, "cocoon-bench.dll");
-            var processes = Enumerable.Range(0, Workers).Select(id =>
+            // Eight processes on one lock.
+            var contendedHome = Path.Combine(root, "contended");
+            Directory.CreateDirectory(contendedHome);
+            // Rounds alternate, so load from elsewhere on the host falls on both sides alike.
+            var bareRates = new List<double>();
+            var allocRates = new List<double>();
+            var contendedCids = 0;
+            for (var round = 0; round < ContendedRounds; round++)
             {
-                var info = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
-                {
-                    RedirectStandardInput = true,
-                    RedirectStandardOutput = true,
-                    UseShellExecute = false,
-                };
-                foreach (var a in new[] { self, "--worker", "cid-alloc", root, id.ToString(CultureInfo.InvariantCulture), Iterations.ToString(CultureInfo.InvariantCulture) })
-                {
-                    info.ArgumentList.Add(a);
-                }
+                var bareRun = await RunWorkersAsync("bare", contendedHome, cancellationToken);
+                var allocRun = await RunWorkersAsync("alloc", contendedHome, cancellationToken);
+                CheckCids("contended", allocRun.Cids, contendedHome);
+                bareRates.Add(bareRun.Operations / bareRun.Seconds);
+                allocRates.Add(allocRun.Operations / allocRun.Seconds);
+                contendedCids += allocRun.Cids.Count;
+            }
 
-                return Process.Start(info)!;
-            }).ToList();
+            var bareRate = Report.Median(bareRates);
+            var allocRate = Report.Median(allocRates);
+            output.WriteLine($"single: {SingleRounds} allocations, median {Report.Number(Report.Median(allocations))}ms (p90 {Report.Number(Report.Percentile(allocations, 90))}ms); " +
+                $"bare cycle median {Report.Number(Report.Median(bare))}ms (p90 {Report.Number(Report.Percentile(bare, 90))}ms)");
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"contended: {Workers} processes x {ContendedPerWorker}, median of {ContendedRounds} alternating rounds: {Report.Number(allocRate)} allocations/s ({string.Join(", ", allocRates.Select(Report.Number))}), {Report.Number(bareRate)} bare cycles/s ({string.Join(", ", bareRates.Select(Report.Number))})"));
+            output.WriteLine($"CIDs handed out: {cids.Count + contendedCids}; duplicate CIDs: 0; CIDs left after release: 0");
+            output.WriteLine(Report.Figure("cid-alloc-single", Report.Median(allocations) / Report.Median(bare), "x", "<=", 1.2));
+            output.WriteLine(Report.Figure("cid-alloc-contended", allocRate / bareRate, "x", ">=", 0.8));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 
+    /// <summary>
+    /// Worker: MODE (alloc|bare) HOME ID COUNT. Warms up, prints "ready", waits for a line, then does
+    /// COUNT operations and prints "span START END" (Stopwatch timestamps) and "cids C1,C2,...".
+    /// </summary>
+    public static int RunWorker(string[] args)
+    {
+        var mode = args[0];
+        var home = args[1];
+        var id = args[2];
+        var count = int.Parse(args[3], CultureInfo.InvariantCulture);
+        var allocator = new CidAllocator(new CocoonPaths(home));
+        var bareFile = Path.Combine(home, "bare.json");
+
+        // Warm up both paths until tiered JIT has settled, on a state root of this worker's own.
+        var warmHome = Directory.CreateDirectory(Path.Combine(home, $"warm-{id}")).FullName;
+        WarmUp(warmHome);
+        Console.WriteLine("ready");
+        Console.Out.Flush();
+        Console.ReadLine();
+
+        var cids = new List<uint>(count);
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < count; i++)
+        {
+            if (mode == "alloc")
+            {
+                cids.Add(allocator.Allocate($"w{id}-{i}"));
+            }
+            else
+            {
+                BareCycle(bareFile);
+            }
+        }
+
+        var end = Stopwatch.GetTimestamp();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"span {start} {end}"));
+        Console.WriteLine("cids " + string.Join(',', cids));
+        return 0;
+    }
+
+    private static (List<double> Bare, List<double> Allocations, List<(uint Cid, string Owner)> Cids) RunSingle(string home)
+    {
+        Directory.CreateDirectory(home);
+        var allocator = new CidAllocator(new CocoonPaths(home));
+        var bareFile = Path.Combine(home, "bare.json");
+        File.WriteAllText(bareFile, "{}");
+        WarmUp(Directory.CreateDirectory(Path.Combine(home, "warm")).FullName);
+
+        var bare = new List<double>(SingleRounds);
+        var allocations = new List<double>(SingleRounds);
+        var cids = new List<(uint, string)>(SingleRounds);
+        for (var i = 0; i < SingleRounds; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            BareCycle(bareFile);
+            bare.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+
+            var owner = $"s-{i}";
+            start = Stopwatch.GetTimestamp();
+            var cid = allocator.Allocate(owner);
+            allocations.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            cids.Add((cid, owner));
+        }
+
+        return (bare, allocations, cids);
+    }
+
+    private static async Task<(int Operations, double Seconds, List<(uint Cid, string Owner)> Cids)> RunWorkersAsync(string mode, string home, CancellationToken cancellationToken)
+    {
+        File.WriteAllText(Path.Combine(home, "bare.json"), "{}");
+        var self = Path.Combine(AppContext.BaseDirectory, "cocoon-bench.dll");
+        var processes = Enumerable.Range(0, Workers).Select(id =>
+        {
+            var info = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            foreach (var a in new[] { self, "--worker", "cid-alloc", mode, home, id.ToString(CultureInfo.InvariantCulture), ContendedPerWorker.ToString(CultureInfo.InvariantCulture) })
+            {
+                info.ArgumentList.Add(a);
+            }
+
+            return Process.Start(info)!;
+        }).ToList();
+
+        try
+        {
             // Start together once every worker is warm.
             foreach (var p in processes)
             {
-                await p.StandardOutput.ReadLineAsync(cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+                var ready = await p.StandardOutput.ReadLineAsync(cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+                if (ready != "ready")
+                {
+                    throw new BenchmarkFailedException($"a cid-alloc {mode} worker did not start (said '{ready}', exited: {p.HasExited})");
+                }
             }
 
             foreach (var p in processes)
@@ -59,121 +190,111 @@ internal sealed class CidAllocBenchmark : IBenchmark
                 await p.StandardInput.FlushAsync(cancellationToken);
             }
 
-            var allocations = new List<double>();
-            var duplicates = 0;
-            foreach (var p in processes)
+            long first = long.MaxValue, last = long.MinValue;
+            var cids = new List<(uint, string)>();
+            for (var worker = 0; worker < processes.Count; worker++)
             {
+                var p = processes[worker];
                 var text = await p.StandardOutput.ReadToEndAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(300), cancellationToken);
                 await p.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-                foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    var parts = line.Split(' ');
-                    if (parts[0] == "alloc")
-                    {
-                        allocations.AddRange(parts[1].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)));
-                    }
-                    else if (parts[0] == "dup")
-                    {
-                        duplicates += int.Parse(parts[1], CultureInfo.InvariantCulture);
-                    }
-                }
-
                 if (p.ExitCode != 0)
                 {
-                    throw new InvalidOperationException($"a cid-alloc worker exited {p.ExitCode}");
+                    throw new BenchmarkFailedException($"a cid-alloc {mode} worker exited {p.ExitCode}");
+                }
+
+                foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    var parts = line.Split(' ', 3);
+                    if (parts[0] == "span")
+                    {
+                        first = Math.Min(first, long.Parse(parts[1], CultureInfo.InvariantCulture));
+                        last = Math.Max(last, long.Parse(parts[2], CultureInfo.InvariantCulture));
+                    }
+                    else if (parts[0] == "cids" && parts.Length > 1)
+                    {
+                        var held = parts[1].Split(',').Select(c => uint.Parse(c, CultureInfo.InvariantCulture)).ToList();
+                        cids.AddRange(held.Select((cid, i) => (cid, $"w{worker}-{i}")));
+                    }
+                }
+            }
+
+            var seconds = (last - first) / (double)Stopwatch.Frequency;
+            return (Workers * ContendedPerWorker, seconds, cids);
+        }
+        finally
+        {
+            foreach (var p in processes)
+            {
+                if (!p.HasExited)
+                {
+                    p.Kill();
                 }
 
                 p.Dispose();
             }
-
-            var leftover = new CidAllocator(new CocoonPaths(root)).Snapshot().Count;
-            var median = Report.Median(allocations);
-            output.WriteLine($"allocations: {allocations.Count} by {Workers} processes; median {Report.Number(median)}ms, p90 {Report.Number(Report.Percentile(allocations, 90))}ms, max {Report.Number(allocations.Max())}ms");
-            output.WriteLine($"baseline bare flock+read+write+fsync+rename cycle (1 process, {BaselineRounds} rounds): median {Report.Number(Report.Median(baseline))}ms, p90 {Report.Number(Report.Percentile(baseline, 90))}ms");
-            output.WriteLine($"CIDs left allocated after all releases: {leftover}");
-            output.WriteLine($"cid-alloc-duplicates: {duplicates}");
-            output.WriteLine(Report.Figure("cid-alloc-median", median, "ms", "<=", 1));
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
         }
     }
 
-    /// <summary>Worker: ROOT ID ITERATIONS. Prints "ready", waits for a line, then "alloc t1,t2,..." and "dup N".</summary>
-    public static int RunWorker(string[] args)
+    // Enough rounds of both paths for tiered compilation to reach its optimised code (30 calls, then a
+    // background recompile), so neither side is timed on first-tier code.
+    private static void WarmUp(string home)
     {
-        var root = args[0];
-        var id = args[1];
-        var iterations = int.Parse(args[2], CultureInfo.InvariantCulture);
-        var cids = new CidAllocator(new CocoonPaths(root));
-        var holders = Path.Combine(root, "holders");
-
-        // Warm up (JIT, file system) on an owner of our own, then wait for the start signal.
-        cids.Release(cids.Allocate($"warm-{id}"), $"warm-{id}");
-        Console.WriteLine("ready");
-        Console.Out.Flush();
-        Console.ReadLine();
-
-        var times = new List<double>(iterations);
-        var duplicates = 0;
-        for (var i = 0; i < iterations; i++)
+        var allocator = new CidAllocator(new CocoonPaths(home));
+        var file = Path.Combine(home, "bare.json");
+        File.WriteAllText(file, "{}");
+        for (var i = 0; i < WarmUpRounds; i++)
         {
-            var owner = $"w{id}-{i}";
-            var start = Stopwatch.GetTimestamp();
-            var cid = cids.Allocate(owner);
-            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-
-            var marker = Path.Combine(holders, cid.ToString(CultureInfo.InvariantCulture));
-            try
-            {
-                using (new FileStream(marker, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-                {
-                }
-            }
-            catch (IOException)
-            {
-                duplicates++;
-                marker = null;
-            }
-
-            if (marker is not null)
-            {
-                File.Delete(marker);
-            }
-
-            cids.Release(cid, owner);
+            BareCycle(file);
+            allocator.Release(allocator.Allocate("warm"), "warm");
         }
 
-        Console.WriteLine("alloc " + string.Join(',', times.Select(t => t.ToString("0.####", CultureInfo.InvariantCulture))));
-        Console.WriteLine($"dup {duplicates}");
-        return 0;
+        Thread.Sleep(200);
     }
 
-    // The floor any crash-safe, multi-process update pays: lock, read, write a temp file, fsync, rename.
-    private static List<double> MeasureBareCycle(string path)
+    // Fails the run when a CID was handed out twice while held, or when releasing every CID handed
+    // out leaves anything in the table.
+    private static void CheckCids(string phase, List<(uint Cid, string Owner)> handedOut, string home)
     {
-        File.WriteAllText(path, "{}");
-        var times = new List<double>(BaselineRounds);
-        for (var i = 0; i < BaselineRounds; i++)
+        var duplicates = handedOut.GroupBy(c => c.Cid).Where(g => g.Count() > 1).ToList();
+        if (duplicates.Count > 0)
         {
-            var start = Stopwatch.GetTimestamp();
-            using (StateStore.Lock(path))
-            {
-                var bytes = File.ReadAllBytes(path);
-                var temp = path + ".tmp";
-                using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-                {
-                    stream.Write(bytes);
-                    stream.Flush(flushToDisk: true);
-                }
-
-                File.Move(temp, path, overwrite: true);
-            }
-
-            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            throw new BenchmarkFailedException($"{phase}: duplicate CIDs: " + string.Join(", ", duplicates.Select(g => $"{g.Key} held by {string.Join(" and ", g.Select(c => c.Owner))}")));
         }
 
-        return times;
+        var allocator = new CidAllocator(new CocoonPaths(home));
+        var notReleased = handedOut.Where(c => !allocator.Release(c.Cid, c.Owner)).ToList();
+        var left = allocator.Snapshot();
+        if (notReleased.Count > 0 || left.Count > 0)
+        {
+            throw new BenchmarkFailedException(
+                $"{phase}: leftover CIDs: {notReleased.Count} not held by their owner at release; table after release: " +
+                string.Join(", ", left.Select(pair => $"{pair.Key}={pair.Value}")));
+        }
+    }
+
+    // One bare update cycle, StateStore's syscalls without its JSON: lock, read, sweep temp files,
+    // write + fsync a unique temp file, rename, fsync the directory.
+    private static void BareCycle(string path)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        using (StateStore.Lock(path))
+        {
+            var bytes = File.ReadAllBytes(path);
+            foreach (var stale in Directory.EnumerateFiles(directory, Path.GetFileName(path) + ".*.tmp"))
+            {
+                File.Delete(stale);
+            }
+
+            var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(bytes);
+                stream.Write(Encoding.ASCII.GetBytes(new string(' ', EntryBytes)));
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+            StateStore.FsyncDirectory(directory);
+        }
     }
 }
