@@ -2,12 +2,24 @@
 
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Cocoon.Tests.Common;
 
 namespace Cocoon.Vsock.Tests;
 
 public sealed class VsockListenerTests
 {
+    private const string VsockDevice = "/dev/vsock";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public void DeviceFact_DeviceMissing_ReportsSkipNamingIt()
+    {
+        var missing = new DeviceFactAttribute("/nonexistent/vsock");
+        var present = new DeviceFactAttribute("/dev/null") { ReadWrite = true };
+
+        Assert.Equal("/nonexistent/vsock does not exist on this host", missing.Skip);
+        Assert.Null(present.Skip);
+    }
 
     [Fact]
     public void SockaddrVm_Size_Is16Bytes()
@@ -62,15 +74,10 @@ public sealed class VsockListenerTests
         }
     }
 
-    [Fact]
+    [DeviceFact(VsockDevice)]
     public async Task Bind_Vsock_ListensAndReportsPort()
     {
-        // This host has /dev/vsock (AF_VSOCK bind works) but no vsock_loopback, so no connection is made here.
-        if (!File.Exists("/dev/vsock"))
-        {
-            return;
-        }
-
+        // AF_VSOCK bind works with /dev/vsock alone; no connection is made, so vsock_loopback is not needed.
         using var listener = VsockListener.Bind(new VsockEndPoint(VsockCids.Any, VsockEndPoint.AnyPort));
         var endPoint = Assert.IsType<VsockEndPoint>(listener.LocalEndPoint);
         var pending = listener.AcceptAsync().AsTask();
@@ -80,14 +87,9 @@ public sealed class VsockListenerTests
         Assert.Null(await pending.WaitAsync(Timeout));
     }
 
-    [Fact]
+    [DeviceFact(VsockDevice)]
     public void Bind_SamePortTwice_ThrowsAlreadyExists()
     {
-        if (!File.Exists("/dev/vsock"))
-        {
-            return;
-        }
-
         using var first = VsockListener.Bind(new VsockEndPoint(VsockCids.Any, VsockEndPoint.AnyPort));
         var port = ((VsockEndPoint)first.LocalEndPoint).Port;
 
