@@ -21,6 +21,7 @@ internal sealed class MuxerHarness : IDisposable
     private readonly ushort _queueSize;
     private readonly bool _eventIdx;
     private readonly ulong _ramMark;
+    private long _skippedMs;
 
     public MuxerHarness(ushort queueSize = 256, uint[]? allowedPorts = null, int bufferSize = 256 * 1024, bool eventIdx = false)
     {
@@ -110,9 +111,18 @@ internal sealed class MuxerHarness : IDisposable
             }
 
             Muxer.FillRx();
-            Muxer.CheckTimers(Environment.TickCount64);
+            Muxer.CheckTimers(Now);
         }
     }
+
+    /// <summary>
+    /// The clock the muxer's timers are checked against: the real tick count plus whatever
+    /// <see cref="Advance"/> skipped, so a timeout test never waits the timeout out.
+    /// </summary>
+    public long Now => Environment.TickCount64 + _skippedMs;
+
+    /// <summary>Moves <see cref="Now"/> forward by <paramref name="milliseconds"/> without waiting.</summary>
+    public void Advance(int milliseconds) => _skippedMs += milliseconds;
 
     /// <summary>Pumps until <paramref name="done"/> holds (host sockets are real, so allow a little time).</summary>
     public void PumpUntil(Func<bool> done, int timeoutMs = 5000)
