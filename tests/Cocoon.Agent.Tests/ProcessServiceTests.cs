@@ -48,11 +48,39 @@ public sealed class ProcessServiceTests(AgentProcessFixture fixture) : IClassFix
         var stdout = new byte[1];
         await session.Stdout.ReadExactlyAsync(stdout).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
 
-        // Let far more than the session's 1 MiB output pipe arrive without reading it.
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        // Precondition: more than the session's 1 MiB output pipe has left `yes`, and `yes` has
+        // stopped writing because every buffer between it and the unread pipe is full.
+        var written = await WaitUntilBlockedAsync(session.Pid);
         await session.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
 
+        Assert.True(written > 1024 * 1024, $"yes wrote only {written} bytes before it stopped");
         Assert.Equal((byte)'y', stdout[0]);
+    }
+
+    /// <summary>
+    /// Waits until process <paramref name="pid"/> (the agent runs on this host, so its children do
+    /// too) has written more than 1 MiB and then nothing more for 500 ms; returns the bytes written.
+    /// </summary>
+    private static async Task<long> WaitUntilBlockedAsync(int pid)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        long last = -1;
+        var unchanged = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            var written = File.ReadLines($"/proc/{pid}/io").Where(l => l.StartsWith("wchar:", StringComparison.Ordinal))
+                .Select(l => long.Parse(l["wchar:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture)).Single();
+            unchanged = written == last ? unchanged + 1 : 0;
+            if (written > 1024 * 1024 && unchanged >= 10)
+            {
+                return written;
+            }
+
+            last = written;
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"yes (pid {pid}) did not fill its output and stop within 30 s; it wrote {last} bytes");
     }
 
     [Fact]
