@@ -3,9 +3,18 @@
 // Worker modes (all against the state root given as the second argument):
 //   churn ROOT ID ITERATIONS   create box w<ID>-<i>, check its CID is held only by it, remove it
 //   crash ROOT                 update state in a loop until killed
+//   accel QEMU KERNEL CACHE    print the accelerator verdict "<accelerator>: <reason>" for QEMU and KERNEL
 using System.Globalization;
 using Cocoon;
 using Cocoon.State;
+using Cocoon.Vmm;
+
+if (args is ["accel", var qemu, var kernel, var cache])
+{
+    var choice = await AcceleratorProbe.ChooseAsync(qemu, kernel, cache);
+    Console.WriteLine($"{choice.Accelerator}: {choice.Reason}");
+    return 0;
+}
 
 if (args.Length < 2)
 {

@@ -1,0 +1,105 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using Cocoon.Tests.Common;
+
+namespace Cocoon.Vmm.Tests;
+
+/// <summary>
+/// The probe's verdict cache, with a stand-in QEMU (a shell script) that logs each start and acts
+/// out a KVM boot or a KVM failure. Each probe runs in a worker process, as each CLI or supervisor
+/// would, so only the on-disk cache can spare a later probe.
+/// </summary>
+public sealed class AcceleratorProbeCacheTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly TempStateRoot _root = new();
+
+    private string Starts => Path.Combine(_root.Path, "starts.log");
+
+    private string Kernel => Path.Combine(_root.Path, "vmlinuz");
+
+    private string Cache => Path.Combine(_root.Path, "cache");
+
+    [DeviceFact("/dev/kvm", ReadWrite = true)]
+    public async Task Choose_SecondProcess_UsesCachedVerdictWithoutStartingQemu()
+    {
+        var qemu = FakeQemu(kvmWorks: true);
+
+        var first = await ChooseInWorkerAsync(qemu);
+        var second = await ChooseInWorkerAsync(qemu);
+
+        Assert.Equal("Kvm: a test guest booted under KVM", first);
+        Assert.Equal("Kvm: a test guest booted under KVM (cached)", second);
+        Assert.Single(File.ReadAllLines(Starts));
+    }
+
+    [DeviceFact("/dev/kvm", ReadWrite = true)]
+    public async Task Choose_KvmFails_TcgWithQemusErrorCachedToo()
+    {
+        var qemu = FakeQemu(kvmWorks: false);
+
+        var first = await ChooseInWorkerAsync(qemu);
+        var second = await ChooseInWorkerAsync(qemu);
+
+        Assert.Equal("Tcg: QEMU with -accel kvm failed: qemu-system-x86_64: error: failed to set MSR 0x10a to 0x0", first);
+        Assert.Equal(first + " (cached)", second);
+        Assert.Single(File.ReadAllLines(Starts));
+    }
+
+    [DeviceFact("/dev/kvm", ReadWrite = true)]
+    public async Task Choose_KernelChangedSinceVerdict_ProbesAgain()
+    {
+        var qemu = FakeQemu(kvmWorks: true);
+        await ChooseInWorkerAsync(qemu);
+
+        File.AppendAllText(Kernel, "a newer kernel");
+        File.SetLastWriteTimeUtc(Kernel, DateTime.UtcNow.AddMinutes(1));
+        var again = await ChooseInWorkerAsync(qemu);
+
+        Assert.Equal("Kvm: a test guest booted under KVM", again);
+        Assert.Equal(2, File.ReadAllLines(Starts).Length);
+    }
+
+    [Fact]
+    public async Task Choose_Override_NeverStartsQemu()
+    {
+        var qemu = FakeQemu(kvmWorks: true);
+
+        var choice = await ChooseInWorkerAsync(qemu, new Dictionary<string, string> { [AcceleratorProbe.OverrideVariable] = "tcg" });
+
+        Assert.Equal("Tcg: COCOON_ACCEL=tcg", choice);
+        Assert.False(File.Exists(Starts));
+    }
+
+    public void Dispose() => _root.Dispose();
+
+    // A stand-in for qemu-system-x86_64: logs its start, then either writes a kernel panic to the
+    // -serial file and exits 0 (what the real kernel does under a working KVM) or fails as QEMU 7.2
+    // does under a broken nested KVM.
+    private string FakeQemu(bool kvmWorks)
+    {
+        File.WriteAllText(Kernel, "not a kernel");
+        var path = Path.Combine(_root.Path, "qemu");
+        var act = kvmWorks
+            ? """
+              while [ $# -gt 0 ]; do
+                case "$1" in -serial) shift; echo "Kernel panic - not syncing: VFS: Unable to mount root fs" > "${1#file:}" ;; esac
+                shift
+              done
+              exit 0
+              """
+            : """
+              echo "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x0" >&2
+              exit 1
+              """;
+        return ShellScript.Write(path, $"echo started >> '{Starts}'\n{act}");
+    }
+
+    private async Task<string> ChooseInWorkerAsync(string qemu, Dictionary<string, string>? environment = null)
+    {
+        environment ??= new Dictionary<string, string> { [AcceleratorProbe.OverrideVariable] = "" };
+        var result = await ProcessRunner.RunAsync("dotnet", [RepoLayout.WorkerAssembly, "accel", qemu, Kernel, Cache], Timeout, environment);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        return result.Stdout.Trim();
+    }
+}
