@@ -12,6 +12,8 @@ IBenchmark[] benchmarks =
     new BoxMemoryBenchmark(),
     new ExecRttBenchmark(),
     new VsockThroughputBenchmark(),
+    new ImagePullBenchmark(),
+    new RootfsBuildBenchmark(),
 ];
 
 if (args.Length >= 2 && args[0] == "--worker")

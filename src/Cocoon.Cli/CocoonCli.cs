@@ -32,6 +32,11 @@ internal static class CocoonCli
         root.Subcommands.Add(ExecCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
         root.Subcommands.Add(LogsCommand.Create(context));
+        root.Subcommands.Add(PullCommand.Create(context));
+        root.Subcommands.Add(ImagesCommand.Create(context));
+        root.Subcommands.Add(RemoveImageCommand.Create(context));
+        root.Subcommands.Add(LoadCommand.Create(context));
+        root.Subcommands.Add(LoginCommand.Create(context));
         root.Subcommands.Add(SuperviseCommand.Create(context));
         root.Subcommands.Add(VsockDeviceCommand.Create(context));
         return root;

@@ -140,7 +140,8 @@ internal sealed class ImageService : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _registry.Dispose();
 
-    private static CocoonException NotFound(string reference) =>
+    /// <summary>The error for an image the store does not hold.</summary>
+    internal static CocoonException NotFound(string reference) =>
         new(CocoonErrorCode.NotFound, $"image '{reference}' is not in the local store; see 'cocoon images', or 'cocoon pull {reference}'");
 
     private async Task<List<(string Reference, string Digest)>> LoadOciLayoutAsync(string archive, LayerApplier layout, CancellationToken cancellationToken)

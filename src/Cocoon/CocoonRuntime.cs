@@ -28,10 +28,17 @@ public sealed class CocoonRuntime
         Boxes = new BoxRepository(Paths);
         LoggerFactory = _options.LoggerFactory ?? NullLoggerFactory.Instance;
         _logger = LoggerFactory.CreateLogger<CocoonRuntime>();
+        Images = new CocoonImages(this, [
+            .. _options.InsecureRegistries,
+            .. (Environment.GetEnvironmentVariable("COCOON_INSECURE_REGISTRIES") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        ]);
     }
 
     /// <summary>The state directory.</summary>
     public string StateRoot => Paths.Root;
+
+    /// <summary>The images: pull, load, list, remove.</summary>
+    public CocoonImages Images { get; }
 
     internal CocoonPaths Paths { get; }
 

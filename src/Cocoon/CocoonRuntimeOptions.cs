@@ -20,6 +20,13 @@ public sealed class CocoonRuntimeOptions
     /// <summary>Where the runtime logs; null for none.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// Registries (host[:port]) that may be reached over plain HTTP when HTTPS fails, as Docker's
+    /// <c>insecure-registries</c>; loopback registries always may. <c>COCOON_INSECURE_REGISTRIES</c>
+    /// (comma-separated) adds to this list.
+    /// </summary>
+    public IList<string> InsecureRegistries { get; set; } = [];
+
     /// <summary>How long starting a box may take until its agent answers (TCG boots are slow).</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

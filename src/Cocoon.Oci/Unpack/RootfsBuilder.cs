@@ -88,6 +88,10 @@ internal static class RootfsBuilder
             totalBlocks.ToString(CultureInfo.InvariantCulture),
         };
         Run("mke2fs", arguments);
+
+        // mke2fs always makes /lost+found; an image's tree has none, and a container must see
+        // exactly the image's tree.
+        Run("debugfs", ["-w", "-R", "rmdir /lost+found", output]);
     }
 
     private static (long Blocks, long Inodes) Measure(string directory)

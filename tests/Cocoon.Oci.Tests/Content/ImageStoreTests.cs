@@ -1,9 +1,9 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Text;
-using Cocoon.Oci.Tests.Infrastructure;
 using Cocoon.State;
 using Cocoon.Tests.Common;
+using Cocoon.Tests.Common.Images;
 
 namespace Cocoon.Oci.Content.Tests;
 

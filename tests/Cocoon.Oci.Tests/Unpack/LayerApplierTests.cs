@@ -1,8 +1,8 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Text;
-using Cocoon.Oci.Tests.Infrastructure;
 using Cocoon.Tests.Common;
+using Cocoon.Tests.Common.Images;
 
 namespace Cocoon.Oci.Unpack.Tests;
 

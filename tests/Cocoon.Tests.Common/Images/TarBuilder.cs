@@ -3,7 +3,7 @@
 using System.Formats.Tar;
 using System.Text;
 
-namespace Cocoon.Oci.Tests.Infrastructure;
+namespace Cocoon.Tests.Common.Images;
 
 /// <summary>Builds layer tars in memory, entry by entry.</summary>
 public sealed class TarBuilder

@@ -1,0 +1,42 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.CommandLine;
+using Cocoon.Oci;
+
+namespace Cocoon.Cli.Commands;
+
+/// <summary><c>cocoon pull REF</c>: pulls an image (linux/amd64) and builds its root file system.</summary>
+internal static class PullCommand
+{
+    private static readonly Argument<string> ReferenceArgument = new("REF") { Description = "The image, e.g. busybox or localhost:5000/app:1." };
+
+    private static readonly Option<bool> QuietOption = new("--quiet", "-q") { Description = "Print only the image reference." };
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("pull", "Pull an image from a registry.") { ReferenceArgument, QuietOption };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var reference = parseResult.GetRequiredValue(ReferenceArgument);
+            var quiet = parseResult.GetValue(QuietOption);
+            var terminal = ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected;
+            var view = quiet ? null : new PullProgressView(context.Out, terminal);
+            ImageInfo image;
+            using (var signals = new SignalCancellation(cancellationToken))
+            {
+                image = await context.Runtime.Images.PullAsync(reference, view, signals.Token);
+            }
+
+            view?.Flush();
+            if (!quiet)
+            {
+                context.Out.WriteLine($"Digest: {image.Digest}");
+            }
+
+            context.Out.WriteLine(image.Reference);
+            return (int)ExitCode.Ok;
+        });
+        return command;
+    }
+}
