@@ -85,6 +85,16 @@ internal sealed class ImageService : IDisposable
         return new ImageInfo(removed.Reference, removed.Digest, image.Size, removed.Created);
     }
 
+    /// <summary>The config (entrypoint, cmd, env, …) of a stored image.</summary>
+    public ImageConfig GetConfig(string reference)
+    {
+        var image = Find(reference) ?? throw NotFound(reference);
+        var manifest = _store.ReadManifest(image.Digest);
+        var config = JsonSerializer.Deserialize(_store.ReadBlob(manifest.Config!.Digest!), OciJsonContext.Default.OciImageConfigFile)
+            ?? throw new CocoonException(CocoonErrorCode.InvalidState, $"the config of image '{image.Reference}' is empty; pull it again");
+        return ImageConfig.From(config);
+    }
+
     /// <summary>The root file system image of a stored image (built if it is missing).</summary>
     public async Task<string> GetRootfsAsync(string reference, CancellationToken cancellationToken)
     {

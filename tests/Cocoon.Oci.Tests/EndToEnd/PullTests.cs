@@ -47,6 +47,9 @@ public sealed class PullTests(RegistryFixture fixture) : IClassFixture<RegistryF
         Assert.Single(progress.Reports, p => p.Status == PullStatus.BuildingRootfs);
         Assert.Equal([image.Reference], images.List().Select(i => i.Reference));
         Assert.Empty(Directory.EnumerateFileSystemEntries(images.Store.TempDirectory));
+        var config = images.GetConfig(image.Reference);
+        Assert.Equal(["/bin/sh"], config.Entrypoint);
+        Assert.Contains("COCOON_TEST=1", config.Env);
     }
 
     [Fact]
