@@ -123,7 +123,7 @@ public sealed class CocoonRuntime
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            await CleanUpFailedStartAsync(pid, name, "supervisor exited").ConfigureAwait(false);
+            await CleanUpFailedStartAsync(pid, name, "the supervisor exited").ConfigureAwait(false);
             var stopped = Boxes.TryGet(name);
             throw new CocoonException(
                 CocoonErrorCode.Unavailable,
@@ -153,7 +153,11 @@ public sealed class CocoonRuntime
         }
     }
 
-    /// <summary>Stops a box: asks the guest to power off, then terminates the supervisor after <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Stops a box: its supervisor asks the guest to power off and kills the VM after
+    /// <paramref name="timeout"/> (<c>pod.stop</c> on control.sock). A supervisor that does not answer
+    /// there is terminated with signals instead.
+    /// </summary>
     /// <param name="name">The box name.</param>
     /// <param name="timeout">How long the guest may take to shut down.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
@@ -165,29 +169,27 @@ public sealed class CocoonRuntime
             return;
         }
 
-        // Tell the supervisor the power-off that follows is a stop, not the guest's own doing.
-        Boxes.Update(name, r => r.State == BoxState.Running && r.Pid == record.Pid ? r with { StopRequestedAt = DateTimeOffset.UtcNow } : r);
-        var agent = GuestAgentClient.ConnectHybridVsock(Paths.VsockSocket(name));
-        await using (agent.ConfigureAwait(false))
+        try
         {
-            try
-            {
-                using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                shutdown.CancelAfter(TimeSpan.FromSeconds(Math.Min(5, Math.Max(1, timeout.TotalSeconds))));
-                await agent.ShutdownAsync(shutdown.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is CocoonException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                RuntimeLog.ShutdownFailed(_logger, name, e.Message);
-            }
+            await ControlClient.CallAsync(
+                Paths.ControlSocket(name),
+                "pod.stop",
+                writer => writer.WriteNumber("timeout", Math.Max(0, timeout.TotalSeconds)),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (CocoonException e) when (e.Code is CocoonErrorCode.Unavailable or CocoonErrorCode.Internal)
+        {
+            // Still starting (no control.sock yet) or not answering: fall back to signals.
+            RuntimeLog.ShutdownFailed(_logger, name, e.Message);
         }
 
-        if (!await BoxProcesses.WaitForExitAsync(record.Pid, name, timeout, cancellationToken).ConfigureAwait(false))
+        // The supervisor exits right after answering; signals end one that hangs.
+        if (!await BoxProcesses.WaitForExitAsync(record.Pid, name, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false))
         {
             await BoxProcesses.TerminateAsync(record.Pid, name, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
         }
 
-        Refresh(Boxes.Get(name), "stopped");
+        Refresh(Boxes.Get(name), new StopReason(StopKind.Killed));
     }
 
     /// <summary>Removes a box: frees its CID and deletes its directory.</summary>
@@ -205,16 +207,17 @@ public sealed class CocoonRuntime
             }
 
             await BoxProcesses.TerminateAsync(record.Pid, name, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
-            record = Refresh(Boxes.Get(name), "killed");
+            record = Refresh(Boxes.Get(name), new StopReason(StopKind.Killed));
         }
 
         KillLeftoverQemu(record);
         Boxes.Remove(name);
     }
 
-    /// <summary>Returns the record with a dead supervisor recorded as stopped.</summary>
-    internal BoxRecord Refresh(BoxRecord record, string reason = "supervisor died")
+    /// <summary>Returns the record with a dead supervisor recorded as stopped, by default with reason <c>supervisor died</c>.</summary>
+    internal BoxRecord Refresh(BoxRecord record, StopReason? reason = null)
     {
+        var recorded = (reason ?? new StopReason(StopKind.SupervisorDied)).ToString();
         if (record.State != BoxState.Running || BoxProcesses.IsSupervisorAlive(record.Pid, record.Name))
         {
             return record;
@@ -224,7 +227,7 @@ public sealed class CocoonRuntime
         try
         {
             return Boxes.Update(record.Name, r => r.State == BoxState.Running && r.Pid == record.Pid
-                ? r with { State = BoxState.Stopped, Pid = null, VmmPid = null, StoppedAt = DateTimeOffset.UtcNow, StopReason = reason }
+                ? r with { State = BoxState.Stopped, Pid = null, VmmPid = null, StoppedAt = DateTimeOffset.UtcNow, StopReason = recorded }
                 : r);
         }
         catch (CocoonException e) when (e.Code == CocoonErrorCode.NotFound)
@@ -272,8 +275,9 @@ public sealed class CocoonRuntime
         }
     }
 
-    private async Task CleanUpFailedStartAsync(int pid, string name, string reason)
+    private async Task CleanUpFailedStartAsync(int pid, string name, string why)
     {
+        var reason = new StopReason(StopKind.FailedToStart, why);
         await BoxProcesses.TerminateAsync(pid, name, TimeSpan.FromSeconds(5), CancellationToken.None, trustPid: true).ConfigureAwait(false);
         if (Boxes.TryGet(name) is { } record)
         {
@@ -283,7 +287,7 @@ public sealed class CocoonRuntime
             }
             else if (record.State == BoxState.Created)
             {
-                Boxes.Update(name, r => r with { State = BoxState.Stopped, StoppedAt = DateTimeOffset.UtcNow, StopReason = reason });
+                Boxes.Update(name, r => r with { State = BoxState.Stopped, StoppedAt = DateTimeOffset.UtcNow, StopReason = reason.ToString() });
             }
         }
     }
@@ -293,7 +297,7 @@ public sealed class CocoonRuntime
         var supervisor = "";
         try
         {
-            var lines = File.ReadAllLines(BoxProcesses.SupervisorLog(Paths, name));
+            var lines = File.ReadAllLines(Paths.SupervisorLog(name));
             supervisor = string.Join('\n', lines.Skip(Math.Max(0, lines.Length - 10)));
         }
         catch (IOException)

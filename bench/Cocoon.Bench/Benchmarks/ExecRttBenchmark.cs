@@ -156,7 +156,7 @@ internal sealed class ExecRttBenchmark : IBenchmark
             .AddText("/etc/shells", "/bin/sh\n")
             .AddDirectory("/root/.ssh", 0x1C0)
             .AddText("/root/.ssh/authorized_keys", File.ReadAllText(Path.Combine(keys, "client.pub")), 0x180));
-        var vhost = BoxProcesses.VhostSocket(paths, name);
+        var vhost = paths.VhostSocket(name);
         var uds = paths.VsockSocket(name);
         File.Delete(vhost);
         File.Delete(uds);

@@ -42,12 +42,6 @@ internal sealed record BoxRecord
     /// <summary>When the box last stopped.</summary>
     public DateTimeOffset? StoppedAt { get; init; }
 
-    /// <summary>
-    /// Why the box last stopped: "stopped" (cocoon stop), "exit" (the guest powered off by itself),
-    /// "killed" (the supervisor was told to end), "crash (...)" or "failed to start: ...".
-    /// </summary>
+    /// <summary>Why the box last stopped: the text of a <see cref="Supervisor.StopReason"/>.</summary>
     public string? StopReason { get; init; }
-
-    /// <summary>Set by a stop request while the box runs, so the supervisor records "stopped" rather than "exit".</summary>
-    public DateTimeOffset? StopRequestedAt { get; init; }
 }

@@ -5,7 +5,7 @@ using System.Globalization;
 namespace Cocoon.State;
 
 /// <summary>
-/// Where Cocoon keeps its host state (DESIGN.md §4). The root is <c>$COCOON_HOME</c>, else
+/// Where Cocoon keeps its host state (docs/architecture.md, "State on disk"). The root is <c>$COCOON_HOME</c>, else
 /// <c>$XDG_STATE_HOME/cocoon</c>, else <c>~/.local/state/cocoon</c>: one rule for every user, root
 /// included.
 /// <code>
@@ -13,6 +13,8 @@ namespace Cocoon.State;
 /// boxes/&lt;name&gt;/vsock.sock      hybrid vsock UDS (vsock.sock_&lt;port&gt; for guest→host ports)
 /// boxes/&lt;name&gt;/console.log     guest serial console
 /// boxes/&lt;name&gt;/control.sock    supervisor control API
+/// boxes/&lt;name&gt;/vhost.sock      vhost-user socket between the vsock device and QEMU
+/// boxes/&lt;name&gt;/supervisor.log  the supervisor's own log
 /// vsock/cids.json              CID allocations {cid: box}
 /// images/                      image blobs, root filesystems, disks
 /// cache/guest/                 built initramfs per hash
@@ -104,6 +106,12 @@ internal sealed class CocoonPaths
 
     /// <summary>boxes/&lt;name&gt;/control.sock: the supervisor's control API.</summary>
     public string ControlSocket(string name) => Path.Combine(BoxDirectory(name), "control.sock");
+
+    /// <summary>boxes/&lt;name&gt;/vhost.sock: the vhost-user socket between the supervisor's vsock device and QEMU.</summary>
+    public string VhostSocket(string name) => Path.Combine(BoxDirectory(name), "vhost.sock");
+
+    /// <summary>boxes/&lt;name&gt;/supervisor.log: the supervisor's output.</summary>
+    public string SupervisorLog(string name) => Path.Combine(BoxDirectory(name), "supervisor.log");
 
     /// <summary>The lock that serialises creating and removing boxes (boxes/.registry.lock).</summary>
     internal string RegistryLockTarget => Path.Combine(BoxesDirectory, ".registry");

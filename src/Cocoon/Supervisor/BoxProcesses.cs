@@ -13,12 +13,6 @@ internal static class BoxProcesses
     /// <summary>The hidden command that runs a box's supervisor.</summary>
     public const string SuperviseCommand = "supervise";
 
-    /// <summary>The supervisor's log, next to the box's state.</summary>
-    public static string SupervisorLog(CocoonPaths paths, string name) => Path.Combine(paths.BoxDirectory(name), "supervisor.log");
-
-    /// <summary>The vhost-user socket between the supervisor's vsock device and QEMU.</summary>
-    public static string VhostSocket(CocoonPaths paths, string name) => Path.Combine(paths.BoxDirectory(name), "vhost.sock");
-
     /// <summary>True when <paramref name="pid"/> is a live supervisor of box <paramref name="name"/>.</summary>
     public static bool IsSupervisorAlive(int? pid, string name)
     {
@@ -108,7 +102,7 @@ internal static class BoxProcesses
         start.ArgumentList.Add("setsid \"$0\" " + SuperviseCommand + " \"$1\" </dev/null >>\"$2\" 2>&1 & echo $!");
         start.ArgumentList.Add(cocoonPath);
         start.ArgumentList.Add(name);
-        start.ArgumentList.Add(SupervisorLog(paths, name));
+        start.ArgumentList.Add(paths.SupervisorLog(name));
         start.Environment[CocoonPaths.HomeVariable] = paths.Root;
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Process.Start returned null");
         process.StandardInput.Close();

@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Cocoon.State;
 using Cocoon.Vmm;
@@ -10,157 +11,180 @@ namespace Cocoon.Supervisor;
 
 /// <summary>
 /// The per-box process behind <c>cocoon supervise NAME</c>: owns the vsock device and QEMU for
-/// the box's lifetime and records the box's state. Must be called on the process's main thread:
-/// QEMU is started with PDEATHSIG, which fires when the thread that forked it exits.
+/// the box's lifetime, serves control.sock and records the box's state. <see cref="Run"/> must be
+/// called on the process's main thread: QEMU is started with PDEATHSIG, which fires when the thread
+/// that forked it exits.
+/// <code>
+///  1. guard        refuse when another live supervisor runs the box
+///  2. plan         guest image, then LaunchPlan.Create (pure): VM spec, device options, port links
+///  3. start        port links, vsock device, accelerator probe, QEMU, signals, control.sock
+///  4. record       state running, pids, start time
+///  5. watch        until QEMU exits (or the device ends first and QEMU is ended)
+///  6. classify     StopReason.Classify(facts), pure
+///  7. clean up     QEMU, device, sockets and links; state stopped with the reason; answer pod.stop
+/// </code>
 /// </summary>
-internal static class BoxSupervisor
+internal sealed class BoxSupervisor
 {
-    /// <summary>QEMU exited 0 without a stop request: the guest powered off by itself.</summary>
-    private const string ExitReason = "exit";
+    /// <summary>Names the agent's log level for the boot configuration (debugging).</summary>
+    public const string GuestLogLevelVariable = "COCOON_GUEST_LOG_LEVEL";
 
-    /// <summary>QEMU exited 0 after <c>cocoon stop</c> asked the guest to power off.</summary>
-    private const string StoppedReason = "stopped";
+    private static readonly TimeSpan DeviceGrace = TimeSpan.FromSeconds(5);
 
-    /// <summary>Runs the box until QEMU exits or SIGTERM arrives; returns the process exit code.</summary>
+    private readonly CocoonPaths _paths;
+    private readonly string _name;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly BoxRepository _boxes;
+    private readonly TaskCompletionSource<StopReason> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private QemuProcess? _qemu;
+    private int _signalled;
+    private int _stopRequested;
+    private int _stopForced;
+
+    private BoxSupervisor(CocoonPaths paths, string name, ILoggerFactory loggerFactory)
+    {
+        _paths = paths;
+        _name = name;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("Cocoon.Supervisor");
+        _boxes = new BoxRepository(paths);
+    }
+
+    /// <summary>Runs the box until QEMU exits, SIGTERM arrives or <c>pod.stop</c> ends it; returns the process exit code.</summary>
     public static int Run(CocoonPaths paths, string name, ILoggerFactory loggerFactory)
     {
-        var logger = loggerFactory.CreateLogger("Cocoon.Supervisor");
-        var boxes = new BoxRepository(paths);
-        var record = boxes.Get(name);
-        if (record.State == BoxState.Running && record.Pid != Environment.ProcessId && BoxProcesses.IsSupervisorAlive(record.Pid, name))
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        return new BoxSupervisor(paths, name, loggerFactory).RunBox();
+    }
+
+    private int RunBox()
+    {
+        // :: Step 1
+        var record = _boxes.Get(_name);
+        if (record.State == BoxState.Running && record.Pid != Environment.ProcessId && BoxProcesses.IsSupervisorAlive(record.Pid, _name))
         {
-            throw new CocoonException(CocoonErrorCode.InvalidState, $"box '{name}' is already running (supervisor pid {record.Pid})");
+            throw new CocoonException(CocoonErrorCode.InvalidState, $"box '{_name}' is already running (supervisor pid {record.Pid})");
         }
 
-        var directory = paths.BoxDirectory(name);
         var created = new List<string>();
         VsockDevice? device = null;
-        QemuProcess? qemu = null;
-        var stopRequested = 0;
-        string reason;
+        ControlServer? control = null;
+        StopFacts facts;
         try
         {
+            // :: Step 2
             var options = new QemuOptions { Launcher = ["setpriv", "--pdeathsig", "KILL", "--"] };
-            var image = AgentImage.GetOrBuild(paths, options.Machine, logger);
+            var image = AgentImage.GetOrBuild(_paths, options.Machine, _logger);
+            var plan = LaunchPlan.Create(_paths, record, image, Environment.GetEnvironmentVariable(GuestLogLevelVariable));
 
-            foreach (var port in record.Config.VsockPorts)
+            // :: Step 3
+            foreach (var path in plan.RuntimeFiles)
             {
-                var link = paths.VsockPortSocket(name, port.Port);
-                File.Delete(link);
-                File.CreateSymbolicLink(link, port.Path);
-                created.Add(link);
+                File.Delete(path);
+                created.Add(path);
             }
 
-            var vhost = BoxProcesses.VhostSocket(paths, name);
-            var uds = paths.VsockSocket(name);
-            File.Delete(vhost);
-            File.Delete(uds);
-            created.Add(vhost);
-            created.Add(uds);
-            device = VsockDevice.Start(
-                new VsockDeviceOptions
-                {
-                    SocketPath = vhost,
-                    UdsPath = uds,
-                    GuestCid = record.Cid,
-                    AllowedHostPorts = [.. record.Config.VsockPorts.Select(p => (uint)p.Port)],
-                },
-                loggerFactory);
+            foreach (var link in plan.PortLinks)
+            {
+                File.CreateSymbolicLink(link.Link, link.Target);
+            }
 
-            var choice = AcceleratorProbe.ChooseAsync(options.QemuPath, image.Kernel.KernelPath, paths.GuestCacheDirectory, logger)
+            device = VsockDevice.Start(plan.Device, _loggerFactory);
+            var choice = AcceleratorProbe.ChooseAsync(options.QemuPath, plan.Vm.KernelPath, _paths.GuestCacheDirectory, _logger)
                 .GetAwaiter().GetResult();
-            var boot = new BootConfig
-            {
-                Hostname = name,
-                Modules = image.Modules,
-                Env = record.Config.Env.Count > 0 ? record.Config.Env : null,
-                LogLevel = Environment.GetEnvironmentVariable("COCOON_GUEST_LOG_LEVEL") is { Length: > 0 } level ? level : null,
-            };
-            var spec = new VmSpec
-            {
-                KernelPath = image.Kernel.KernelPath,
-                InitrdPath = image.Image.Path,
-                ConsoleLogPath = paths.ConsoleLog(name),
-                KernelArguments = [boot.ToKernelArgument()],
-                MemoryMiB = record.Config.MemoryMiB,
-                Cpus = record.Config.Cpus,
-                VsockSocketPath = vhost,
-            };
 
             // Main thread, on purpose (see the class summary).
-            qemu = QemuProcess.Start(spec, options, choice.Accelerator, logger);
-            var running = qemu;
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-            {
-                context.Cancel = true;
-                Interlocked.Exchange(ref stopRequested, 1);
-                running.Kill();
-            });
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
-            {
-                context.Cancel = true;
-                Interlocked.Exchange(ref stopRequested, 1);
-                running.Kill();
-            });
+            var qemu = _qemu = QemuProcess.Start(plan.Vm, options, choice.Accelerator, _logger);
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            control = ControlServer.Start(_paths.ControlSocket(_name), CreateDispatcher(), _logger);
 
-            boxes.Update(name, r => r with
+            // :: Step 4
+            _boxes.Update(_name, r => r with
             {
                 State = BoxState.Running,
                 Pid = Environment.ProcessId,
-                VmmPid = running.Pid,
+                VmmPid = qemu.Pid,
                 StartedAt = DateTimeOffset.UtcNow,
                 StoppedAt = null,
                 StopReason = null,
-                StopRequestedAt = null,
             });
-            SupervisorLog.Running(logger, name, running.Pid);
+            SupervisorLog.Running(_logger, _name, qemu.Pid);
 
-            var finished = Task.WhenAny(running.Exited, device.Completion).GetAwaiter().GetResult();
-            if (finished != running.Exited)
-            {
-                // QEMU closes the vhost-user socket while it exits: give it time to finish on its own.
-                var exit = device.Completion.GetAwaiter().GetResult();
-                if (!running.Exited.Wait(TimeSpan.FromSeconds(5)))
-                {
-                    SupervisorLog.DeviceStopped(logger, exit.Reason.ToString(), exit.Detail ?? "");
-                    running.Kill();
-                }
-            }
-
-            var code = running.Exited.GetAwaiter().GetResult();
-            reason = Volatile.Read(ref stopRequested) == 1 ? "killed"
-                // A stop marks the record before it asks the guest to power off, so the mark is there by now.
-                : code == 0 ? (boxes.TryGet(name)?.StopRequestedAt is not null ? StoppedReason : ExitReason)
-                : code > 128 ? $"crash (qemu killed by signal {code - 128})"
-                : $"crash (qemu exit code {code}: {LastLine(running.OutputTail)})";
+            // :: Step 5
+            facts = Watch(qemu, device);
         }
         catch (Exception e)
         {
-            SupervisorLog.Failed(logger, e);
-            reason = "failed to start: " + e.Message;
+            SupervisorLog.Failed(_logger, e);
+            facts = new StopFacts { StartFailure = e.Message };
         }
         finally
         {
-            if (qemu is not null)
-            {
-                qemu.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            }
-
-            if (device is not null)
-            {
-                device.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            }
-
+            _qemu?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            device?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             foreach (var path in created)
             {
                 TryDelete(path);
             }
         }
 
-        SupervisorLog.Stopped(logger, name, reason);
+        // :: Steps 6 and 7
+        var reason = StopReason.Classify(facts);
+        SupervisorLog.Stopped(_logger, _name, reason.ToString());
         try
         {
-            boxes.Update(name, r => r.Pid != Environment.ProcessId && r.Pid is not null
+            Record(reason);
+        }
+        finally
+        {
+            _ended.TrySetResult(reason);
+            control?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        return reason.SupervisorExitCode;
+    }
+
+    private StopFacts Watch(QemuProcess qemu, VsockDevice device)
+    {
+        VsockDeviceExit? deviceEnded = null;
+        if (Task.WhenAny(qemu.Exited, device.Completion).GetAwaiter().GetResult() != qemu.Exited)
+        {
+            // QEMU closes the vhost-user socket while it exits: give it time to finish on its own.
+            var exit = device.Completion.GetAwaiter().GetResult();
+            if (!qemu.Exited.Wait(DeviceGrace))
+            {
+                SupervisorLog.DeviceStopped(_logger, exit.Reason.ToString(), exit.Detail ?? "");
+                deviceEnded = exit;
+                qemu.Kill();
+            }
+        }
+
+        return new StopFacts
+        {
+            Signalled = Volatile.Read(ref _signalled) == 1,
+            StopRequested = Volatile.Read(ref _stopRequested) == 1,
+            StopForced = Volatile.Read(ref _stopForced) == 1,
+            DeviceEnded = deviceEnded,
+            QemuExitCode = qemu.Exited.GetAwaiter().GetResult(),
+            QemuOutput = qemu.OutputTail,
+        };
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        Interlocked.Exchange(ref _signalled, 1);
+        _qemu?.Kill();
+    }
+
+    private void Record(StopReason reason)
+    {
+        try
+        {
+            _boxes.Update(_name, r => r.Pid != Environment.ProcessId && r.Pid is not null
                 ? r
                 : r with
                 {
@@ -168,22 +192,107 @@ internal static class BoxSupervisor
                     Pid = null,
                     VmmPid = null,
                     StoppedAt = DateTimeOffset.UtcNow,
-                    StopReason = reason,
-                    StopRequestedAt = null,
+                    StopReason = reason.ToString(),
                 });
         }
         catch (CocoonException e) when (e.Code == CocoonErrorCode.NotFound)
         {
             // Removed while running (rm -f): nothing left to record.
         }
-
-        return reason.StartsWith("failed", StringComparison.Ordinal) ? 1 : 0;
     }
 
-    private static string LastLine(string text)
+    private ControlDispatcher CreateDispatcher() => new ControlDispatcher()
+        .Register("pod.info", InfoAsync)
+        .Register("pod.stop", StopAsync);
+
+    /// <summary><c>pod.info</c>: the box as its supervisor sees it.</summary>
+    private Task<ControlReply> InfoAsync(ControlRequest request, CancellationToken cancellationToken)
     {
-        var lines = text.Trim().Split('\n');
-        return lines.Length == 0 ? "" : lines[^1].Trim();
+        var record = _boxes.Get(_name);
+        var qemu = _qemu;
+        var state = Volatile.Read(ref _stopRequested) == 1 || _ended.Task.IsCompleted ? "stopping" : "running";
+        return Task.FromResult(new ControlReply(writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", record.Name);
+            writer.WriteString("state", state);
+            writer.WriteNumber("cid", record.Cid);
+            writer.WriteNumber("pid", Environment.ProcessId);
+            if (qemu is not null)
+            {
+                writer.WriteNumber("vmmPid", qemu.Pid);
+            }
+
+            if (record.StartedAt is { } started)
+            {
+                writer.WriteString("startedAt", started);
+            }
+
+            writer.WriteNumber("cpus", record.Config.Cpus);
+            writer.WriteNumber("memoryMiB", record.Config.MemoryMiB);
+            writer.WriteString("vsockSocket", _paths.VsockSocket(_name));
+            writer.WriteEndObject();
+        }));
+    }
+
+    /// <summary>
+    /// <c>pod.stop</c>: asks the guest to power off, kills QEMU when <c>timeout</c> seconds pass, and
+    /// answers once the box has stopped and its state is recorded. Concurrent calls share one stop.
+    /// </summary>
+    private async Task<ControlReply> StopAsync(ControlRequest request, CancellationToken cancellationToken)
+    {
+        var grace = TimeSpan.FromSeconds(request.GetNumber("timeout", 10, 0, 3600));
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 0 && _qemu is { } qemu)
+        {
+            await ShutdownGuestAsync(qemu, grace).ConfigureAwait(false);
+        }
+
+        // Not cancellable: the supervisor answers this only after recording the stop.
+        var reason = await _ended.Task.ConfigureAwait(false);
+        return new ControlReply(writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("stopReason", reason.ToString());
+            writer.WriteEndObject();
+        });
+    }
+
+    private async Task ShutdownGuestAsync(QemuProcess qemu, TimeSpan grace)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var agent = GuestAgentClient.ConnectHybridVsock(_paths.VsockSocket(_name));
+        await using (agent.ConfigureAwait(false))
+        {
+            try
+            {
+                using var shutdown = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Clamp(grace.TotalSeconds, 1, 5)));
+                await agent.ShutdownAsync(shutdown.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is CocoonException or OperationCanceledException)
+            {
+                SupervisorLog.ShutdownFailed(_logger, _name, e.Message);
+            }
+        }
+
+        var left = grace - Stopwatch.GetElapsedTime(start);
+        if (left > TimeSpan.Zero)
+        {
+            try
+            {
+                await qemu.Exited.WaitAsync(left).ConfigureAwait(false);
+                return;
+            }
+            catch (TimeoutException)
+            {
+                // The guest did not power off in time.
+            }
+        }
+
+        if (!qemu.Exited.IsCompleted)
+        {
+            Interlocked.Exchange(ref _stopForced, 1);
+            qemu.Kill();
+        }
     }
 
     private static void TryDelete(string path)
@@ -215,4 +324,10 @@ internal static partial class SupervisorLog
 
     [LoggerMessage(EventId = 1304, Level = LogLevel.Information, Message = "Box {Name} stopped: {Reason}")]
     public static partial void Stopped(ILogger logger, string name, string reason);
+
+    [LoggerMessage(EventId = 1305, Level = LogLevel.Error, Message = "Control method {Method} failed")]
+    public static partial void ControlMethodFailed(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(EventId = 1306, Level = LogLevel.Information, Message = "Shutdown of box {Name} through its agent failed: {Message}")]
+    public static partial void ShutdownFailed(ILogger logger, string name, string message);
 }

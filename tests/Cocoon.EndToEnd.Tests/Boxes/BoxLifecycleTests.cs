@@ -1,7 +1,5 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using System.Text.Json;
-
 namespace Cocoon.EndToEnd.Tests.Boxes;
 
 /// <summary>Fresh real boxes through the published CLI: run, stop/start, crashes, failed starts.</summary>
@@ -62,12 +60,12 @@ public sealed class BoxLifecycleTests
 
         // The exec may end either way: the VM goes away under it.
         await environment.CocoonAsync("exec", "off", "poweroff", "-f");
-        await WaitUntilAsync(() => ReadRecord(environment, "off").GetProperty("state").GetString() == "stopped");
+        await BoxTestEnvironment.WaitUntilAsync(() => environment.ReadRecord("off").GetProperty("state").GetString() == "stopped");
         var inspected = await environment.InspectAsync("off");
 
         Assert.Equal("exit", inspected.GetProperty("stop_reason").GetString());
         Assert.False(inspected.TryGetProperty("stop_requested_at", out _));
-        await WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
+        await BoxTestEnvironment.WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
     }
 
     [Fact]
@@ -76,11 +74,11 @@ public sealed class BoxLifecycleTests
         await using var environment = new BoxTestEnvironment();
         await environment.CocoonAsync("create", "--name", "orphan");
         Assert.Equal(0, (await environment.CocoonAsync("start", "orphan")).ExitCode);
-        var record = ReadRecord(environment, "orphan");
+        var record = environment.ReadRecord("orphan");
         var supervisor = record.GetProperty("pid").GetInt32();
 
         System.Diagnostics.Process.GetProcessById(supervisor).Kill();
-        await WaitUntilAsync(() => !Directory.Exists($"/proc/{supervisor}") || File.ReadAllText($"/proc/{supervisor}/stat").Contains(") Z", StringComparison.Ordinal));
+        await BoxTestEnvironment.WaitUntilAsync(() => !Directory.Exists($"/proc/{supervisor}") || File.ReadAllText($"/proc/{supervisor}/stat").Contains(") Z", StringComparison.Ordinal));
         var inspected = await environment.InspectAsync("orphan");
         var rm = await environment.CocoonAsync("rm", "orphan");
 
@@ -88,7 +86,7 @@ public sealed class BoxLifecycleTests
         Assert.Equal("supervisor died", inspected.GetProperty("stop_reason").GetString());
         Assert.True(rm.ExitCode == 0, rm.Stderr);
         Assert.DoesNotContain("orphan", environment.CidsText(), StringComparison.Ordinal);
-        await WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
+        await BoxTestEnvironment.WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
     }
 
     [Fact]
@@ -100,14 +98,14 @@ public sealed class BoxLifecycleTests
         var qemu = (await environment.InspectAsync("crash")).GetProperty("vmm_pid").GetInt32();
 
         System.Diagnostics.Process.GetProcessById(qemu).Kill();
-        await WaitUntilAsync(() => ReadRecord(environment, "crash").GetProperty("state").GetString() == "stopped");
+        await BoxTestEnvironment.WaitUntilAsync(() => environment.ReadRecord("crash").GetProperty("state").GetString() == "stopped");
         var inspected = await environment.InspectAsync("crash");
         var rm = await environment.CocoonAsync("rm", "crash");
 
         Assert.StartsWith("crash", inspected.GetProperty("stop_reason").GetString(), StringComparison.Ordinal);
         Assert.True(rm.ExitCode == 0, rm.Stderr);
         Assert.DoesNotContain("crash", environment.CidsText(), StringComparison.Ordinal);
-        await WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
+        await BoxTestEnvironment.WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
     }
 
     [Fact]
@@ -123,7 +121,7 @@ public sealed class BoxLifecycleTests
         Assert.Equal(5, refused.ExitCode);
         Assert.True(forced.ExitCode == 0, forced.Stderr);
         Assert.DoesNotContain("doomed", environment.CidsText(), StringComparison.Ordinal);
-        await WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
+        await BoxTestEnvironment.WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
     }
 
     [Fact]
@@ -141,19 +139,6 @@ public sealed class BoxLifecycleTests
         Assert.Contains("--- console", result.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(environment.StateRoot, "boxes", "mute")));
         Assert.DoesNotContain("mute", environment.CidsText(), StringComparison.Ordinal);
-        await WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
-    }
-
-    private static JsonElement ReadRecord(BoxTestEnvironment environment, string name) =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(environment.StateRoot, "boxes", name, "box.json"))).RootElement;
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
-            await Task.Delay(100);
-        }
+        await BoxTestEnvironment.WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
     }
 }

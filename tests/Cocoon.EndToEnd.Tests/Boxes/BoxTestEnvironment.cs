@@ -44,6 +44,21 @@ internal sealed class BoxTestEnvironment : IAsyncDisposable
         return JsonDocument.Parse(result.Stdout).RootElement;
     }
 
+    /// <summary>The box's box.json as written (no refresh by the CLI).</summary>
+    public JsonElement ReadRecord(string name) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(StateRoot, "boxes", name, "box.json"))).RootElement;
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails the test after 30 s.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>The box names that hold a CID.</summary>
     public string CidsText()
     {

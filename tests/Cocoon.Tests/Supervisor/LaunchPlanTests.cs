@@ -1,0 +1,76 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using Cocoon.Guest;
+using Cocoon.State;
+
+namespace Cocoon.Supervisor.Tests;
+
+public sealed class LaunchPlanTests
+{
+    private static readonly CocoonPaths Paths = new("/s");
+
+    private static readonly AgentImage Image = new(
+        new GuestKernel("/boot/vmlinuz", "6.1.0-cloud", "/lib/modules/6.1.0-cloud"),
+        new GuestImage("/s/cache/guest/abc.cpio", "abc", FromCache: true),
+        ["/lib/m/vsock.ko", "/lib/m/virtio_mmio.ko"]);
+
+    [Fact]
+    public void Create_Box_VmSpecFromRecordAndImage()
+    {
+        var record = Record(new BoxOptions("web").WithMemory(1024).WithCpus(2));
+
+        var plan = LaunchPlan.Create(Paths, record, Image, guestLogLevel: null);
+
+        Assert.Equal("/boot/vmlinuz", plan.Vm.KernelPath);
+        Assert.Equal("/s/cache/guest/abc.cpio", plan.Vm.InitrdPath);
+        Assert.Equal("/s/boxes/web/console.log", plan.Vm.ConsoleLogPath);
+        Assert.Equal(1024, plan.Vm.MemoryMiB);
+        Assert.Equal(2, plan.Vm.Cpus);
+        Assert.Equal("/s/boxes/web/vhost.sock", plan.Vm.VsockSocketPath);
+        Assert.Equal([plan.Boot.ToKernelArgument()], plan.Vm.KernelArguments);
+    }
+
+    [Fact]
+    public void Create_Box_BootConfigCarriesHostnameModulesAndEnv()
+    {
+        var record = Record(new BoxOptions("web").WithEnv("A", "1"));
+
+        var plan = LaunchPlan.Create(Paths, record, Image, guestLogLevel: "debug");
+
+        Assert.Equal("web", plan.Boot.Hostname);
+        Assert.Equal(Image.Modules, plan.Boot.Modules);
+        Assert.Equal("1", plan.Boot.Env!["A"]);
+        Assert.Equal("debug", plan.Boot.LogLevel);
+    }
+
+    [Fact]
+    public void Create_NoEnvNoLogLevel_BootConfigOmitsThem()
+    {
+        var plan = LaunchPlan.Create(Paths, Record(new BoxOptions("web")), Image, guestLogLevel: "");
+
+        Assert.Null(plan.Boot.Env);
+        Assert.Null(plan.Boot.LogLevel);
+    }
+
+    [Fact]
+    public void Create_VsockPorts_DeviceAllowsThemAndLinksPointAtHostSockets()
+    {
+        var record = Record(new BoxOptions("web").WithVsock(2000, "/run/a.sock").WithVsock(2001, "/run/b.sock"));
+
+        var plan = LaunchPlan.Create(Paths, record, Image, guestLogLevel: null);
+
+        Assert.Equal(7u, plan.Device.GuestCid);
+        Assert.Equal("/s/boxes/web/vhost.sock", plan.Device.SocketPath);
+        Assert.Equal("/s/boxes/web/vsock.sock", plan.Device.UdsPath);
+        Assert.Equal([2000u, 2001u], plan.Device.AllowedHostPorts);
+        Assert.Equal(
+            [new PortLink("/s/boxes/web/vsock.sock_2000", "/run/a.sock"), new PortLink("/s/boxes/web/vsock.sock_2001", "/run/b.sock")],
+            plan.PortLinks);
+        Assert.Equal(
+            ["/s/boxes/web/vhost.sock", "/s/boxes/web/vsock.sock", "/s/boxes/web/vsock.sock_2000", "/s/boxes/web/vsock.sock_2001"],
+            plan.RuntimeFiles);
+    }
+
+    private static BoxRecord Record(BoxOptions options) =>
+        new() { Name = options.Name!, Config = options.Build(), Cid = 7, CreatedAt = DateTimeOffset.UnixEpoch };
+}
