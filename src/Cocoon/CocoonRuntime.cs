@@ -77,6 +77,15 @@ public sealed class CocoonRuntime
         return new Box(this, record.Name, record.Cid, owned: false, GuestAgentClient.ConnectHybridVsock(Paths.VsockSocket(record.Name)));
     }
 
+    /// <summary>Describes one box (what <c>cocoon inspect</c> shows).</summary>
+    /// <param name="name">The box name.</param>
+    /// <returns>Its configuration and runtime facts; a box whose supervisor died is reported, and recorded, as stopped.</returns>
+    public BoxInfo GetBoxInfo(string name) => ToInfo(Refresh(Boxes.Get(name)));
+
+    /// <summary>Describes every box (what <c>cocoon ls</c> shows), ordered by name.</summary>
+    /// <returns>The boxes.</returns>
+    public IReadOnlyList<BoxInfo> ListBoxes() => [.. Boxes.List().Select(b => ToInfo(Refresh(b)))];
+
     /// <summary>Starts an existing box and waits until its agent answers.</summary>
     /// <param name="name">The box name.</param>
     /// <param name="cancellationToken">Cancels the start (the box is then stopped).</param>
@@ -235,6 +244,24 @@ public sealed class CocoonRuntime
             return record with { State = BoxState.Stopped };
         }
     }
+
+    private BoxInfo ToInfo(BoxRecord record) => new()
+    {
+        Name = record.Name,
+        State = record.State,
+        Config = record.Config,
+        Cid = record.Cid,
+        SupervisorPid = record.Pid,
+        VmmPid = record.VmmPid,
+        CreatedAt = record.CreatedAt,
+        StartedAt = record.StartedAt,
+        StoppedAt = record.StoppedAt,
+        StopReason = record.StopReason,
+        Directory = Paths.BoxDirectory(record.Name),
+        VsockSocketPath = Paths.VsockSocket(record.Name),
+        ConsoleLogPath = Paths.ConsoleLog(record.Name),
+        ControlSocketPath = Paths.ControlSocket(record.Name),
+    };
 
     internal BoxRecord EnsureRunning(string name)
     {

@@ -1,7 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Text.Json.Serialization;
-using Cocoon.State;
 
 namespace Cocoon.Cli.Commands;
 
@@ -19,19 +18,19 @@ internal sealed record BoxView(
     VsockView Vsock,
     PathsView Paths)
 {
-    /// <summary>Builds the view of <paramref name="record"/>.</summary>
-    public static BoxView From(BoxRecord record, CocoonPaths paths) => new(
-        record.Name,
-        record.State,
-        record.Pid,
-        record.VmmPid,
-        record.CreatedAt,
-        record.StartedAt,
-        record.StoppedAt,
-        record.StopReason,
-        record.Config,
-        new VsockView(record.Cid, paths.VsockSocket(record.Name)),
-        new PathsView(paths.BoxDirectory(record.Name), paths.ConsoleLog(record.Name), paths.ControlSocket(record.Name)));
+    /// <summary>Builds the view of <paramref name="box"/>.</summary>
+    public static BoxView From(BoxInfo box) => new(
+        box.Name,
+        box.State,
+        box.SupervisorPid,
+        box.VmmPid,
+        box.CreatedAt,
+        box.StartedAt,
+        box.StoppedAt,
+        box.StopReason,
+        box.Config,
+        new VsockView(box.Cid, box.VsockSocketPath),
+        new PathsView(box.Directory, box.ConsoleLogPath, box.ControlSocketPath));
 }
 
 /// <summary>The box's vsock identity: its CID and the hybrid vsock UDS.</summary>

@@ -16,8 +16,8 @@ internal static class InspectCommand
         var command = new Command("inspect", "Show a box's configuration and runtime facts as JSON.") { NameArgument };
         command.SetAction(parseResult =>
         {
-            var record = context.Runtime.Refresh(context.Boxes.Get(parseResult.GetRequiredValue(NameArgument)));
-            context.Out.WriteLine(JsonSerializer.Serialize(BoxView.From(record, context.Paths), CliJsonContext.Default.BoxView));
+            var box = context.Runtime.GetBoxInfo(parseResult.GetRequiredValue(NameArgument));
+            context.Out.WriteLine(JsonSerializer.Serialize(BoxView.From(box), CliJsonContext.Default.BoxView));
             return (int)ExitCode.Ok;
         });
         return command;

@@ -22,10 +22,10 @@ internal static class ListCommand
         var command = new Command("ls", "List boxes.") { FormatOption };
         command.SetAction(parseResult =>
         {
-            var boxes = context.Boxes.List().Select(b => context.Runtime.Refresh(b)).ToList();
+            var boxes = context.Runtime.ListBoxes();
             if (parseResult.GetValue(FormatOption) == "json")
             {
-                var views = boxes.Select(b => BoxView.From(b, context.Paths)).ToList();
+                var views = boxes.Select(BoxView.From).ToList();
                 context.Out.WriteLine(JsonSerializer.Serialize(views, CliJsonContext.Default.ListBoxView));
                 return (int)ExitCode.Ok;
             }
