@@ -130,8 +130,9 @@ public sealed class CocoonRuntime
             ready = true;
             return (record, agent);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or CocoonException && watch.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
+            // The watcher saw the supervisor exit; the wait may end cancelled or with its last connection error.
             await CleanUpFailedStartAsync(pid, name, "the supervisor exited").ConfigureAwait(false);
             var stopped = Boxes.TryGet(name);
             throw new CocoonException(
@@ -185,17 +186,18 @@ public sealed class CocoonRuntime
                 "pod.stop",
                 writer => writer.WriteNumber("timeout", Math.Max(0, timeout.TotalSeconds)),
                 cancellationToken).ConfigureAwait(false);
+
+            // The supervisor exits right after answering; signals end one that hangs.
+            if (!await BoxProcesses.WaitForExitAsync(record.Pid, name, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false))
+            {
+                await BoxProcesses.TerminateAsync(record.Pid, name, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (CocoonException e) when (e.Code is CocoonErrorCode.Unavailable or CocoonErrorCode.Internal)
         {
-            // Still starting (no control.sock yet) or not answering: fall back to signals.
+            // Still starting (no control.sock yet) or not answering: SIGTERM, then SIGKILL after the timeout.
             RuntimeLog.ShutdownFailed(_logger, name, e.Message);
-        }
-
-        // The supervisor exits right after answering; signals end one that hangs.
-        if (!await BoxProcesses.WaitForExitAsync(record.Pid, name, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false))
-        {
-            await BoxProcesses.TerminateAsync(record.Pid, name, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            await BoxProcesses.TerminateAsync(record.Pid, name, timeout, cancellationToken).ConfigureAwait(false);
         }
 
         Refresh(Boxes.Get(name), new StopReason(StopKind.Killed));

@@ -73,7 +73,7 @@ public sealed class BoxRecoveryTests : IDisposable
     [Fact]
     public async Task Stop_SupervisorIgnoresShutdownAndSigterm_EscalatesToSigkill()
     {
-        // The box has no vsock.sock, so the agent shutdown fails; the stand-in logs SIGTERM and carries on.
+        // The stand-in serves no control.sock, so pod.stop fails; it logs SIGTERM and carries on.
         var runtime = Runtime();
         runtime.Boxes.Create(new BoxOptions("stubborn").Build());
         var supervisor = FakeSupervisor("stubborn", onSigterm: "echo TERM >> \"$2\"");
@@ -86,8 +86,7 @@ public sealed class BoxRecoveryTests : IDisposable
         Assert.Equal(["up", "TERM"], File.ReadAllLines(Log("stubborn")));
         var record = runtime.Boxes.Get("stubborn");
         Assert.Equal(BoxState.Stopped, record.State);
-        Assert.Equal("stopped", record.StopReason);
-        Assert.NotNull(record.StopRequestedAt);
+        Assert.Equal("killed", record.StopReason);
     }
 
     [Fact]
@@ -135,7 +134,7 @@ public sealed class BoxRecoveryTests : IDisposable
         Assert.True(IsGone(pid), $"the supervisor stand-in {pid} outlived the failed start");
         var record = runtime.Boxes.Get("mute");
         Assert.Equal(BoxState.Stopped, record.State);
-        Assert.Equal("agent did not answer", record.StopReason);
+        Assert.Equal("failed to start: agent did not answer", record.StopReason);
     }
 
     public void Dispose()
