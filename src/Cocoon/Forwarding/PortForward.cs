@@ -128,7 +128,7 @@ public sealed class PortForward : IAsyncDisposable
                     listeners.Add(socket);
                 }
                 catch (SocketException ex) when (ex.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported
-                    && ReferenceEquals(options.ListenAddresses, PortForwardOptions.DefaultListenAddresses) && address.Equals(IPAddress.IPv6Loopback))
+                    && address.Equals(IPAddress.IPv6Loopback) && options.ListenAddresses.Count > 1)
                 {
                     // A host without IPv6: the default ::1 listener is optional, as in kubectl.
                     socket.Dispose();
