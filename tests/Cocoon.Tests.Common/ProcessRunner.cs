@@ -36,16 +36,26 @@ public static class ProcessRunner
         return Process.Start(info) ?? throw new InvalidOperationException($"could not start '{fileName}'");
     }
 
-    /// <summary>Runs a process to completion (killing it after <paramref name="timeout"/>).</summary>
+    /// <summary>
+    /// Runs a process to completion (killing it after <paramref name="timeout"/>), writing
+    /// <paramref name="stdin"/> to it and then closing its stdin when given.
+    /// </summary>
     public static async Task<ProcessResult> RunAsync(
         string fileName,
         IEnumerable<string> arguments,
         TimeSpan timeout,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? stdin = null)
     {
         using var process = Start(fileName, arguments, environment);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin).WaitAsync(timeout);
+            process.StandardInput.Close();
+        }
+
         try
         {
             await process.WaitForExitAsync().WaitAsync(timeout);

@@ -31,11 +31,15 @@ internal sealed class BoxTestEnvironment : IAsyncDisposable
         StartTimeout = startTimeout ?? TimeSpan.FromSeconds(90),
     });
 
-    public Task<ProcessResult> CocoonAsync(params string[] arguments)
-    {
-        var environment = new Dictionary<string, string>(Environment, StringComparer.Ordinal) { ["COCOON_HOME"] = StateRoot };
-        return ProcessRunner.RunAsync(Cli, arguments, CommandTimeout, environment);
-    }
+    public Task<ProcessResult> CocoonAsync(params string[] arguments) => CocoonWithInputAsync(null, arguments);
+
+    /// <summary>Runs the CLI with <paramref name="stdin"/> as its standard input, closed after it (null: left open, unused).</summary>
+    public Task<ProcessResult> CocoonWithInputAsync(string? stdin, params string[] arguments) =>
+        ProcessRunner.RunAsync(Cli, arguments, CommandTimeout, CliEnvironment(), stdin);
+
+    /// <summary>The environment the CLI runs with: <see cref="Environment"/> plus COCOON_HOME.</summary>
+    public Dictionary<string, string> CliEnvironment() =>
+        new(Environment, StringComparer.Ordinal) { ["COCOON_HOME"] = StateRoot };
 
     public async Task<JsonElement> InspectAsync(string name)
     {
@@ -93,8 +97,15 @@ internal sealed class BoxTestEnvironment : IAsyncDisposable
         return found;
     }
 
+    /// <summary>
+    /// Removes every box the test left (rm -f: that is the CLI's own cleanup, tested elsewhere),
+    /// then checks that nothing outlived it: a process naming this state root or an allocated CID is
+    /// a leak, reported by throwing (which fails the test) after the process is killed so the host
+    /// stays clean.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        var leaks = new List<string>();
         var boxes = Path.Combine(StateRoot, "boxes");
         if (Directory.Exists(boxes))
         {
@@ -103,22 +114,46 @@ internal sealed class BoxTestEnvironment : IAsyncDisposable
                 var name = Path.GetFileName(directory);
                 if (!name.StartsWith('.'))
                 {
-                    await CocoonAsync("rm", "-f", name);
+                    var rm = await CocoonAsync("rm", "-f", name);
+                    if (rm.ExitCode != 0)
+                    {
+                        leaks.Add($"cocoon rm -f {name} exited {rm.ExitCode}: {rm.Stderr.Trim()}");
+                    }
                 }
             }
+        }
+
+        // QEMU dies with its supervisor (--pdeathsig), a moment after rm has seen the supervisor go.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (LeftoverProcesses().Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
         }
 
         foreach (var pid in LeftoverProcesses())
         {
             try
             {
-                System.Diagnostics.Process.GetProcessById(pid).Kill();
+                using var process = System.Diagnostics.Process.GetProcessById(pid);
+                leaks.Add($"process {pid} still running: {File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim()}");
+                process.Kill();
             }
-            catch (ArgumentException)
+            catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException)
             {
+                // Gone by now.
             }
         }
 
+        var cids = CidsText();
+        if (cids.Length > 0 && JsonDocument.Parse(cids).RootElement.EnumerateObject().Any())
+        {
+            leaks.Add($"CIDs still allocated after every box was removed: {cids}");
+        }
+
         _root.Dispose();
+        if (leaks.Count > 0)
+        {
+            throw new InvalidOperationException($"the test left behind in {StateRoot}:\n" + string.Join('\n', leaks));
+        }
     }
 }
