@@ -156,10 +156,63 @@ public sealed class SharedBoxTests(SharedBoxFixture fixture) : IClassFixture<Sha
     [Fact]
     public async Task CliExec_PassesOutputStdinAndExitCode()
     {
-        var result = await fixture.Environment.CocoonAsync("exec", Box.Name, "sh", "-c", "echo $(hostname); exit 5");
+        var result = await fixture.Environment.CocoonWithInputAsync("line one\nline two\n", "exec", "-i", Box.Name, "sh", "-c", "cat; hostname; exit 5");
 
         Assert.Equal(5, result.ExitCode);
-        Assert.Equal(Box.Name + "\n", result.Stdout);
+        Assert.Equal($"line one\nline two\n{Box.Name}\n", result.Stdout);
         Assert.Equal("running", (await fixture.Environment.InspectAsync(Box.Name)).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task CliExec_WithoutI_StdinIsNotForwarded()
+    {
+        var result = await fixture.Environment.CocoonWithInputAsync("not for the guest\n", "exec", Box.Name, "sh", "-c", "cat; echo end");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("end\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task CliExec_T_GuestTerminalHasTheHostTerminalsSize()
+    {
+        // script(1) gives the CLI a pseudo-terminal; the host side sets its size before cocoon starts.
+        var output = await UnderTerminalAsync(null, $"stty rows 33 cols 101; \"$COCOON\" exec -t {Box.Name} sh -c 'tty; stty size; exit 3'");
+
+        Assert.Equal(3, output.ExitCode);
+        Assert.Contains("/dev/pts/", output.Stdout, StringComparison.Ordinal);
+        Assert.Contains("33 101", output.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CliExec_IT_TypedLinesReachTheGuestShell()
+    {
+        var output = await UnderTerminalAsync("echo typed-$((6*7))\nexit 4\n", $"\"$COCOON\" exec -i -t {Box.Name} sh");
+
+        Assert.Equal(4, output.ExitCode);
+        Assert.Contains("typed-42", output.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CliLogs_GuestConsole_IncludesWhatTheGuestPrinted()
+    {
+        var marker = "cocoon-logs-" + Guid.NewGuid().ToString("N")[..8];
+        var printed = await Box.RunAsync(["sh", "-c", $"echo {marker} > /dev/console"]).WaitAsync(Timeout);
+
+        var logs = await fixture.Environment.CocoonAsync("logs", Box.Name);
+        var missing = await fixture.Environment.CocoonAsync("logs", "no-such-box");
+
+        Assert.Equal(0, printed.ExitCode);
+        Assert.True(logs.ExitCode == 0, logs.Stderr);
+        Assert.Contains(marker, logs.Stdout, StringComparison.Ordinal);
+        Assert.Equal(3, missing.ExitCode);
+        Assert.Contains("no-such-box", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs <paramref name="command"/> (sh, with $COCOON the CLI) on a pseudo-terminal under script(1), feeding it <paramref name="typed"/>.</summary>
+    private async Task<ProcessResult> UnderTerminalAsync(string? typed, string command)
+    {
+        var environment = fixture.Environment.CliEnvironment();
+        environment["COCOON"] = BoxTestEnvironment.Cli;
+        return await ProcessRunner.RunAsync("script", ["-q", "-e", "-c", command, "/dev/null"], BoxTestEnvironment.CommandTimeout, environment, typed ?? "");
     }
 }
