@@ -88,14 +88,42 @@ public sealed partial class VsockDeviceTests(VsockDeviceFixture fixture, ITestOu
     }
 
     [Fact]
-    public async Task GuestConnect_DisallowedHostPort_Fails()
+    public async Task GuestConnect_DisallowedHostPort_RefusedWhileAllowedPortReachesItsListener()
     {
-        // Act
-        var guest = await fixture.RunGuestAsync("echo -n ping | socat -t 5 - VSOCK-CONNECT:2:6001; echo rc=$?");
+        // Arrange: a host listener on both ports, so only the allow list tells them apart.
+        const uint disallowedPort = VsockDeviceFixture.AllowedHostPort + 1;
+        var allowedPath = fixture.UdsPath + "_" + VsockDeviceFixture.AllowedHostPort.ToString(CultureInfo.InvariantCulture);
+        var disallowedPath = fixture.UdsPath + "_" + disallowedPort.ToString(CultureInfo.InvariantCulture);
+        using var allowed = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using var disallowed = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        allowed.Bind(new UnixDomainSocketEndPoint(allowedPath));
+        disallowed.Bind(new UnixDomainSocketEndPoint(disallowedPath));
+        try
+        {
+            allowed.Listen();
+            disallowed.Listen();
+            var received = Task.Run(async () =>
+            {
+                using var connection = await allowed.AcceptAsync();
+                return Encoding.ASCII.GetString(await VsockDeviceFixture.ReadToEndAsync(connection));
+            });
+            var sneakedIn = disallowed.AcceptAsync();
 
-        // Assert
-        Assert.DoesNotContain("rc=0", guest, StringComparison.Ordinal);
-        Assert.Contains("rc=", guest, StringComparison.Ordinal);
+            // Act: the positive control first, then the same command on the other port.
+            var control = await fixture.RunGuestAsync($"echo -n ping | socat -t 5 - VSOCK-CONNECT:2:{VsockDeviceFixture.AllowedHostPort}; echo rc=$?");
+            var guest = await fixture.RunGuestAsync($"echo -n ping | socat -t 5 - VSOCK-CONNECT:2:{disallowedPort}; echo rc=$?");
+
+            // Assert
+            Assert.Contains("rc=0", control, StringComparison.Ordinal);
+            Assert.Equal("ping", await received.WaitAsync(Timeout));
+            Assert.Matches("rc=[1-9]", guest);
+            Assert.False(sneakedIn.IsCompleted, "the disallowed port's host listener accepted a connection");
+        }
+        finally
+        {
+            File.Delete(allowedPath);
+            File.Delete(disallowedPath);
+        }
     }
 
     [Fact]
