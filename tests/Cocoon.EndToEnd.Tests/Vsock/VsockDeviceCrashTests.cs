@@ -23,6 +23,7 @@ public sealed class VsockDeviceCrashTests(ITestOutputHelper output)
     private const uint HostPort = 6000;
     private const string EchoReady = "cocoon-echo-ready";
     private static readonly TimeSpan Timeout = VsockDeviceFixture.CommandTimeout;
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task QemuKilledMidTransfer_DeviceEndsAndCleansUp_NewDeviceServesNewQemu()
@@ -85,17 +86,27 @@ public sealed class VsockDeviceCrashTests(ITestOutputHelper output)
                     Interlocked.Add(ref echoed, read);
                 }
             });
-            var deadline = DateTime.UtcNow + Timeout;
+            // Precondition, whatever the host's speed: both transfers are under way with these many
+            // bytes moved. Only a stall (no byte moved either way for StallTimeout) ends the wait early.
+            var progress = (-1L, -1L);
+            var stalledSince = DateTime.UtcNow;
             while ((Interlocked.Read(ref echoed) < MovedBeforeKill || Interlocked.Read(ref inbound) < InboundBeforeKill)
-                && !receiving.IsCompleted && !sending.IsCompleted && !inboundReceiving.IsCompleted && DateTime.UtcNow < deadline)
+                && !receiving.IsCompleted && !sending.IsCompleted && !inboundReceiving.IsCompleted && DateTime.UtcNow - stalledSince < StallTimeout)
             {
+                var now = (Interlocked.Read(ref echoed), Interlocked.Read(ref inbound));
+                if (now != progress)
+                {
+                    progress = now;
+                    stalledSince = DateTime.UtcNow;
+                }
+
                 await Task.Delay(50);
             }
 
             var moved = $"{Interlocked.Read(ref echoed)} bytes echoed, {Interlocked.Read(ref inbound)} bytes guest->host";
             Assert.True(
                 Interlocked.Read(ref echoed) >= MovedBeforeKill && Interlocked.Read(ref inbound) >= InboundBeforeKill,
-                $"only {moved} before the kill; receive: {receiving.Exception?.InnerException?.Message}, guest->host: {inboundReceiving.Exception?.InnerException?.Message}\n{firstVm.Describe()}");
+                $"the transfers stopped moving for {StallTimeout.TotalSeconds:0} s or ended at {moved}, before the kill; receive: {receiving.Exception?.InnerException?.Message}, guest->host: {inboundReceiving.Exception?.InnerException?.Message}\n{firstVm.Describe()}");
             Assert.False(first.Completion.IsCompleted);
             Assert.True(first.ActiveConnections >= 2, $"{first.ActiveConnections} active connections mid-transfer");
             output.WriteLine($"{moved} when QEMU is killed");
