@@ -38,7 +38,9 @@ public sealed class BoxLifecycleTests
 
         var first = await environment.CocoonAsync("start", "again");
         Assert.True(first.ExitCode == 0, first.Stderr);
-        var stop = await environment.CocoonAsync("stop", "again");
+        // -t 600: stop escalates to SIGTERM only after 600 s, far past the command timeout (120 s),
+        // so a stop that returns means the supervisor ended by itself; one that hangs fails here.
+        var stop = await environment.CocoonAsync("stop", "-t", "600", "again");
         Assert.True(stop.ExitCode == 0, stop.Stderr);
         var stopped = await environment.InspectAsync("again");
         var second = await environment.CocoonAsync("start", "again");
@@ -139,6 +141,45 @@ public sealed class BoxLifecycleTests
         Assert.Contains("--- console", result.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(environment.StateRoot, "boxes", "mute")));
         Assert.DoesNotContain("mute", environment.CidsText(), StringComparison.Ordinal);
+        await BoxTestEnvironment.WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
+    }
+
+    [Fact]
+    public async Task StopWithZeroTimeout_RunningBox_StoppedWithoutLeftovers()
+    {
+        await using var environment = new BoxTestEnvironment();
+        await environment.CocoonAsync("create", "--name", "hasty");
+        Assert.Equal(0, (await environment.CocoonAsync("start", "hasty")).ExitCode);
+
+        var negative = await environment.CocoonAsync("stop", "-t", "-1", "hasty");
+        var stop = await environment.CocoonAsync("stop", "-t", "0", "hasty");
+        var inspected = await environment.InspectAsync("hasty");
+
+        Assert.Equal(2, negative.ExitCode);
+        Assert.Contains("--time", negative.Stderr, StringComparison.Ordinal);
+        Assert.True(stop.ExitCode == 0, stop.Stderr);
+        Assert.Equal("stopped", inspected.GetProperty("state").GetString());
+        await BoxTestEnvironment.WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
+    }
+
+    [Fact]
+    public async Task DisposeBox_Owned_StopsAndRemovesIt_WhileAHandleLeavesItRunning()
+    {
+        await using var environment = new BoxTestEnvironment();
+        var runtime = environment.CreateRuntime();
+        var owned = await runtime.CreateBoxAsync(new BoxOptions("owned")).WaitAsync(BoxTestEnvironment.CommandTimeout);
+        await using (var handle = runtime.GetBox("owned"))
+        {
+            Assert.Equal("via handle\n", (await handle.RunAsync(["echo", "via handle"]).WaitAsync(BoxTestEnvironment.CommandTimeout)).Stdout);
+        }
+
+        var afterHandle = await environment.InspectAsync("owned");
+
+        await owned.DisposeAsync().AsTask().WaitAsync(BoxTestEnvironment.CommandTimeout);
+
+        Assert.Equal("running", afterHandle.GetProperty("state").GetString());
+        Assert.False(Directory.Exists(Path.Combine(environment.StateRoot, "boxes", "owned")));
+        Assert.DoesNotContain("owned", environment.CidsText(), StringComparison.Ordinal);
         await BoxTestEnvironment.WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
     }
 }
