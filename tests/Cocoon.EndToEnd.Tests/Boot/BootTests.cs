@@ -2,12 +2,37 @@
 
 using Cocoon.EndToEnd.Tests.Infrastructure;
 using Cocoon.Guest;
+using Cocoon.Vmm;
 using Xunit.Abstractions;
 
 namespace Cocoon.EndToEnd.Tests.Boot;
 
 public sealed class BootTests(BootFixture fixture, ITestOutputHelper output) : IClassFixture<BootFixture>
 {
+    /// <summary>
+    /// The accelerator this host gives guests (probe or COCOON_ACCEL), as the data of a theory: the
+    /// test's name then carries it, so every run of the suite prints which accelerator it ran under.
+    /// </summary>
+    public static TheoryData<string> ProbedAccelerator()
+    {
+        var choice = AcceleratorProbe.ChooseAsync(new QemuOptions().QemuPath, KernelLocator.FindDefault().KernelPath)
+            .WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        return new TheoryData<string> { $"{choice.Accelerator}: {choice.Reason}" };
+    }
+
+    [Theory]
+    [MemberData(nameof(ProbedAccelerator))]
+    public void Suite_RunsUnderTheProbedAccelerator(string accelerator)
+    {
+        // Arrange, Act: the fixture booted the guest.
+        var arguments = string.Join(' ', fixture.Vm.Qemu.Arguments);
+        output.WriteLine($"accelerator: {accelerator}");
+
+        // Assert: the VMs of this run use the accelerator the name reports.
+        Assert.StartsWith($"{fixture.Vm.Accelerator}: ", accelerator, StringComparison.Ordinal);
+        Assert.Contains($"-accel {fixture.Vm.Accelerator.ToString().ToLowerInvariant()} ", arguments, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Boot_TestGuest_ReachesMarkerWithSocatRunnable()
     {
