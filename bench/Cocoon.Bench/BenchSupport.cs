@@ -35,8 +35,8 @@ internal static class BenchSupport
     /// <summary>A fresh, short temp directory to use as COCOON_HOME (socket paths must stay under 108 bytes).</summary>
     public static string CreateHome() => Directory.CreateTempSubdirectory("cb-").FullName;
 
-    /// <summary>Starts <paramref name="file"/> with <paramref name="args"/>, stdout/stderr redirected, COCOON_HOME set.</summary>
-    public static Process Start(string file, IEnumerable<string> args, string? home, bool keepStdin = false)
+    /// <summary>Starts <paramref name="file"/> with <paramref name="args"/>, stdout/stderr redirected, COCOON_HOME and <paramref name="environment"/> set.</summary>
+    public static Process Start(string file, IEnumerable<string> args, string? home, bool keepStdin = false, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -55,6 +55,11 @@ internal static class BenchSupport
             info.Environment["COCOON_HOME"] = home;
         }
 
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException("Process.Start returned null");
         if (!keepStdin)
         {
@@ -64,13 +69,23 @@ internal static class BenchSupport
         return process;
     }
 
-    /// <summary>Runs a command to completion; returns wall milliseconds, exit code and output. Throws on timeout.</summary>
-    public static async Task<(double Ms, int Code, string Stdout, string Stderr)> RunAsync(string file, IEnumerable<string> args, string? home, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs a command to completion, with <paramref name="stdin"/> as its input when given; returns
+    /// wall milliseconds, exit code and output. Throws on timeout.
+    /// </summary>
+    public static async Task<(double Ms, int Code, string Stdout, string Stderr)> RunAsync(
+        string file, IEnumerable<string> args, string? home, TimeSpan timeout, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null, string? stdin = null)
     {
         var start = Stopwatch.GetTimestamp();
-        using var process = Start(file, args, home);
+        using var process = Start(file, args, home, keepStdin: stdin is not null, environment);
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin.AsMemory(), cancellationToken);
+            process.StandardInput.Close();
+        }
+
         try
         {
             await process.WaitForExitAsync(cancellationToken).WaitAsync(timeout, cancellationToken);
@@ -86,9 +101,10 @@ internal static class BenchSupport
     }
 
     /// <summary>Runs a command and throws unless it exits 0.</summary>
-    public static async Task<(double Ms, string Stdout)> RunCheckedAsync(string file, IEnumerable<string> args, string? home, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<(double Ms, string Stdout)> RunCheckedAsync(
+        string file, IEnumerable<string> args, string? home, TimeSpan timeout, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var (ms, code, stdout, stderr) = await RunAsync(file, args, home, timeout, cancellationToken);
+        var (ms, code, stdout, stderr) = await RunAsync(file, args, home, timeout, cancellationToken, environment);
         return code == 0 ? (ms, stdout) : throw new InvalidOperationException($"{Path.GetFileName(file)} {string.Join(' ', args)} exited {code}: {stderr.Trim()} {stdout.Trim()}");
     }
 

@@ -21,7 +21,6 @@ if (args.Length >= 2 && args[0] == "--worker")
     return args[1] switch
     {
         "cid-alloc" => CidAllocBenchmark.RunWorker(args[2..]),
-        "exec-rtt" => ExecRttBenchmark.RunWorker(args[2..]),
         _ => 2,
     };
 }
