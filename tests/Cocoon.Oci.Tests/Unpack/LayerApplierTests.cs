@@ -199,6 +199,34 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Contains("layer 1", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("tar")]
+    [InlineData("gzip")]
+    [InlineData("zstd")]
+    public void OpenLayer_EachCompression_Unpacks(string kind)
+    {
+        var compression = kind switch { "gzip" => LayerCompression.Gzip, "zstd" => LayerCompression.Zstd, _ => LayerCompression.None };
+        var tar = new TarBuilder().File("etc/hostname", "box").Build();
+        var blob = Path.Combine(_temp.Path, "layer");
+        using (var file = File.Create(blob))
+        using (Stream writer = compression switch
+        {
+            LayerCompression.Gzip => new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest),
+            LayerCompression.Zstd => new ZstdSharp.CompressionStream(file),
+            _ => file,
+        })
+        {
+            writer.Write(tar);
+        }
+
+        using (var layer = LayerApplier.OpenLayer(blob, compression))
+        {
+            Applier().Apply(layer, "layer 1");
+        }
+
+        Assert.Equal("box", Read("etc/hostname"));
+    }
+
     private LayerApplier Applier() => new(_root, UnpackLimits.Default, Environment.IsPrivilegedProcess);
 
     private static void Apply(LayerApplier applier, TarBuilder layer) => applier.Apply(new ForwardOnlyStream(layer.Build()), "layer");
