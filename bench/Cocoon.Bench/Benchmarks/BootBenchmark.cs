@@ -12,9 +12,10 @@ namespace Cocoon.Bench.Benchmarks;
 /// <summary>
 /// Boot: wall time of <c>cocoon run --rm -- echo ready</c> (fresh CLI process, until "ready" is on
 /// its stdout) against a bare boot of the same kernel with the same QEMU command line (built by
-/// <see cref="QemuCommandLine"/>, same accelerator, memory, CPUs) whose /init is a busybox sh script
-/// that prints a marker on the console and powers off; measured from QEMU start to the marker in the
-/// console log. The bare VM has no vsock device and loads no modules. Rounds alternate; the first
+/// <see cref="QemuCommandLine"/>, same accelerator, and the same memory and CPUs given explicitly to
+/// both) whose /init is a busybox sh script that prints a marker on the console and powers off;
+/// measured from QEMU start to the marker line read from the console, a FIFO, as the Cocoon side
+/// reads its line from the CLI's stdout pipe. The bare VM has no vsock device and loads no modules. Rounds alternate; the first
 /// cocoon run (image build, accelerator probe) is not counted.
 /// </summary>
 internal sealed class BootBenchmark : IBenchmark
@@ -22,6 +23,11 @@ internal sealed class BootBenchmark : IBenchmark
     // Boot times under TCG vary by +-10% between runs on a shared host: a median of 9 is steadier than of 5.
     private const int Rounds = 9;
     private const string Marker = "BARE-BOOT-READY";
+
+    // Both sides get these explicitly: `cocoon run --memory --cpus` and the bare VmSpec.
+    private const int MemoryMiB = 512;
+    private const int Cpus = 1;
+    private static readonly string[] CocoonRun = ["run", "--rm", "--memory", $"{MemoryMiB}M", "--cpus", $"{Cpus}", "--", "echo", "ready"];
 
     public string Name => "boot";
 
@@ -34,7 +40,7 @@ internal sealed class BootBenchmark : IBenchmark
         try
         {
             // Warm up: builds the agent image and caches the accelerator probe.
-            var warm = await BenchSupport.RunCheckedAsync(cli, ["run", "--rm", "--", "echo", "ready"], home, TimeSpan.FromSeconds(120), cancellationToken);
+            var warm = await BenchSupport.RunCheckedAsync(cli, CocoonRun, home, TimeSpan.FromSeconds(120), cancellationToken);
             output.WriteLine($"warm-up cocoon run (not counted): {Report.Number(warm.Ms)}ms");
 
             var paths = new CocoonPaths(home);
@@ -46,7 +52,7 @@ internal sealed class BootBenchmark : IBenchmark
                 .AddText("/init", $"#!/bin/sh\necho {Marker}\npoweroff -f\n", InitramfsBuilder.ExecutableMode);
             var image = new GuestImageCache(home).GetOrBuild(builder);
             var choice = await AcceleratorProbe.ChooseAsync(options.QemuPath, kernel.KernelPath, paths.GuestCacheDirectory, cancellationToken: cancellationToken);
-            output.WriteLine($"kernel {kernel.KernelPath}, accelerator {choice.Accelerator} ({choice.Reason}), bare initramfs {new FileInfo(image.Path).Length / 1024} KiB");
+            output.WriteLine($"kernel {kernel.KernelPath}, accelerator {choice.Accelerator} ({choice.Reason}), {MemoryMiB} MiB and {Cpus} CPU on both sides, bare initramfs {new FileInfo(image.Path).Length / 1024} KiB");
 
             var agentImage = AgentImage.GetOrBuild(new CocoonPaths(home), options.Machine, null);
             var cocoon = new List<double>();
@@ -75,7 +81,7 @@ internal sealed class BootBenchmark : IBenchmark
     private static async Task<double> RunCocoonAsync(string cli, string home, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        using var process = BenchSupport.Start(cli, ["run", "--rm", "--", "echo", "ready"], home);
+        using var process = BenchSupport.Start(cli, CocoonRun, home);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         double? seen = null;
         while (await process.StandardOutput.ReadLineAsync(cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(120), cancellationToken) is { } line)
@@ -108,6 +114,8 @@ internal sealed class BootBenchmark : IBenchmark
                 ConsoleLogPath = Path.Combine(directory, "console.log"),
                 KernelArguments = [new BootConfig { Hostname = "bench", Modules = image.Modules }.ToKernelArgument()],
                 VsockSocketPath = vhost,
+                MemoryMiB = MemoryMiB,
+                Cpus = Cpus,
             };
             var start = Stopwatch.GetTimestamp();
             var qemu = QemuProcess.Start(spec, options, accelerator);
@@ -120,35 +128,48 @@ internal sealed class BootBenchmark : IBenchmark
         }
     }
 
+    // The console goes to a FIFO this process reads line by line, as the Cocoon side reads the CLI's
+    // stdout pipe: both sides see their line the moment it is written, no polling on either.
     private static async Task<double> BootBareAsync(GuestKernel kernel, string initrd, string console, QemuOptions options, VmAccelerator accelerator, CancellationToken cancellationToken)
     {
-        var spec = new VmSpec { KernelPath = kernel.KernelPath, InitrdPath = initrd, ConsoleLogPath = console };
-        File.WriteAllText(console, "");
+        await BenchSupport.RunCheckedAsync("mkfifo", ["-m", "600", console], null, TimeSpan.FromSeconds(10), cancellationToken);
+        var spec = new VmSpec { KernelPath = kernel.KernelPath, InitrdPath = initrd, ConsoleLogPath = console, MemoryMiB = MemoryMiB, Cpus = Cpus };
+        var marker = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lines = new List<string>();
         var start = Stopwatch.GetTimestamp();
         var qemu = QemuProcess.Start(spec, options, accelerator);
         await using (qemu)
         {
-            var deadline = TimeSpan.FromSeconds(60);
-            while (true)
-            {
-                using (var stream = new FileStream(console, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-                using (var reader = new StreamReader(stream))
+            // Opening for reading waits for QEMU to open the FIFO for writing; reading ends at its EOF, when QEMU exits.
+            var reader = Task.Factory.StartNew(
+                () =>
                 {
-                    if ((await reader.ReadToEndAsync(cancellationToken)).Contains(Marker, StringComparison.Ordinal))
+                    using var stream = new StreamReader(new FileStream(console, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1));
+                    while (stream.ReadLine() is { } line)
                     {
-                        var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                        await qemu.Exited.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-                        return ms;
+                        lines.Add(line);
+                        if (line.Contains(Marker, StringComparison.Ordinal))
+                        {
+                            marker.TrySetResult(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                        }
                     }
-                }
-
-                if (qemu.Exited.IsCompleted || Stopwatch.GetElapsedTime(start) > deadline)
-                {
-                    throw new InvalidOperationException($"the bare VM did not print its marker (qemu: {qemu.OutputTail.Trim()}; console: {File.ReadAllText(console).Trim()})");
-                }
-
-                await Task.Delay(5, cancellationToken);
+                },
+                cancellationToken,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
+            await Task.WhenAny(marker.Task, qemu.Exited).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+            if (!marker.Task.IsCompleted)
+            {
+                await qemu.DisposeAsync();
+                // QEMU may have died before opening the FIFO: a writer of our own releases the reader.
+                new FileStream(console, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1).Dispose();
+                await reader.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+                throw new InvalidOperationException($"the bare VM did not print its marker (qemu: {qemu.OutputTail.Trim()}; console: {string.Join('\n', lines).Trim()})");
             }
+
+            await qemu.Exited.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            await reader.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            return await marker.Task;
         }
     }
 }
