@@ -1,5 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using Microsoft.Win32.SafeHandles;
+
 namespace Cocoon.Cli;
 
 /// <summary>
@@ -7,12 +9,18 @@ namespace Cocoon.Cli;
 /// terminal in keypad mode on first write, and a FileStream on a redirected stdout writes at its
 /// own offset (pwrite), so output of other writers to the same file (a shell, <c>2&gt;&amp;1</c>)
 /// would overwrite ours or be overwritten. This stream writes at the descriptor's shared offset.
+/// The descriptor is borrowed: the process owns 0, 1 and 2, so the handle never closes them.
 /// </summary>
 internal sealed class StandardStream(int fd) : Stream
 {
     public const int Input = 0;
     public const int Output = 1;
     public const int Error = 2;
+
+    private readonly SafeFileHandle _handle = Borrow(fd);
+
+    /// <summary>A handle on standard stream <paramref name="fd"/> that does not close it.</summary>
+    public static SafeFileHandle Borrow(int fd) => new(fd, ownsHandle: false);
 
     public override bool CanRead => fd == Input;
 
@@ -26,11 +34,11 @@ internal sealed class StandardStream(int fd) : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer) => Interop.ReadDescriptor(fd, buffer);
+    public override int Read(Span<byte> buffer) => (int)Interop.Read(_handle, buffer).ThrowIfFailed($"read fd {fd}");
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-    public override void Write(ReadOnlySpan<byte> buffer) => Interop.WriteDescriptor(fd, buffer);
+    public override void Write(ReadOnlySpan<byte> buffer) => Interop.WriteAll(_handle, buffer).ThrowIfFailed($"write fd {fd}");
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {

@@ -96,7 +96,7 @@ public sealed class VsockDevice : IAsyncDisposable
         }
 
         _worker.Dispose();
-        Interop.Interop.UnlinkIfExists(Options.SocketPath);
-        Interop.Interop.UnlinkIfExists(Options.UdsPath);
+        Interop.UnlinkIfExists(Options.SocketPath);
+        Interop.UnlinkIfExists(Options.UdsPath);
     }
 }

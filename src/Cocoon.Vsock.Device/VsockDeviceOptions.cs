@@ -66,9 +66,9 @@ public sealed class VsockDeviceOptions
         }
 
         int bytes = System.Text.Encoding.UTF8.GetByteCount(path) + suffix;
-        if (bytes >= Interop.Interop.SunPathLength)
+        if (bytes >= Interop.SunPathLength)
         {
-            throw Invalid(name, $"'{path}' makes socket paths of {bytes} bytes; sun_path allows {Interop.Interop.SunPathLength - 1}. Use a shorter path");
+            throw Invalid(name, $"'{path}' makes socket paths of {bytes} bytes; sun_path allows {Interop.SunPathLength - 1}. Use a shorter path");
         }
     }
 

@@ -32,6 +32,14 @@ public sealed class VsockEndPoint : EndPoint, IEquatable<VsockEndPoint>
     /// <summary>AF_VSOCK (40), which has no <see cref="System.Net.Sockets.AddressFamily"/> member.</summary>
     public override AddressFamily AddressFamily => (AddressFamily)Interop.AF_VSOCK;
 
+    /// <summary>This address as the kernel's <c>struct sockaddr_vm</c>.</summary>
+    internal Interop.SockaddrVm ToSockaddr() => new()
+    {
+        svm_family = Interop.AF_VSOCK,
+        svm_port = Port,
+        svm_cid = Cid,
+    };
+
     /// <inheritdoc/>
     public bool Equals(VsockEndPoint? other) => other is not null && other.Cid == Cid && other.Port == Port;
 

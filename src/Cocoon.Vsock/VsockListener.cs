@@ -3,7 +3,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
-using Microsoft.Win32.SafeHandles;
 
 namespace Cocoon.Vsock;
 
@@ -16,7 +15,7 @@ namespace Cocoon.Vsock;
 public sealed class VsockListener : IDisposable
 {
     private readonly SafeSocketHandle _listen;
-    private readonly SafeFileHandle _wake;
+    private readonly SafeFdHandle _wake;
     private readonly Channel<Socket> _accepted = Channel.CreateUnbounded<Socket>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly Thread _thread;
     private int _disposed;
@@ -28,8 +27,7 @@ public sealed class VsockListener : IDisposable
         _listen = listening;
         _owner = owner;
         LocalEndPoint = endPoint;
-        var wake = Interop.CheckIo(() => Interop.EventFd(0, Interop.EFD_CLOEXEC | Interop.EFD_NONBLOCK), "eventfd");
-        _wake = new SafeFileHandle(wake, ownsHandle: true);
+        _wake = Interop.CreateEventFd();
         _thread = new Thread(AcceptLoop) { IsBackground = true, Name = $"accept {endPoint}" };
         _thread.Start();
     }
@@ -45,14 +43,12 @@ public sealed class VsockListener : IDisposable
     public static VsockListener Bind(VsockEndPoint endPoint, int backlog = 512)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        var handle = Interop.CreateVsockSocket(nonBlocking: true);
+        var handle = new SafeSocketHandle(Interop.CreateVsockSocket(nonBlocking: true), ownsHandle: true);
         try
         {
-            var address = Interop.ToSockaddr(endPoint);
-            Interop.CheckIo(() => Interop.Bind(handle, address, Interop.SockaddrVmSize), $"bind({endPoint})");
-            Interop.CheckIo(() => Interop.Listen(handle, backlog), $"listen({endPoint})");
-            var length = Interop.SockaddrVmSize;
-            Interop.CheckIo(() => Interop.GetSockName(handle, out address, ref length), $"getsockname({endPoint})");
+            Interop.BindVsock(handle, endPoint.ToSockaddr(), $"bind({endPoint})");
+            Interop.Listen(handle, backlog, $"listen({endPoint})");
+            var address = Interop.GetVsockName(handle, $"getsockname({endPoint})");
             return new VsockListener(handle, new VsockEndPoint(address.svm_cid, address.svm_port));
         }
         catch
@@ -68,7 +64,8 @@ public sealed class VsockListener : IDisposable
     /// </summary>
     /// <param name="path">The socket path; it must not exist.</param>
     /// <param name="backlog">The listen backlog.</param>
-    internal static VsockListener BindUnix(string path, int backlog = 512)
+    /// <returns>The listener; accepted connections queue until <see cref="AcceptAsync"/> takes them.</returns>
+    public static VsockListener BindUnix(string path, int backlog = 512)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -111,7 +108,7 @@ public sealed class VsockListener : IDisposable
         }
 
         // The accept thread owns the listening socket and closes it when it sees the wake-up.
-        Interop.Write(_wake, 1UL, sizeof(ulong));
+        Interop.SignalEventFd(_wake);
     }
 
     private void AcceptLoop()
@@ -123,17 +120,13 @@ public sealed class VsockListener : IDisposable
             {
                 while (true)
                 {
-                    var fd = Interop.CheckIo(
-                        () => Interop.Accept4(_listen, IntPtr.Zero, IntPtr.Zero, Interop.SOCK_CLOEXEC),
-                        $"accept4({LocalEndPoint})",
-                        Interop.Errno.EAGAIN,
-                        out var wouldBlock);
-                    if (wouldBlock)
+                    var accepted = Interop.Accept(_listen, nonBlocking: false);
+                    if (accepted.WouldBlock)
                     {
                         break;
                     }
 
-                    var connection = new SafeSocketHandle(fd, ownsHandle: true);
+                    var connection = new SafeSocketHandle((nint)accepted.ThrowIfFailed($"accept4({LocalEndPoint})"), ownsHandle: true);
                     _accepted.Writer.TryWrite(new Socket(connection));
                 }
             }
@@ -173,7 +166,7 @@ public sealed class VsockListener : IDisposable
             {
                 fds[0].revents = 0;
                 fds[1].revents = 0;
-                Interop.CheckIo(() => Interop.Poll(fds, 2, -1), $"poll({LocalEndPoint})");
+                Interop.Poll(fds, -1, $"poll({LocalEndPoint})");
                 if (fds[1].revents != 0 || Volatile.Read(ref _disposed) != 0)
                 {
                     return false;

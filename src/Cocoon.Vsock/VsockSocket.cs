@@ -14,19 +14,13 @@ public static class VsockSocket
     /// <param name="endPoint">The CID and port to connect to.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A connected <see cref="Socket"/> that supports the async APIs.</returns>
-    /// <exception cref="CocoonException">Unavailable when refused or timed out; Unsupported without AF_VSOCK.</exception>
+    /// <exception cref="CocoonException">Unavailable when refused, Timeout when the guest never answered; Unsupported without AF_VSOCK.</exception>
     public static async Task<Socket> ConnectAsync(VsockEndPoint endPoint, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         cancellationToken.ThrowIfCancellationRequested();
-        var handle = Interop.CreateVsockSocket(nonBlocking: false);
-        var connect = Task.Run(
-            () =>
-            {
-                var address = Interop.ToSockaddr(endPoint);
-                Interop.CheckIo(() => Interop.Connect(handle, address, Interop.SockaddrVmSize), $"connect({endPoint})");
-            },
-            CancellationToken.None);
+        var handle = new SafeSocketHandle(Interop.CreateVsockSocket(nonBlocking: false), ownsHandle: true);
+        var connect = Task.Run(() => Interop.ConnectVsock(handle, endPoint.ToSockaddr(), $"connect({endPoint})"), CancellationToken.None);
         try
         {
             await connect.WaitAsync(cancellationToken);

@@ -279,7 +279,7 @@ public sealed class CocoonRuntime
     {
         if (BoxProcesses.IsQemuAlive(record.VmmPid))
         {
-            Interop.SendSignal(record.VmmPid!.Value, Interop.Signal.SIGKILL);
+            _ = Interop.SendSignal(record.VmmPid!.Value, Interop.SIGKILL);
         }
     }
 

@@ -1,3 +1,3 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-global using Native = Cocoon.Vsock.Device.Interop.Interop;
+global using Native = Cocoon.Interop;

@@ -3,7 +3,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
-using Cocoon.Vsock.Device.Interop.Abi;
+using Cocoon.Vsock.Device.Abi;
 using Cocoon.Vsock.Device.Tests.Infrastructure;
 using Cocoon.Vsock.Device.VhostUser;
 using static Cocoon.Vsock.Device.Devices.Vsock.VsockProtocol;

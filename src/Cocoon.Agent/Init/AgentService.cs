@@ -56,7 +56,7 @@ internal sealed class AgentService(AgentState state, PowerControl power) : Proto
             throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The time {request.UnixTimeNs} ns is before the Unix epoch.");
         }
 
-        Interop.CheckIo(() => Interop.ClockSetTime(Interop.CLOCK_REALTIME, time), "clock_settime(CLOCK_REALTIME)");
+        Interop.SetRealtimeClock(time);
         return Task.FromResult(new SetTimeResponse());
     }
 

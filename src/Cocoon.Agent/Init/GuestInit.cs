@@ -40,10 +40,10 @@ internal static class GuestInit
             Try($"mount {target}", failures, () =>
             {
                 Directory.CreateDirectory(target);
-                var result = Interop.TryIo(() => Interop.Mount(source, target, type, flags, data), out var errno);
-                if (result < 0 && errno != Interop.Errno.EBUSY)
+                var result = Interop.Mount(source, target, type, flags, data);
+                if (result.Error != Interop.Errno.EBUSY)
                 {
-                    Interop.ThrowForErrno(errno, $"mount {type} on {target}");
+                    result.ThrowIfFailed($"mount {type} on {target}");
                 }
             });
         }
@@ -85,11 +85,11 @@ internal static class GuestInit
         {
             try
             {
-                using var file = Interop.OpenFile(module, Interop.O_RDONLY);
-                var result = Interop.TryIo(() => Interop.FinitModule(Interop.SYS_finit_module, file, string.Empty, 0), out var errno);
-                if (result < 0 && errno != Interop.Errno.EEXIST)
+                using var file = Interop.OpenFile(module, Interop.OpenFlags.O_RDONLY);
+                var result = Interop.FinitModule(file);
+                if (result.Error != Interop.Errno.EEXIST)
                 {
-                    Interop.ThrowForErrno(errno, $"finit_module '{module}'");
+                    result.ThrowIfFailed($"finit_module '{module}'");
                 }
 
                 loaded++;
@@ -120,16 +120,16 @@ internal static class GuestInit
 
     private static void AttachConsole()
     {
-        if (Interop.Fcntl(1, Interop.F_GETFD) >= 0)
+        if (Interop.IsOpen(1))
         {
             return;
         }
 
-        var console = Interop.CheckIo(() => Interop.Open("/dev/console", Interop.O_RDWR | Interop.O_NOCTTY, 0), "open /dev/console");
+        // 0, 1 and 2 become copies; the descriptor open returned is closed again.
+        using var console = Interop.OpenFile("/dev/console", Interop.OpenFlags.O_RDWR | Interop.OpenFlags.O_NOCTTY);
         for (var fd = 0; fd <= 2; fd++)
         {
-            var target = fd;
-            Interop.CheckIo(() => Interop.Dup2((int)console, target), "dup2 /dev/console");
+            Interop.Dup2(console, fd, "dup2 /dev/console");
         }
     }
 

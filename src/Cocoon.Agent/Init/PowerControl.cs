@@ -23,11 +23,11 @@ internal sealed class PowerControl(AgentState state, Action stopServer, ILogger<
         if (graceful)
         {
             // kill(-1) from PID 1 signals every process except init itself.
-            Interop.Kill(-1, Interop.SIGTERM);
+            _ = Interop.SendSignal(-1, Interop.SIGTERM);
             Thread.Sleep(500);
         }
 
-        Interop.Kill(-1, Interop.SIGKILL);
+        _ = Interop.SendSignal(-1, Interop.SIGKILL);
         Interop.Sync();
         Interop.Reboot(Interop.RB_POWER_OFF);
 

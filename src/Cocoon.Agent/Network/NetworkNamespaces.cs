@@ -36,7 +36,7 @@ internal static class NamespacedSocket
             try
             {
                 using var ns = File.OpenHandle(namespacePath, FileMode.Open, FileAccess.Read);
-                Interop.CheckIo(() => Interop.SetNs(ns, Interop.CLONE_NEWNET), $"setns({namespacePath}, CLONE_NEWNET)");
+                Interop.SetNs(ns, Interop.CLONE_NEWNET, $"setns({namespacePath}, CLONE_NEWNET)");
                 created.SetResult(new Socket(family, type, protocol));
             }
             catch (Exception ex)

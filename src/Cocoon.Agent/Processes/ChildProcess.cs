@@ -86,7 +86,7 @@ internal sealed class ChildProcess : IDisposable
         if (!Exited.IsCompleted)
         {
             // ESRCH means it just exited: not an error for the caller.
-            Interop.TryIo(() => Interop.Kill(Pid, signal), out _);
+            _ = Interop.SendSignal(Pid, signal);
         }
     }
 
@@ -185,13 +185,14 @@ internal sealed class ChildProcess : IDisposable
         {
             while (true)
             {
-                var read = Interop.ReadSome(master, buffer);
-                if (read == 0)
+                var read = Interop.Read(master, buffer);
+                if (read.Error == Interop.Errno.EIO || read.ThrowIfFailed("read pty") == 0)
                 {
+                    // EIO is how a pty master reports that the slave side is gone: end of file.
                     break;
                 }
 
-                var chunk = buffer.AsSpan(0, read).ToArray();
+                var chunk = buffer.AsSpan(0, (int)read.Value).ToArray();
                 if (!_output.Writer.TryWrite(new OutputChunk(OutputKind.Stdout, chunk)))
                 {
                     // Blocking this dedicated thread is the point: it stops reading the terminal.
@@ -222,10 +223,14 @@ internal sealed class ChildProcess : IDisposable
                 while (_input.Reader.TryRead(out var data))
                 {
                     // Closing a terminal's input is ^D, not a close: the master is the output too.
-                    if (!Interop.WriteAll(master, data ?? [0x04]))
+                    var written = Interop.WriteAll(master, data ?? [0x04]);
+                    if (written.Error is Interop.Errno.EPIPE or Interop.Errno.EIO or Interop.Errno.EBADF)
                     {
+                        // The reader is gone.
                         return;
                     }
+
+                    written.ThrowIfFailed("write pty");
                 }
             }
         }

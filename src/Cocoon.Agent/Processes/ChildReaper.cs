@@ -39,15 +39,16 @@ internal sealed class ChildReaper
     {
         while (true)
         {
-            var pid = (int)Interop.TryIo(() => Interop.WaitPid(-1, out _lastStatus, 0), out var errno);
-            if (pid < 0)
+            var reaped = Interop.WaitPid(-1, out var waitStatus);
+            if (!reaped.Ok)
             {
                 // ECHILD: no children at all; nothing can become our child until the next Spawn.
-                _childAdded.WaitOne(errno == Interop.Errno.ECHILD ? Timeout.Infinite : 100);
+                _childAdded.WaitOne(reaped.Error == Interop.Errno.ECHILD ? Timeout.Infinite : 100);
                 continue;
             }
 
-            var status = ExitStatus.FromWaitStatus(_lastStatus);
+            var pid = (int)reaped.Value;
+            var status = ExitStatus.FromWaitStatus(waitStatus);
             TaskCompletionSource<ExitStatus>? waiter;
             lock (_lock)
             {
@@ -57,9 +58,6 @@ internal sealed class ChildReaper
             waiter?.TrySetResult(status);
         }
     }
-
-    // Only touched by the reaper thread.
-    private int _lastStatus;
 }
 
 /// <summary>How a process ended: an exit code, or the signal that killed it.</summary>

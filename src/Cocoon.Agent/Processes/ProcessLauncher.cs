@@ -39,7 +39,7 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
         // The agent's end of a new socket pair; the child's end goes onto fd `target` and is closed here after the spawn.
         Socket StdioPair(int target)
         {
-            var (agentEnd, childEnd) = Interop.CreateStdioSocketPair();
+            var (agentEnd, childEnd) = CreateStdioSocketPair();
             disposeOnFailure.Add(agentEnd);
             closeAfterSpawn.Add(childEnd);
             AddDup2(actions, childEnd, target);
@@ -56,7 +56,7 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
                 (master, var slavePath) = Interop.OpenPty();
                 disposeOnFailure.Add(master);
                 Interop.SetWindowSize(master, spec.Rows, spec.Columns);
-                Interop.CheckResult(Interop.PosixSpawnFileActionsAddOpen(actions, 0, slavePath, Interop.O_RDWR, 0), "posix_spawn_file_actions_addopen");
+                Interop.CheckResult(Interop.PosixSpawnFileActionsAddOpen(actions, 0, slavePath, Interop.OpenFlags.O_RDWR, 0), "posix_spawn_file_actions_addopen");
                 Interop.CheckResult(Interop.PosixSpawnFileActionsAddDup2(actions, 0, 1), "posix_spawn_file_actions_adddup2");
                 Interop.CheckResult(Interop.PosixSpawnFileActionsAddDup2(actions, 0, 2), "posix_spawn_file_actions_adddup2");
             }
@@ -68,7 +68,7 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
                 }
                 else
                 {
-                    Interop.CheckResult(Interop.PosixSpawnFileActionsAddOpen(actions, 0, "/dev/null", Interop.O_RDONLY, 0), "posix_spawn_file_actions_addopen");
+                    Interop.CheckResult(Interop.PosixSpawnFileActionsAddOpen(actions, 0, "/dev/null", Interop.OpenFlags.O_RDONLY, 0), "posix_spawn_file_actions_addopen");
                 }
 
                 stdout = StdioPair(1);
@@ -139,6 +139,26 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
         }
     }
 
+    /// <summary>
+    /// Creates a close-on-exec stream socket pair for one stdio stream of a child: the agent's end
+    /// as a <see cref="Socket"/> (async I/O on .NET's epoll engine, no thread per stream) and the
+    /// child's end to dup onto 0, 1 or 2.
+    /// </summary>
+    private static (Socket Agent, SafeFileHandle Child) CreateStdioSocketPair()
+    {
+        var (agent, child) = Interop.CreateSocketPair(nonBlocking: false);
+        var childEnd = new SafeFileHandle(child, ownsHandle: true);
+        try
+        {
+            return (new Socket(new SafeSocketHandle(agent, ownsHandle: true)), childEnd);
+        }
+        catch
+        {
+            childEnd.Dispose();
+            throw;
+        }
+    }
+
     private static void AddDup2(IntPtr actions, SafeFileHandle handle, int target)
     {
         // The raw fd is only used while the handle is alive: it is closed after the spawn, in Start's finally.
@@ -160,13 +180,10 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
         var gid = uint.Parse(ids[1], CultureInfo.InvariantCulture);
         try
         {
-            uint[] groups = [gid];
-            Interop.CheckIo(() => Interop.SetGroups(1, groups), "setgroups");
-            Interop.CheckIo(() => Interop.SetGid(gid), $"setgid({gid})");
-            Interop.CheckIo(() => Interop.SetUid(uid), $"setuid({uid})");
+            Interop.SetIdentity(uid, gid);
             var argv = Interop.AllocStringArray(args[4..]);
             var envp = Interop.AllocStringArray([.. Environment.GetEnvironmentVariables().Keys.Cast<string>().Select(key => $"{key}={Environment.GetEnvironmentVariable(key)}")]);
-            Interop.CheckIo(() => Interop.Execve(args[3], argv, envp), $"execve '{args[3]}'");
+            Interop.Execve(args[3], argv, envp);
         }
         catch (CocoonException ex)
         {

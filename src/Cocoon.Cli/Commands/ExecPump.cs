@@ -97,7 +97,7 @@ internal static class ExecPump
                     _ = session.ResizeAsync(CurrentSize(), CancellationToken.None);
                 })
                 : null;
-            var restore = request.Tty ? Interop.TryEnterRawMode(StandardStream.Input) : null;
+            var restore = request.Tty ? Interop.TryEnterRawMode(StandardStream.Borrow(StandardStream.Input)) : null;
             try
             {
                 using var stdout = new StandardStream(StandardStream.Output);
@@ -117,7 +117,7 @@ internal static class ExecPump
             {
                 if (restore is not null)
                 {
-                    Interop.RestoreTerminal(StandardStream.Input, restore);
+                    Interop.RestoreTerminal(StandardStream.Borrow(StandardStream.Input), restore);
                 }
             }
         }
@@ -155,7 +155,7 @@ internal static class ExecPump
     }
 
     private static TerminalSize CurrentSize() =>
-        (Interop.TryGetWindowSize(StandardStream.Output) ?? Interop.TryGetWindowSize(StandardStream.Input)) is { } size
+        (Interop.TryGetWindowSize(StandardStream.Borrow(StandardStream.Output)) ?? Interop.TryGetWindowSize(StandardStream.Borrow(StandardStream.Input))) is { } size
             ? new TerminalSize(size.Rows, size.Columns)
             : new TerminalSize(24, 80);
 }

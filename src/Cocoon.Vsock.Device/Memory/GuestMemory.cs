@@ -1,7 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using Cocoon.Vsock.Device.Interop;
-using Cocoon.Vsock.Device.Interop.Abi;
+using Cocoon.Vsock.Device.Abi;
 
 namespace Cocoon.Vsock.Device.Memory;
 
@@ -68,7 +67,7 @@ internal sealed class GuestMemory : IDisposable
                 var t = table[i];
 
                 // Map from file offset 0 like libvhost-user: hugepage fds need aligned offsets.
-                mappings[i] = Interop.Interop.MapShared(fds[i], t.MmapOffset + t.MemorySize, "mmap(guest memory region)");
+                mappings[i] = Interop.MapShared(fds[i], t.MmapOffset + t.MemorySize, "mmap(guest memory region)");
                 regions[i] = new Region(t.GuestPhysAddr, t.MemorySize, t.UserspaceAddr, mappings[i].Address + (nint)t.MmapOffset);
             }
         }

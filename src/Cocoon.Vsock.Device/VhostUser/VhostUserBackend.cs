@@ -2,8 +2,7 @@
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Cocoon.Vsock.Device.Interop;
-using Cocoon.Vsock.Device.Interop.Abi;
+using Cocoon.Vsock.Device.Abi;
 using Cocoon.Vsock.Device.Memory;
 using Cocoon.Vsock.Device.Virtqueue;
 using Microsoft.Extensions.Logging;

@@ -1,8 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Runtime.InteropServices;
-using Cocoon.Vsock.Device.Interop;
-using Cocoon.Vsock.Device.Interop.Abi;
+using Cocoon.Vsock.Device.Abi;
 
 namespace Cocoon.Vsock.Device.VhostUser;
 
@@ -77,7 +76,7 @@ internal sealed class VhostUserChannel : IDisposable
                 return ChannelStatus.Message;
             }
 
-            var r = Interop.Interop.ReceiveWithFds(Socket, _buffer.AsSpan(_filled, want - _filled), _fds, out bool truncated);
+            var r = Interop.ReceiveWithFds(Socket, _buffer.AsSpan(_filled, want - _filled), _fds, out bool truncated);
             if (!r.Ok)
             {
                 return r.WouldBlock ? ChannelStatus.WouldBlock : Fail($"recvmsg failed ({r.Error})");
@@ -111,7 +110,7 @@ internal sealed class VhostUserChannel : IDisposable
         MemoryMarshal.Write(message, in header);
         payload.CopyTo(message[HeaderSize..]);
         var total = message[..(HeaderSize + payload.Length)];
-        var r = Interop.Interop.SendWithFds(Socket, total, []);
+        var r = Interop.SendWithFds(Socket, total, []);
         return r.Ok && r.Value == total.Length;
     }
 

@@ -1,6 +1,5 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using Cocoon.Vsock.Device.Interop.Abi;
 using Cocoon.Vsock.Device.Memory;
 
 namespace Cocoon.Vsock.Device.Virtqueue;
@@ -124,7 +123,7 @@ internal sealed class DescriptorChain
     /// Describes up to <paramref name="maxBytes"/> bytes of the readable (or writable) part from
     /// <paramref name="offset"/> as iovecs for readv/writev; returns the number used.
     /// </summary>
-    public unsafe int BuildIoVecs(bool writable, long offset, long maxBytes, Span<IoVec> iov)
+    public unsafe int BuildIoVecs(bool writable, long offset, long maxBytes, Span<Interop.IoVec> iov)
     {
         int n = 0;
         var part = writable ? _segments.AsSpan(FirstWritable, Count - FirstWritable) : _segments.AsSpan(0, FirstWritable);
@@ -144,7 +143,7 @@ internal sealed class DescriptorChain
             long len = Math.Min(s.Length - offset, maxBytes);
 
             // SAFETY: [Address + offset, + len) stays inside the checked segment.
-            iov[n++] = new IoVec { Base = (byte*)(s.Address + (nint)offset), Length = (nuint)len };
+            iov[n++] = new Interop.IoVec { Base = (byte*)(s.Address + (nint)offset), Length = (nuint)len };
             maxBytes -= len;
             offset = 0;
         }

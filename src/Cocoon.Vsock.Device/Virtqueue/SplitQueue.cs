@@ -1,8 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Runtime.CompilerServices;
-using Cocoon.Vsock.Device.Interop;
-using Cocoon.Vsock.Device.Interop.Abi;
+using Cocoon.Vsock.Device.Abi;
 using Cocoon.Vsock.Device.Memory;
 
 namespace Cocoon.Vsock.Device.Virtqueue;
@@ -182,7 +181,7 @@ internal sealed unsafe class SplitQueue
         Broken = true;
         if (Err != null)
         {
-            Interop.Interop.SignalEventFd(Err);
+            Interop.SignalEventFd(Err);
         }
     }
 
@@ -343,7 +342,7 @@ internal sealed unsafe class SplitQueue
 
         if (Call != null)
         {
-            Interop.Interop.SignalEventFd(Call);
+            Interop.SignalEventFd(Call);
         }
 
         return true;

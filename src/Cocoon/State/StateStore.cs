@@ -24,7 +24,9 @@ namespace Cocoon.State;
 /// next update); after step 6 the new file is complete. Readers never lock: rename is atomic, so
 /// <see cref="Read{T}"/> sees either the old or the new file, never a torn one.
 /// Lock order, when one update nests in another: boxes registry lock, then a box's lock, then the
-/// CID table's lock.
+/// CID table's lock. Every file-system failure surfaces as a <see cref="CocoonException"/> coded by
+/// the one errno table (<c>Interop.ErrorCodeOf</c>): a full disk is ResourceExhausted, a state
+/// directory we may not write is InvalidState, and so on.
 /// </remarks>
 internal static class StateStore
 {
@@ -36,21 +38,20 @@ internal static class StateStore
     public static T? Read<T>(string path, JsonTypeInfo<T> typeInfo)
         where T : class
     {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
-        }
-
-        return Deserialize(path, bytes, typeInfo);
+        var bytes = Interop.CheckFile(
+            () =>
+            {
+                try
+                {
+                    return File.ReadAllBytes(path);
+                }
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    return null;
+                }
+            },
+            $"read '{path}'");
+        return bytes is null ? null : Deserialize(path, bytes, typeInfo);
     }
 
     /// <summary>
@@ -80,7 +81,7 @@ internal static class StateStore
     public static StateLock Lock(string path)
     {
         var lockPath = path + LockSuffix;
-        var handle = Interop.Open(lockPath, Interop.OpenFlags.O_RDWR | Interop.OpenFlags.O_CREAT, Convert.ToInt32("600", 8));
+        var handle = Interop.OpenFile(lockPath, Interop.OpenFlags.O_RDWR | Interop.OpenFlags.O_CREAT, Convert.ToInt32("600", 8));
         try
         {
             Interop.Flock(handle, Interop.LockOperations.LOCK_EX, lockPath);
@@ -100,22 +101,29 @@ internal static class StateStore
     public static void WriteAtomically(string path, ReadOnlySpan<byte> contents)
     {
         var directory = Path.GetDirectoryName(path)!;
-        RemoveStaleTempFiles(path);
         var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}{TempSuffix}";
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            RemoveStaleTempFiles(path);
+            try
             {
-                stream.Write(contents);
-                stream.Flush(flushToDisk: true);
-            }
+                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    stream.Write(contents);
+                    stream.Flush(flushToDisk: true);
+                }
 
-            File.Move(temp, path, overwrite: true);
+                File.Move(temp, path, overwrite: true);
+            }
+            catch
+            {
+                File.Delete(temp);
+                throw;
+            }
         }
-        catch
+        catch (Exception e) when (Interop.ErrnoOf(e) is { } errno)
         {
-            File.Delete(temp);
-            throw;
+            throw Interop.ExceptionFor(errno, $"write '{path}'", e);
         }
 
         FsyncDirectory(directory);
@@ -124,7 +132,7 @@ internal static class StateStore
     /// <summary>Makes a directory's entries (a create, rename or delete in it) durable.</summary>
     public static void FsyncDirectory(string directory)
     {
-        using var handle = Interop.Open(directory, Interop.OpenFlags.O_RDONLY | Interop.OpenFlags.O_DIRECTORY);
+        using var handle = Interop.OpenFile(directory, Interop.OpenFlags.O_RDONLY | Interop.OpenFlags.O_DIRECTORY);
         Interop.Fsync(handle, directory);
     }
 

@@ -125,13 +125,13 @@ internal static class BoxProcesses
             return;
         }
 
-        Interop.SendSignal(pid!.Value, Interop.Signal.SIGTERM);
+        _ = Interop.SendSignal(pid!.Value, Interop.SIGTERM);
         if (await WaitForExitAsync(pid, name, grace, cancellationToken, trustPid).ConfigureAwait(false))
         {
             return;
         }
 
-        Interop.SendSignal(pid.Value, Interop.Signal.SIGKILL);
+        _ = Interop.SendSignal(pid.Value, Interop.SIGKILL);
         await WaitForExitAsync(pid, name, TimeSpan.FromSeconds(5), cancellationToken, trustPid).ConfigureAwait(false);
     }
 

@@ -2,8 +2,7 @@
 
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using Cocoon.Vsock.Device.Interop;
-using Cocoon.Vsock.Device.Interop.Abi;
+using Cocoon.Vsock.Device.Abi;
 using Cocoon.Vsock.Device.VhostUser;
 
 namespace Cocoon.Vsock.Device.Tests.Infrastructure;

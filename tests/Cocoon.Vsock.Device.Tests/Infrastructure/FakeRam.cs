@@ -1,6 +1,5 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using Cocoon.Vsock.Device.Interop;
 using Cocoon.Vsock.Device.Memory;
 
 namespace Cocoon.Vsock.Device.Tests.Infrastructure;

@@ -1,8 +1,8 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Runtime.InteropServices;
+using Cocoon.Vsock.Device.Abi;
 using Cocoon.Vsock.Device.Devices.Vsock;
-using Cocoon.Vsock.Device.Interop.Abi;
 
 namespace Cocoon.Vsock.Device.Tests.Infrastructure;
 

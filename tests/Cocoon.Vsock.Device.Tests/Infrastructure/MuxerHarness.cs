@@ -1,8 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using Cocoon.Vsock.Device.Devices.Vsock;
-using Cocoon.Vsock.Device.Interop;
-using Cocoon.Vsock.Device.Interop.Abi;
 using Cocoon.Vsock.Device.Memory;
 using Cocoon.Vsock.Device.Virtqueue;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,7 +15,7 @@ namespace Cocoon.Vsock.Device.Tests.Infrastructure;
 internal sealed class MuxerHarness : IDisposable
 {
     public const ulong Cid = 3;
-    private readonly EpollEvent[] _events = new EpollEvent[64];
+    private readonly Native.EpollEvent[] _events = new Native.EpollEvent[64];
     private readonly ushort _queueSize;
     private readonly bool _eventIdx;
     private readonly ulong _ramMark;

@@ -2,7 +2,7 @@
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Cocoon.Vsock.Device.Interop.Abi;
+using Cocoon.Vsock.Device.Abi;
 
 namespace Cocoon.Vsock.Device.Tests.Interop;
 
@@ -11,23 +11,23 @@ public sealed class AbiTests
     [Fact]
     public void KernelStructs_Sizes_MatchLinuxX64()
     {
-        Assert.Equal(12, Unsafe.SizeOf<EpollEvent>());
-        Assert.Equal(16, Unsafe.SizeOf<IoVec>());
-        Assert.Equal(56, Unsafe.SizeOf<MsgHdr>());
-        Assert.Equal(16, Unsafe.SizeOf<CmsgHdr>());
-        Assert.Equal(110, Unsafe.SizeOf<SockAddrUn>());
+        Assert.Equal(12, Unsafe.SizeOf<Native.EpollEvent>());
+        Assert.Equal(16, Unsafe.SizeOf<Native.IoVec>());
+        Assert.Equal(56, Unsafe.SizeOf<Native.MsgHdr>());
+        Assert.Equal(16, Unsafe.SizeOf<Native.CmsgHdr>());
+        Assert.Equal(110, Unsafe.SizeOf<Native.SockAddrUn>());
     }
 
     [Fact]
     public void MsgHdr_FieldOffsets_MatchLinuxX64()
     {
-        Assert.Equal(8, (int)Marshal.OffsetOf<MsgHdr>(nameof(MsgHdr.NameLen)));
-        Assert.Equal(16, (int)Marshal.OffsetOf<MsgHdr>(nameof(MsgHdr.Iov)));
-        Assert.Equal(24, (int)Marshal.OffsetOf<MsgHdr>(nameof(MsgHdr.IovLen)));
-        Assert.Equal(32, (int)Marshal.OffsetOf<MsgHdr>(nameof(MsgHdr.Control)));
-        Assert.Equal(40, (int)Marshal.OffsetOf<MsgHdr>(nameof(MsgHdr.ControlLen)));
-        Assert.Equal(48, (int)Marshal.OffsetOf<MsgHdr>(nameof(MsgHdr.Flags)));
-        Assert.Equal(4, (int)Marshal.OffsetOf<EpollEvent>(nameof(EpollEvent.Data)));
+        Assert.Equal(8, (int)Marshal.OffsetOf<Native.MsgHdr>(nameof(Native.MsgHdr.NameLen)));
+        Assert.Equal(16, (int)Marshal.OffsetOf<Native.MsgHdr>(nameof(Native.MsgHdr.Iov)));
+        Assert.Equal(24, (int)Marshal.OffsetOf<Native.MsgHdr>(nameof(Native.MsgHdr.IovLen)));
+        Assert.Equal(32, (int)Marshal.OffsetOf<Native.MsgHdr>(nameof(Native.MsgHdr.Control)));
+        Assert.Equal(40, (int)Marshal.OffsetOf<Native.MsgHdr>(nameof(Native.MsgHdr.ControlLen)));
+        Assert.Equal(48, (int)Marshal.OffsetOf<Native.MsgHdr>(nameof(Native.MsgHdr.Flags)));
+        Assert.Equal(4, (int)Marshal.OffsetOf<Native.EpollEvent>(nameof(Native.EpollEvent.Data)));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using Cocoon.Vsock.Device.Interop.Abi;
+using Cocoon.Vsock.Device.Abi;
 using Cocoon.Vsock.Device.Memory;
 
 namespace Cocoon.Vsock.Device.Tests.Memory;

@@ -1,7 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Buffers;
-using Cocoon.Vsock.Device.Interop;
 
 namespace Cocoon.Vsock.Device.Devices.Vsock;
 

@@ -1,7 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Buffers.Text;
-using Cocoon.Vsock.Device.Interop;
 using static Cocoon.Vsock.Device.Devices.Vsock.VsockProtocol;
 
 namespace Cocoon.Vsock.Device.Devices.Vsock;
@@ -14,10 +13,10 @@ internal sealed partial class VsockMuxer
     {
         while (true)
         {
-            var fd = Interop.Interop.Accept(listener, out var error);
+            var fd = Interop.AcceptNonBlocking(listener, out var error);
             if (fd == null)
             {
-                if (error != Errno.EAGAIN)
+                if (error != Interop.Errno.EAGAIN)
                 {
                     VsockDeviceLog.HostConnectFailed(_logger, _options.UdsPath, $"accept: {error}");
                 }
@@ -61,7 +60,7 @@ internal sealed partial class VsockMuxer
             return;
         }
 
-        if ((events & (Interop.Interop.EPOLLOUT | Interop.Interop.EPOLLERR | Interop.Interop.EPOLLHUP)) != 0)
+        if ((events & (Interop.EPOLLOUT | Interop.EPOLLERR | Interop.EPOLLHUP)) != 0)
         {
             c.HostWritable = true;
             FlushToHost(c);
@@ -77,7 +76,7 @@ internal sealed partial class VsockMuxer
             }
         }
 
-        if ((events & (Interop.Interop.EPOLLIN | Interop.Interop.EPOLLRDHUP | Interop.Interop.EPOLLHUP | Interop.Interop.EPOLLERR)) != 0)
+        if ((events & (Interop.EPOLLIN | Interop.EPOLLRDHUP | Interop.EPOLLHUP | Interop.EPOLLERR)) != 0)
         {
             if ((c.PeerShutdown & ShutdownRcv) != 0)
             {
@@ -97,7 +96,7 @@ internal sealed partial class VsockMuxer
         Span<byte> buffer = stackalloc byte[ConnectLineMax];
 
         // Peek so bytes after the newline stay in the socket for the guest.
-        var r = Interop.Interop.Recv(c.Host!, buffer, Interop.Interop.MSG_PEEK);
+        var r = Interop.Recv(c.Host!, buffer, Interop.MSG_PEEK);
         if (!r.Ok)
         {
             if (!r.WouldBlock)
@@ -127,7 +126,7 @@ internal sealed partial class VsockMuxer
             return;
         }
 
-        _ = Interop.Interop.Read(c.Host!, buffer[..(newline + 1)]);
+        _ = Interop.Read(c.Host!, buffer[..(newline + 1)]);
         if (!TryParseConnect(seen[..newline], out uint port))
         {
             VsockDeviceLog.BadConnectLine(_logger);

@@ -1,8 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Runtime.InteropServices;
-using Cocoon.Vsock.Device.Interop;
-using Cocoon.Vsock.Device.Interop.Abi;
+using Cocoon.Vsock.Device.Abi;
 using Cocoon.Vsock.Device.Memory;
 using Cocoon.Vsock.Device.Virtqueue;
 using Microsoft.Extensions.Logging;
@@ -38,7 +37,7 @@ internal sealed partial class VsockMuxer : IDisposable
     private readonly HashSet<uint> _localPortsInUse = [];
     private readonly Queue<VsockConnection> _rxWork = new();
     private readonly Queue<(uint Local, uint Peer)> _rstQueue = new(RstQueueCapacity);
-    private readonly IoVec[] _iov = new IoVec[Interop.Interop.IovMax];
+    private readonly Interop.IoVec[] _iov = new Interop.IoVec[Interop.IovMax];
     private uint _nextLocalPort = FirstLocalPort;
     private int _active;
     private long _nextTimerScan;
@@ -307,8 +306,8 @@ internal sealed partial class VsockMuxer : IDisposable
         }
 
         string path = $"{_options.UdsPath}_{h.DstPort}";
-        var socket = Interop.Interop.CreateUnixSocket();
-        var r = Interop.Interop.Connect(socket, path);
+        var socket = Interop.CreateUnixSocket();
+        var r = Interop.ConnectUnix(socket, path);
         if (!r.Ok)
         {
             VsockDeviceLog.HostConnectFailed(_logger, path, r.Error.ToString());
@@ -335,7 +334,7 @@ internal sealed partial class VsockMuxer : IDisposable
         "OK "u8.CopyTo(line);
         conn.LocalPort.TryFormat(line[3..], out int digits, default, System.Globalization.CultureInfo.InvariantCulture);
         line[3 + digits] = (byte)'\n';
-        var r = Interop.Interop.Write(conn.Host!, line[..(4 + digits)]);
+        var r = Interop.Write(conn.Host!, line[..(4 + digits)]);
         if (!r.Ok || r.Value != 4 + digits)
         {
             Kill(conn, "could not write OK to the host socket");
@@ -367,7 +366,7 @@ internal sealed partial class VsockMuxer : IDisposable
         if (conn.Buffer.IsEmpty && conn.HostWritable)
         {
             int n = chain.BuildIoVecs(writable: false, HeaderSize, length, _iov);
-            var r = Interop.Interop.Writev(conn.Host!, _iov.AsSpan(0, n));
+            var r = Interop.Writev(conn.Host!, _iov.AsSpan(0, n));
             if (r.Ok)
             {
                 written = r.Value;
@@ -417,7 +416,7 @@ internal sealed partial class VsockMuxer : IDisposable
 
         while (!conn.Buffer.IsEmpty)
         {
-            var r = Interop.Interop.Write(host, conn.Buffer.Peek());
+            var r = Interop.Write(host, conn.Buffer.Peek());
             if (r.Ok)
             {
                 conn.Buffer.Consume((int)r.Value);
@@ -440,7 +439,7 @@ internal sealed partial class VsockMuxer : IDisposable
             conn.HostWritable = true;
             if ((conn.PeerShutdown & ShutdownSend) != 0 && !conn.HostWriteShut)
             {
-                _ = Interop.Interop.Shutdown(host, Interop.Interop.SHUT_WR);
+                _ = Interop.Shutdown(host, Interop.SHUT_WR);
                 conn.HostWriteShut = true;
             }
         }
@@ -458,7 +457,7 @@ internal sealed partial class VsockMuxer : IDisposable
         Span<byte> scratch = stackalloc byte[4096];
         while (true)
         {
-            var r = Interop.Interop.Read(conn.Host, scratch);
+            var r = Interop.Read(conn.Host, scratch);
             if (r.Ok && r.Value > 0)
             {
                 continue;
@@ -627,7 +626,7 @@ internal sealed partial class VsockMuxer : IDisposable
         {
             long max = Math.Min(Math.Min(c.PeerFree, MaxPayload), chain.WritableBytes - HeaderSize);
             int n = chain.BuildIoVecs(writable: true, HeaderSize, max, _iov);
-            var r = Interop.Interop.Readv(c.Host!, _iov.AsSpan(0, n));
+            var r = Interop.Readv(c.Host!, _iov.AsSpan(0, n));
             if (r.Ok && r.Value > 0)
             {
                 h.Op = OpRw;
@@ -718,7 +717,7 @@ internal sealed partial class VsockMuxer : IDisposable
         var c = new VsockConnection(slot, gen) { Host = host };
         _slots[slot] = c;
         Interlocked.Increment(ref _active);
-        _epoll.Add(host, Interop.Interop.EPOLLIN | Interop.Interop.EPOLLOUT | Interop.Interop.EPOLLRDHUP | Interop.Interop.EPOLLET, EventTokens.HostConnection | c.Token);
+        _epoll.Add(host, Interop.EPOLLIN | Interop.EPOLLOUT | Interop.EPOLLRDHUP | Interop.EPOLLET, EventTokens.HostConnection | c.Token);
         return c;
     }
 

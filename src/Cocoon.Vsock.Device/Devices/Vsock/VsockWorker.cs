@@ -1,7 +1,5 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using Cocoon.Vsock.Device.Interop;
-using Cocoon.Vsock.Device.Interop.Abi;
 using Cocoon.Vsock.Device.VhostUser;
 using Microsoft.Extensions.Logging;
 
@@ -40,18 +38,18 @@ internal sealed class VsockWorker : IDisposable
         _epoll = new Epoll();
         try
         {
-            _stop = Interop.Interop.CreateEventFd();
-            _epoll.Add(_stop, Interop.Interop.EPOLLIN, EventTokens.Stop);
+            _stop = Interop.CreateEventFd();
+            _epoll.Add(_stop, Interop.EPOLLIN, EventTokens.Stop);
 
-            Interop.Interop.UnlinkIfExists(options.SocketPath);
-            _frontEndListener = Interop.Interop.CreateUnixSocket();
-            Interop.Interop.BindAndListen(_frontEndListener, options.SocketPath, 4);
-            _epoll.Add(_frontEndListener, Interop.Interop.EPOLLIN, EventTokens.FrontEndListener);
+            Interop.UnlinkIfExists(options.SocketPath);
+            _frontEndListener = Interop.CreateUnixSocket();
+            Interop.BindAndListen(_frontEndListener, options.SocketPath, 4);
+            _epoll.Add(_frontEndListener, Interop.EPOLLIN, EventTokens.FrontEndListener);
 
-            Interop.Interop.UnlinkIfExists(options.UdsPath);
-            _hostListener = Interop.Interop.CreateUnixSocket();
-            Interop.Interop.BindAndListen(_hostListener, options.UdsPath, 128);
-            _epoll.Add(_hostListener, Interop.Interop.EPOLLIN, EventTokens.HostListener);
+            Interop.UnlinkIfExists(options.UdsPath);
+            _hostListener = Interop.CreateUnixSocket();
+            Interop.BindAndListen(_hostListener, options.UdsPath, 128);
+            _epoll.Add(_hostListener, Interop.EPOLLIN, EventTokens.HostListener);
         }
         catch
         {
@@ -60,13 +58,13 @@ internal sealed class VsockWorker : IDisposable
             if (_frontEndListener != null)
             {
                 _frontEndListener.Dispose();
-                Interop.Interop.UnlinkIfExists(options.SocketPath);
+                Interop.UnlinkIfExists(options.SocketPath);
             }
 
             if (_hostListener != null)
             {
                 _hostListener.Dispose();
-                Interop.Interop.UnlinkIfExists(options.UdsPath);
+                Interop.UnlinkIfExists(options.UdsPath);
             }
 
             throw;
@@ -85,7 +83,7 @@ internal sealed class VsockWorker : IDisposable
 
     public void Start() => _thread.Start();
 
-    public void RequestStop() => Interop.Interop.SignalEventFd(_stop);
+    public void RequestStop() => Interop.SignalEventFd(_stop);
 
     private void Run()
     {
@@ -117,7 +115,7 @@ internal sealed class VsockWorker : IDisposable
 
     private VsockDeviceExit Loop()
     {
-        var events = new EpollEvent[MaxEvents];
+        var events = new Interop.EpollEvent[MaxEvents];
         bool moreWork = false;
         while (true)
         {
@@ -145,7 +143,7 @@ internal sealed class VsockWorker : IDisposable
                         int index = (int)(token & 0xFF);
                         if (index < _backend.Queues.Length && _backend.Queues[index].Kick is { } kick)
                         {
-                            Interop.Interop.DrainEventFd(kick);
+                            Interop.DrainEventFd(kick);
                         }
 
                         break;
@@ -172,7 +170,7 @@ internal sealed class VsockWorker : IDisposable
 
     private void AcceptFrontEnd()
     {
-        while (Interop.Interop.Accept(_frontEndListener, out _) is { } fd)
+        while (Interop.AcceptNonBlocking(_frontEndListener, out _) is { } fd)
         {
             if (_sessionStarted)
             {
@@ -184,7 +182,7 @@ internal sealed class VsockWorker : IDisposable
 
             _sessionStarted = true;
             _channel = new VhostUserChannel(fd);
-            _epoll.Add(fd, Interop.Interop.EPOLLIN, EventTokens.FrontEnd);
+            _epoll.Add(fd, Interop.EPOLLIN, EventTokens.FrontEnd);
             VsockDeviceLog.FrontEndConnected(_logger);
         }
     }
@@ -239,7 +237,7 @@ internal sealed class VsockWorker : IDisposable
             {
                 if (kick != null)
                 {
-                    _epoll.Add(kick, Interop.Interop.EPOLLIN, EventTokens.Kick | (uint)i);
+                    _epoll.Add(kick, Interop.EPOLLIN, EventTokens.Kick | (uint)i);
                 }
 
                 _registeredKicks[i] = kick;

@@ -38,7 +38,7 @@ public sealed class VsockMuxerTests
     /// <summary>A socketpair: the device end (non-blocking, as accept4 gives it) goes to the muxer.</summary>
     private static Socket AdoptHostPair(MuxerHarness h)
     {
-        var (device, host) = Native.CreateSocketPair(nonBlocking: true);
+        var (device, host) = Native.CreateUnixSocketPair(nonBlocking: true);
         var hostSocket = new Socket(new SafeSocketHandle(host.DangerousGetHandle(), ownsHandle: true)) { Blocking = true, ReceiveTimeout = 10000 };
         host.SetHandleAsInvalid();
         h.Muxer.AdoptHost(device);

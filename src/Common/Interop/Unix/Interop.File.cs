@@ -1,0 +1,89 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Cocoon;
+
+/// <summary>open/flock/fsync/unlink/dup2/fcntl (<c>include/uapi/asm-generic/fcntl.h</c>, x86-64 values).</summary>
+internal static partial class Interop
+{
+    /// <summary>open(2) flags.</summary>
+    [Flags]
+    internal enum OpenFlags
+    {
+        O_RDONLY = 0x0,
+        O_WRONLY = 0x1,
+        O_RDWR = 0x2,
+        O_CREAT = 0x40,
+        O_NOCTTY = 0x100,
+        O_DIRECTORY = 0x10000,
+        O_CLOEXEC = 0x80000,
+    }
+
+    /// <summary>flock(2) operations.</summary>
+    [Flags]
+    internal enum LockOperations
+    {
+        LOCK_SH = 1,
+        LOCK_EX = 2,
+        LOCK_NB = 4,
+        LOCK_UN = 8,
+    }
+
+    internal const int F_GETFD = 1;
+
+    [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int SysOpen(string path, OpenFlags flags, int mode);
+
+    [LibraryImport(Libc, EntryPoint = "flock", SetLastError = true)]
+    private static partial int SysFlock(SafeHandle fd, LockOperations operation);
+
+    [LibraryImport(Libc, EntryPoint = "fsync", SetLastError = true)]
+    private static partial int SysFsync(SafeHandle fd);
+
+    [LibraryImport(Libc, EntryPoint = "unlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int SysUnlink(string path);
+
+    [LibraryImport(Libc, EntryPoint = "dup2", SetLastError = true)]
+    private static partial int SysDup2(SafeHandle oldfd, int newfd);
+
+    [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int SysFcntl(int fd, int cmd);
+
+    /// <summary>
+    /// open(2) with O_CLOEXEC always added, so a child process (a VMM, a supervisor, a guest
+    /// command) never inherits the descriptor and with it a lock. .NET's own FileStream is avoided
+    /// for lock files because it takes a non-blocking flock of its own that would collide with ours.
+    /// </summary>
+    internal static SafeFileHandle OpenFile(string path, OpenFlags flags, int mode = 0)
+    {
+        var fd = Call((Path: path, Flags: flags | OpenFlags.O_CLOEXEC, Mode: mode), static s => SysOpen(s.Path, s.Flags, s.Mode)).ThrowIfFailed($"open '{path}'");
+        return new SafeFileHandle((nint)fd, ownsHandle: true);
+    }
+
+    /// <summary>flock(2), blocking unless <see cref="LockOperations.LOCK_NB"/> is given.</summary>
+    internal static void Flock(SafeHandle fd, LockOperations operation, string path) =>
+        Call((Fd: fd, Operation: operation), static s => SysFlock(s.Fd, s.Operation)).ThrowIfFailed($"flock '{path}'");
+
+    /// <summary>fsync(2).</summary>
+    internal static void Fsync(SafeHandle fd, string path) =>
+        Call(fd, static fd => SysFsync(fd)).ThrowIfFailed($"fsync '{path}'");
+
+    /// <summary>Removes a file (a socket path); a missing file is not an error.</summary>
+    internal static void UnlinkIfExists(string path)
+    {
+        var result = Call(path, static path => SysUnlink(path));
+        if (!result.Ok && result.Error != Errno.ENOENT)
+        {
+            result.ThrowIfFailed($"unlink '{path}'");
+        }
+    }
+
+    /// <summary>dup2(2): makes <paramref name="newfd"/> (0, 1 or 2) a copy of <paramref name="fd"/>.</summary>
+    internal static void Dup2(SafeHandle fd, int newfd, string context) =>
+        Call((Fd: fd, NewFd: newfd), static s => SysDup2(s.Fd, s.NewFd)).ThrowIfFailed(context);
+
+    /// <summary>Whether descriptor <paramref name="fd"/> (a standard stream) is open.</summary>
+    internal static bool IsOpen(int fd) => SysFcntl(fd, F_GETFD) >= 0;
+}
