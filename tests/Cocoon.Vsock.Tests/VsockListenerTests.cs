@@ -25,6 +25,15 @@ public sealed class VsockListenerTests
     public void SockaddrVm_Size_Is16Bytes()
     {
         Assert.Equal(16, Marshal.SizeOf<Interop.SockaddrVm>());
+        Assert.Equal(4, (int)Marshal.OffsetOf<Interop.SockaddrVm>(nameof(Interop.SockaddrVm.svm_port)));
+        Assert.Equal(8, (int)Marshal.OffsetOf<Interop.SockaddrVm>(nameof(Interop.SockaddrVm.svm_cid)));
+    }
+
+    [Fact]
+    public void PollFd_Size_Is8Bytes()
+    {
+        Assert.Equal(8, Marshal.SizeOf<Interop.PollFd>());
+        Assert.Equal(6, (int)Marshal.OffsetOf<Interop.PollFd>(nameof(Interop.PollFd.revents)));
     }
 
     [Fact]

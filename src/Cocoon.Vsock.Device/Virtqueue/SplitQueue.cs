@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Cocoon.Vsock.Device.Abi;
 using Cocoon.Vsock.Device.Memory;
@@ -29,7 +30,19 @@ internal enum PopResult
 /// and every buffer is translated through <see cref="GuestMemory"/>. A corrupt ring marks the
 /// queue broken; it is then ignored until the front-end sets it up again.
 /// </summary>
-internal sealed unsafe class SplitQueue
+/// <remarks>
+/// The bounds every ring dereference relies on, cited by each <c>// SAFETY:</c> below:
+/// <code>
+///   desc   translated for 16·Size bytes     entry i at 16·i, i &lt; Size
+///   avail  translated for 6 + 2·Size bytes  flags 0, idx 2, ring[i] 4 + 2·i, used_event 4 + 2·Size
+///   used   translated for 6 + 8·Size bytes  flags 0, idx 2, ring[i] 4 + 8·i, avail_event 4 + 8·Size
+/// </code>
+/// <see cref="TryMap"/> sets the three pointers together, only after all three ranges translated,
+/// and clears them together; the backend re-maps every queue before it unmaps a replaced memory
+/// table, so a non-zero pointer always points into a live mapping. Size is a power of two
+/// (<see cref="TrySetSize"/>), so <c>x &amp; (Size - 1)</c> is always below Size.
+/// </remarks>
+internal sealed class SplitQueue
 {
     internal const ushort MaxSize = 32768;
     internal const ushort DescFNext = 1;
@@ -37,9 +50,10 @@ internal sealed unsafe class SplitQueue
     internal const ushort DescFIndirect = 4;
 
     private DescriptorChain? _chain;
-    private VirtqDesc* _desc;
-    private byte* _avail;
-    private byte* _used;
+    // Host addresses of the three rings, or 0 while unmapped (see the remarks for their bounds).
+    private nint _desc;
+    private nint _avail;
+    private nint _used;
     private ushort _usedIdx;
     private ushort _signalledUsed;
     private bool _signalledValid;
@@ -67,7 +81,7 @@ internal sealed unsafe class SplitQueue
     public bool AddressesSet { get; private set; }
 
     /// <summary>Whether ring pointers are translated into the current memory table.</summary>
-    public bool Mapped => _desc != null;
+    public bool Mapped => _desc != 0;
 
     /// <summary>Started: the kick fd was installed (or polling mode was chosen).</summary>
     public bool Started { get; set; }
@@ -88,7 +102,7 @@ internal sealed unsafe class SplitQueue
     public SafeFdHandle? Err { get; set; }
 
     /// <summary>Whether the device may process the ring now.</summary>
-    public bool Ready => Started && Enabled && !Broken && _desc != null;
+    public bool Ready => Started && Enabled && !Broken && _desc != 0;
 
     /// <summary>Validates and stores the size (power of two, 1..32768).</summary>
     public bool TrySetSize(uint num)
@@ -100,6 +114,11 @@ internal sealed unsafe class SplitQueue
 
         Size = (ushort)num;
         _chain = null;
+
+        // A new size invalidates the translated bounds: TryMap must run again.
+        _desc = 0;
+        _avail = 0;
+        _used = 0;
         return true;
     }
 
@@ -122,9 +141,9 @@ internal sealed unsafe class SplitQueue
     /// <summary>Translates the ring pointers into <paramref name="memory"/>; false if any part is unmapped.</summary>
     public bool TryMap(GuestMemory? memory)
     {
-        _desc = null;
-        _avail = null;
-        _used = null;
+        _desc = 0;
+        _avail = 0;
+        _used = 0;
         if (memory == null || !AddressesSet || Size == 0)
         {
             return false;
@@ -138,12 +157,17 @@ internal sealed unsafe class SplitQueue
             return false;
         }
 
-        _desc = (VirtqDesc*)desc;
-        _avail = (byte*)avail;
-        _used = (byte*)used;
+        _desc = desc;
+        _avail = avail;
+        _used = used;
 
         // Resume from what the ring says (libvhost-user and rust-vmm do the same).
-        _usedIdx = Volatile.Read(ref *(ushort*)(_used + 2));
+        unsafe
+        {
+            // SAFETY: used.idx is bytes 2..4 of the 6 + 8·Size just translated.
+            _usedIdx = Volatile.Read(ref *(ushort*)(_used + 2));
+        }
+
         _pendingUsed = 0;
         _signalledValid = false;
         return true;
@@ -160,9 +184,9 @@ internal sealed unsafe class SplitQueue
         Enabled = false;
         var kick = Kick;
         Kick = null;
-        _desc = null;
-        _avail = null;
-        _used = null;
+        _desc = 0;
+        _avail = 0;
+        _used = 0;
         return kick;
     }
 
@@ -188,7 +212,18 @@ internal sealed unsafe class SplitQueue
     /// <summary>The chain buffer of this queue (segments split at region borders, bounded).</summary>
     public DescriptorChain Chain => _chain ??= new DescriptorChain(Math.Min(Size + 64, MaxSize + 64));
 
-    private ushort AvailIdx => Volatile.Read(ref *(ushort*)(_avail + 2));
+    private ushort AvailIdx
+    {
+        get
+        {
+            Debug.Assert(_avail != 0, "AvailIdx read on an unmapped queue: callers check Ready first.");
+            unsafe
+            {
+                // SAFETY: avail.idx is bytes 2..4 of the 6 + 2·Size translated; callers checked Ready (mapped).
+                return Volatile.Read(ref *(ushort*)(_avail + 2));
+            }
+        }
+    }
 
     /// <summary>Whether the driver has published chains we have not consumed.</summary>
     public bool HasAvailable => Ready && AvailIdx != LastAvailIdx;
@@ -221,7 +256,13 @@ internal sealed unsafe class SplitQueue
 
         // Read ring entries only after the index (acquire via Volatile.Read above).
         int slot = LastAvailIdx & (Size - 1);
-        ushort head = Volatile.Read(ref *(ushort*)(_avail + 4 + (2 * slot)));
+        ushort head;
+        unsafe
+        {
+            // SAFETY: slot < Size (power-of-two mask), so ring[slot] ends at 4 + 2·Size <= 6 + 2·Size.
+            head = Volatile.Read(ref *(ushort*)(_avail + 4 + (2 * slot)));
+        }
+
         if (head >= Size)
         {
             problem = $"head {head} out of range for a queue of {Size}";
@@ -246,7 +287,14 @@ internal sealed unsafe class SplitQueue
             }
 
             // Copy the descriptor once; never re-read the guest's copy.
-            VirtqDesc d = _desc[index];
+            VirtqDesc d;
+            unsafe
+            {
+                // SAFETY: index < Size (head and every Next are checked against Size before use),
+                // so the 16-byte entry ends at or before 16·Size, the translated length.
+                d = ((VirtqDesc*)_desc)[index];
+            }
+
             bool writable = (d.Flags & DescFWrite) != 0;
             if ((d.Flags & DescFIndirect) != 0)
             {
@@ -302,13 +350,19 @@ internal sealed unsafe class SplitQueue
     /// <summary>Writes a used element; visible to the guest after <see cref="Publish"/>.</summary>
     public void PushUsed(ushort head, uint length)
     {
-        if (_used == null)
+        if (_used == 0)
         {
             return;
         }
 
+        Debug.Assert(head < Size, "PushUsed with a head the queue never popped: the caller returns only heads Pop gave it.");
         int slot = _usedIdx & (Size - 1);
-        *(VirtqUsedElem*)(_used + 4 + (8 * slot)) = new VirtqUsedElem { Id = head, Len = length };
+        unsafe
+        {
+            // SAFETY: slot < Size (power-of-two mask), so the 8-byte element ends at 4 + 8·Size <= 6 + 8·Size.
+            *(VirtqUsedElem*)(_used + 4 + (8 * slot)) = new VirtqUsedElem { Id = head, Len = length };
+        }
+
         _usedIdx++;
         _pendingUsed++;
     }
@@ -322,7 +376,7 @@ internal sealed unsafe class SplitQueue
     /// </summary>
     public bool Publish()
     {
-        if (_pendingUsed == 0 || _used == null)
+        if (_pendingUsed == 0 || _used == 0)
         {
             return false;
         }
@@ -331,7 +385,12 @@ internal sealed unsafe class SplitQueue
 
         // The element and data stores must be visible before the index (x86: stores are ordered;
         // Volatile.Write is a release store).
-        Volatile.Write(ref *(ushort*)(_used + 2), _usedIdx);
+        unsafe
+        {
+            // SAFETY: used.idx is bytes 2..4 of the 6 + 8·Size translated; _used is non-zero (checked above).
+            Volatile.Write(ref *(ushort*)(_used + 2), _usedIdx);
+        }
+
 
         // Store -> load fence before reading the driver's suppression state.
         Interlocked.MemoryBarrier();
@@ -350,9 +409,14 @@ internal sealed unsafe class SplitQueue
 
     private bool NeedsNotification()
     {
+        Debug.Assert(_avail != 0, "NeedsNotification on an unmapped queue: Publish checks _used, and TryMap sets both.");
         if (!EventIdx)
         {
-            return (Volatile.Read(ref *(ushort*)_avail) & 1) == 0;
+            unsafe
+            {
+                // SAFETY: avail.flags is bytes 0..2 of the 6 + 2·Size translated.
+                return (Volatile.Read(ref *(ushort*)_avail) & 1) == 0;
+            }
         }
 
         ushort newIdx = _usedIdx;
@@ -365,7 +429,13 @@ internal sealed unsafe class SplitQueue
             return true;
         }
 
-        ushort usedEvent = Volatile.Read(ref *(ushort*)(_avail + 4 + (2 * Size)));
+        ushort usedEvent;
+        unsafe
+        {
+            // SAFETY: used_event follows ring[Size - 1]: bytes 4 + 2·Size .. 6 + 2·Size, the end of the translated range.
+            usedEvent = Volatile.Read(ref *(ushort*)(_avail + 4 + (2 * Size)));
+        }
+
         return (ushort)(newIdx - usedEvent - 1) < (ushort)(newIdx - old);
     }
 
@@ -382,7 +452,13 @@ internal sealed unsafe class SplitQueue
 
         if (EventIdx)
         {
-            Volatile.Write(ref *(ushort*)(_used + 4 + (8 * Size)), LastAvailIdx);
+            unsafe
+            {
+                // SAFETY: avail_event follows ring[Size - 1]: bytes 4 + 8·Size .. 6 + 8·Size, the end
+                // of the translated range; Ready (checked above) means mapped.
+                Volatile.Write(ref *(ushort*)(_used + 4 + (8 * Size)), LastAvailIdx);
+            }
+
             Interlocked.MemoryBarrier();
         }
 

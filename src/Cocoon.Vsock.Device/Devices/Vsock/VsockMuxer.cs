@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Cocoon.Vsock.Device.Abi;
 using Cocoon.Vsock.Device.Memory;
@@ -382,6 +383,7 @@ internal sealed partial class VsockMuxer : IDisposable
             }
         }
 
+        Debug.Assert(written <= length, "writev reported more bytes than the iovecs described.");
         conn.FwdCnt += (uint)written;
         int rest = (int)(length - written);
         if (rest > 0)
@@ -389,6 +391,10 @@ internal sealed partial class VsockMuxer : IDisposable
             conn.HostWritable = false;
             conn.Buffer.AppendFrom(chain, HeaderSize + written, rest, (int)BufAlloc);
         }
+
+        // The credit check above bounds what the guest may have in flight, so the buffer never
+        // outgrows what we advertised.
+        Debug.Assert(conn.Buffer.Count <= BufAlloc, "Connection buffer holds more than the credit we gave.");
 
         MaybeCreditUpdate(conn);
     }
@@ -629,6 +635,7 @@ internal sealed partial class VsockMuxer : IDisposable
             var r = Interop.Readv(c.Host!, _iov.AsSpan(0, n));
             if (r.Ok && r.Value > 0)
             {
+                Debug.Assert(r.Value <= max, "readv filled more than the iovecs described.");
                 h.Op = OpRw;
                 h.Len = (uint)r.Value;
                 c.TxCnt += h.Len;
@@ -692,6 +699,7 @@ internal sealed partial class VsockMuxer : IDisposable
 
     private void Schedule(VsockConnection c)
     {
+        Debug.Assert(_slots[c.Slot] == c, "Schedule of a connection that no longer owns its slot: every caller holds a live connection.");
         if (!c.InRxQueue && HasRxWork(c))
         {
             c.InRxQueue = true;
@@ -711,7 +719,9 @@ internal sealed partial class VsockMuxer : IDisposable
 
     private VsockConnection Allocate(SafeFdHandle host)
     {
+        Debug.Assert(_freeSlots.Count > 0, "Allocate with no free slot: callers check the connection limit first.");
         int slot = _freeSlots.Pop();
+        Debug.Assert(_slots[slot] == null, "A free slot still holds a connection.");
         uint gen = (_generations[slot] + 1) & 0xFFFFFF;
         _generations[slot] = gen;
         var c = new VsockConnection(slot, gen) { Host = host };
@@ -768,6 +778,7 @@ internal sealed partial class VsockMuxer : IDisposable
         _slots[c.Slot] = null;
         _freeSlots.Push(c.Slot);
         Interlocked.Decrement(ref _active);
+        Debug.Assert(_active >= 0 && _freeSlots.Count <= MaxConnections, "Slot accounting went wrong: a connection was removed twice.");
     }
 
     /// <summary>Drops every connection without telling the guest (rings stopped, front-end gone).</summary>

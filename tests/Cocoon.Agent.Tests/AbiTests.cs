@@ -1,0 +1,26 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Cocoon.Agent.Tests;
+
+/// <summary>The kernel structs the agent passes to libc (src/Common/Interop/Unix), against Linux x86-64.</summary>
+public sealed class AbiTests
+{
+    [Fact]
+    public void KernelStructs_Sizes_MatchLinuxX64()
+    {
+        Assert.Equal(8, Unsafe.SizeOf<Interop.WinSize>());
+        Assert.Equal(40, Unsafe.SizeOf<Interop.IfReqFlags>());
+        Assert.Equal(16, Unsafe.SizeOf<Interop.Timespec>());
+    }
+
+    [Fact]
+    public void KernelStructs_FieldOffsets_MatchLinuxX64()
+    {
+        Assert.Equal(2, (int)Marshal.OffsetOf<Interop.WinSize>(nameof(Interop.WinSize.ws_col)));
+        Assert.Equal(16, (int)Marshal.OffsetOf<Interop.IfReqFlags>(nameof(Interop.IfReqFlags.ifr_flags)));
+        Assert.Equal(8, (int)Marshal.OffsetOf<Interop.Timespec>(nameof(Interop.Timespec.tv_nsec)));
+    }
+}
