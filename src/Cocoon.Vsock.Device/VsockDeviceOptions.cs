@@ -29,8 +29,8 @@ public sealed class VsockDeviceOptions
     /// <summary>Checks every option; throws <see cref="CocoonException"/> (InvalidArgument) naming the bad one.</summary>
     public void Validate()
     {
-        CheckPath(nameof(SocketPath), SocketPath, 0);
-        int longestSuffix = 0;
+        CheckPath(nameof(SocketPath), SocketPath);
+        uint longestPort = 0;
         foreach (uint port in AllowedHostPorts ?? [])
         {
             if (port is 0 or > 0xFFFFFFFE)
@@ -38,10 +38,15 @@ public sealed class VsockDeviceOptions
                 throw Invalid(nameof(AllowedHostPorts), $"port {port} is not a valid vsock port (1 .. 4294967294)");
             }
 
-            longestSuffix = Math.Max(longestSuffix, 1 + port.ToString(System.Globalization.CultureInfo.InvariantCulture).Length);
+            longestPort = Math.Max(longestPort, port);
         }
 
-        CheckPath(nameof(UdsPath), UdsPath, longestSuffix);
+        // The muxer connects to UdsPath_PORT for guest-initiated connections: the largest port makes the longest path.
+        CheckPath(nameof(UdsPath), UdsPath);
+        if (longestPort != 0)
+        {
+            UnixSocketPath.EnsureFits(FormattableString.Invariant($"{UdsPath}_{longestPort}"), $"vsock device option {nameof(UdsPath)} with port {longestPort}", "use a shorter path");
+        }
         if (string.Equals(SocketPath, UdsPath, StringComparison.Ordinal))
         {
             throw Invalid(nameof(UdsPath), "it must differ from SocketPath");
@@ -58,18 +63,14 @@ public sealed class VsockDeviceOptions
         }
     }
 
-    private static void CheckPath(string name, string? path, int suffix)
+    private static void CheckPath(string name, string? path)
     {
         if (string.IsNullOrEmpty(path) || path.Contains('\0', StringComparison.Ordinal))
         {
             throw Invalid(name, "a socket path is required");
         }
 
-        int bytes = System.Text.Encoding.UTF8.GetByteCount(path) + suffix;
-        if (bytes >= Interop.SunPathLength)
-        {
-            throw Invalid(name, $"'{path}' makes socket paths of {bytes} bytes; sun_path allows {Interop.SunPathLength - 1}. Use a shorter path");
-        }
+        UnixSocketPath.EnsureFits(path, $"vsock device option {name}", "use a shorter path");
     }
 
     private static CocoonException Invalid(string option, string problem) =>

@@ -13,9 +13,6 @@ namespace Cocoon.Vsock;
 /// </summary>
 public static class HybridVsock
 {
-    /// <summary>The longest UNIX socket path Linux accepts (sun_path is 108 bytes with the NUL).</summary>
-    public const int MaxSocketPathBytes = 107;
-
     // "OK 4294967295\n" is 14 bytes; anything much longer is not a hybrid vsock answer.
     private const int MaxAnswerBytes = 64;
 
@@ -31,13 +28,7 @@ public static class HybridVsock
     public static async Task<Socket> ConnectAsync(string udsPath, uint port, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(udsPath);
-        var pathBytes = Encoding.UTF8.GetByteCount(udsPath);
-        if (pathBytes > MaxSocketPathBytes)
-        {
-            throw new CocoonException(
-                CocoonErrorCode.InvalidArgument,
-                $"The hybrid vsock socket path '{udsPath}' is {pathBytes} bytes; UNIX socket paths can hold at most {MaxSocketPathBytes}. Use a shorter state directory.");
-        }
+        UnixSocketPath.EnsureFits(udsPath, "hybrid vsock socket path", "use a shorter state directory");
 
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try

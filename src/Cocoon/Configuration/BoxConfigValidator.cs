@@ -11,12 +11,6 @@ namespace Cocoon.Configuration;
 /// </summary>
 internal static class BoxConfigValidator
 {
-    /// <summary>The agent's control port (DESIGN.md §2.3).</summary>
-    public const int AgentControlPort = 1024;
-
-    /// <summary>The agent's data stream port (DESIGN.md §2.3).</summary>
-    public const int AgentStreamPort = 1025;
-
     /// <summary>Validates <paramref name="options"/> into a config, naming bad fields through <paramref name="names"/>.</summary>
     /// <param name="options">The raw options.</param>
     /// <param name="names">How messages name fields.</param>
@@ -64,9 +58,9 @@ internal static class BoxConfigValidator
             throw Invalid($"{field} {port} is out of range: use 1 to 65535 (2000 and up by convention)");
         }
 
-        if (port is AgentControlPort or AgentStreamPort)
+        if (port is (int)AgentPorts.Control or (int)AgentPorts.Streams)
         {
-            throw Invalid($"{field} {port} is reserved for the guest agent (1024 and 1025): pick another port, 2000 and up by convention");
+            throw Invalid($"{field} {port} is reserved for the guest agent ({AgentPorts.Control} and {AgentPorts.Streams}): pick another port, 2000 and up by convention");
         }
     }
 
@@ -120,7 +114,7 @@ internal static class BoxConfigValidator
                 throw Invalid($"{pathField} '{entry.Path}' must be an absolute host socket path");
             }
 
-            SocketPathLimit.EnsureFits(entry.Path, pathField, "use a shorter path");
+            UnixSocketPath.EnsureFits(entry.Path, pathField, "use a shorter path");
             result.Add(entry);
         }
 

@@ -210,8 +210,8 @@ internal sealed class BoxRepository
             candidates.Add(_paths.VsockPortSocket(config.Name, config.VsockPorts.Max(p => p.Port)));
         }
 
-        var longest = candidates.MaxBy(SocketPathLimit.ByteLength)!;
-        SocketPathLimit.EnsureFits(
+        var longest = candidates.MaxBy(UnixSocketPath.ByteLength)!;
+        UnixSocketPath.EnsureFits(
             longest,
             $"socket path of box '{config.Name}'",
             $"use a shorter {CocoonPaths.HomeVariable} (now '{_paths.Root}') or a shorter box name");

@@ -180,9 +180,9 @@ internal static class QemuCommandLine
             }
         }
 
-        if (spec.VsockSocketPath is { } socket && System.Text.Encoding.UTF8.GetByteCount(socket) > 107)
+        if (spec.VsockSocketPath is { } socket)
         {
-            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"vsock socket path '{socket}' is {System.Text.Encoding.UTF8.GetByteCount(socket)} bytes; a UNIX socket path is at most 107 bytes. Use a shorter state directory.");
+            UnixSocketPath.EnsureFits(socket, "vsock socket path", "use a shorter state directory");
         }
     }
 }

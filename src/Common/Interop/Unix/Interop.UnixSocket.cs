@@ -23,8 +23,8 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "sendmsg", SetLastError = true)]
     private static unsafe partial nint SysSendmsg(SafeHandle fd, MsgHdr* msg, int flags);
 
-    /// <summary>sizeof(sockaddr_un.sun_path): the longest path is one less (the NUL).</summary>
-    internal const int SunPathLength = 108;
+    /// <summary>sizeof(sockaddr_un.sun_path), the contract constant of <see cref="UnixSocketPath"/>.</summary>
+    internal const int SunPathLength = UnixSocketPath.SunPathSize;
 
     /// <summary>Creates a close-on-exec AF_UNIX stream socket, non-blocking unless asked otherwise.</summary>
     internal static SafeFdHandle CreateUnixSocket(bool nonBlocking = true) =>
@@ -46,15 +46,12 @@ internal static partial class Interop
     }
 
     /// <summary>Whether <paramref name="path"/> fits sockaddr_un.sun_path with its NUL.</summary>
-    internal static bool FitsSunPath(string path) => Encoding.UTF8.GetByteCount(path) < SunPathLength;
+    internal static bool FitsSunPath(string path) => UnixSocketPath.Fits(path);
 
     /// <summary>Binds <paramref name="fd"/> to a filesystem path and listens.</summary>
     internal static unsafe void BindAndListen(SafeHandle fd, string path, int backlog)
     {
-        if (!FitsSunPath(path))
-        {
-            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"Socket path '{path}' is longer than {SunPathLength - 1} bytes; choose a shorter path.");
-        }
+        UnixSocketPath.EnsureFits(path, "socket path", "choose a shorter path");
 
         SockAddrUn address;
         int length = FillAddress(path, &address);
