@@ -2,10 +2,12 @@
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 
 namespace Cocoon.Agent.Tests;
 
 /// <summary>The kernel structs the agent passes to libc (src/Common/Interop/Unix), against Linux x86-64.</summary>
+[SupportedOSPlatform("linux")]
 public sealed class AbiTests
 {
     [Fact]
