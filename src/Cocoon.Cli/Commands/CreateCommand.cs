@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Cocoon.Configuration;
+using Cocoon.Forwarding;
 
 namespace Cocoon.Cli.Commands;
 
@@ -29,7 +30,7 @@ internal static class CreateCommand
     {
         var command = new Command("create", "Create a box (validated; nothing is allocated for a rejected box).")
         {
-            NameOption, ImageOption, CpusOption, MemoryOption, VsockPortOption, SupportDockerOption,
+            NameOption, ImageOption, CpusOption, MemoryOption, VsockPortOption, PublishOption, SupportDockerOption,
             EntrypointOption, CmdOption, EnvOption, FileOption,
         };
         command.SetAction(parseResult =>
@@ -53,7 +54,8 @@ internal static class CreateCommand
         string? Entrypoint,
         IReadOnlyList<string> Cmd,
         IReadOnlyList<string> Env,
-        string? File);
+        string? File,
+        IReadOnlyList<string>? Publish = null);
 
     /// <summary>Reads the flags into <see cref="Arguments"/>.</summary>
     internal static Arguments Read(ParseResult parseResult) => new(
@@ -66,7 +68,8 @@ internal static class CreateCommand
         parseResult.GetValue(EntrypointOption),
         parseResult.GetValue(CmdOption) ?? [],
         parseResult.GetValue(EnvOption) ?? [],
-        parseResult.GetValue(FileOption));
+        parseResult.GetValue(FileOption),
+        parseResult.GetValue(PublishOption) ?? []);
 
     /// <summary>The one place flags become a validated <see cref="BoxConfig"/>; errors name the flag.</summary>
     internal static BoxConfig ToConfig(Arguments args)
@@ -78,6 +81,7 @@ internal static class CreateCommand
             AddIf(conflicting, args.Cpus is not null, "--cpus");
             AddIf(conflicting, args.Memory is not null, "--memory");
             AddIf(conflicting, args.VsockPorts.Count > 0, "--vsock-port");
+            AddIf(conflicting, args.Publish is { Count: > 0 }, "--publish");
             AddIf(conflicting, args.SupportDocker, "--support-docker");
             AddIf(conflicting, args.Entrypoint is not null, "--entrypoint");
             AddIf(conflicting, args.Cmd.Count > 0, "--cmd");
@@ -118,6 +122,11 @@ internal static class CreateCommand
             options.VsockPorts.Add(ParseVsockPort(spec));
         }
 
+        foreach (var spec in args.Publish ?? [])
+        {
+            options.Publish.Add(PortMapping.ParsePublish(spec).ToPublishedPort());
+        }
+
         foreach (var (key, value) in ExecPump.ParseEnv(args.Env))
         {
             options.Env[key] = value;
@@ -138,8 +147,17 @@ internal static class CreateCommand
         "env" => "--env",
         _ when key.StartsWith("vsock_ports[", StringComparison.Ordinal) =>
             $"--vsock-port #{int.Parse(key.AsSpan(12, key.IndexOf(']', StringComparison.Ordinal) - 12), CultureInfo.InvariantCulture) + 1} {(key.EndsWith(".port", StringComparison.Ordinal) ? "port" : "path")}",
+        _ when key.StartsWith("publish[", StringComparison.Ordinal) =>
+            $"--publish #{int.Parse(key.AsSpan(8, key.IndexOf(']', StringComparison.Ordinal) - 8), CultureInfo.InvariantCulture) + 1}",
         _ => "--" + key.Replace('_', '-'),
     });
+
+    /// <summary><c>-p/--publish [IP:]HOSTPORT:PORT[/udp]</c>, shared with <c>run</c>.</summary>
+    internal static readonly Option<string[]> PublishOption = new("--publish", "-p")
+    {
+        Description = "Publish a box port on the host for the box's lifetime: [IP:]HOSTPORT:PORT[/udp] (repeatable; default IP 127.0.0.1 and ::1).",
+        HelpName = "[IP:]HOSTPORT:PORT[/udp]",
+    };
 
     private static VsockPort ParseVsockPort(string spec)
     {

@@ -29,7 +29,7 @@ internal static class RunCommand
     {
         var command = new TrailingCommand("run", "Create and start a box, run a command in it (cocoon run [OPTIONS] -- COMMAND...), then stop it; the exit status is the command's (125: cocoon failed, 126: cannot invoke, 127: not found).", leadingWords: 1)
         {
-            NameOption, RemoveOption, CpusOption, MemoryOption, VsockPortOption,
+            NameOption, RemoveOption, CpusOption, MemoryOption, VsockPortOption, CreateCommand.PublishOption,
             ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, ExecPump.UserOption,
             ImageArgument, CommandArgument,
         };
@@ -61,7 +61,8 @@ internal static class RunCommand
                 Entrypoint: null,
                 Cmd: [],
                 Env: [],
-                File: null));
+                File: null,
+                Publish: parseResult.GetValue(CreateCommand.PublishOption) ?? []));
             string? created = null;
             var remove = parseResult.GetValue(RemoveOption);
             try

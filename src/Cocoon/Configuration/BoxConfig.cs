@@ -38,6 +38,10 @@ public sealed record BoxConfig
     [JsonInclude]
     public IReadOnlyList<VsockPort> VsockPorts { get; internal init; } = [];
 
+    /// <summary>Host ports the supervisor publishes for the box's lifetime (<c>-p</c>), in the order given.</summary>
+    [JsonInclude]
+    public IReadOnlyList<PublishedPort> Publish { get; internal init; } = [];
+
     /// <summary>Whether the box runs with the Docker profile (DESIGN.md §6).</summary>
     [JsonInclude]
     public bool SupportDocker { get; internal init; }

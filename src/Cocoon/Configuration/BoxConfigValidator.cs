@@ -43,6 +43,7 @@ internal static class BoxConfigValidator
             Cpus = cpus,
             MemoryMiB = memory,
             VsockPorts = ValidatePorts(options.VsockPorts, names),
+            Publish = ValidatePublish(options.Publish, names),
             SupportDocker = options.SupportDocker,
             Entrypoint = ValidateArguments(options.Entrypoint, names["entrypoint"]),
             Cmd = ValidateArguments(options.Cmd, names["cmd"]),
@@ -116,6 +117,46 @@ internal static class BoxConfigValidator
 
             UnixSocketPath.EnsureFits(entry.Path, pathField, "use a shorter path");
             result.Add(entry);
+        }
+
+        return result;
+    }
+
+    private static List<PublishedPort> ValidatePublish(IList<PublishedPort> ports, FieldNames names)
+    {
+        var seen = new HashSet<(string?, int, string)>();
+        var result = new List<PublishedPort>(ports.Count);
+        for (var i = 0; i < ports.Count; i++)
+        {
+            var field = names[$"publish[{i.ToString(CultureInfo.InvariantCulture)}]"];
+            var entry = ports[i] ?? throw Invalid($"{field} is empty");
+            if (entry.HostPort is < 1 or > 65535)
+            {
+                throw Invalid($"{field} '{entry}': host port {entry.HostPort} is out of range: use 1 to 65535");
+            }
+
+            if (entry.Port is < 1 or > 65535)
+            {
+                throw Invalid($"{field} '{entry}': port {entry.Port} is out of range: use 1 to 65535");
+            }
+
+            var network = entry.Network?.ToLowerInvariant();
+            if (network is not ("tcp" or "udp"))
+            {
+                throw Invalid($"{field} '{entry}': network '{entry.Network}' is not supported: use tcp or udp");
+            }
+
+            if (entry.HostAddress is { } address && !System.Net.IPAddress.TryParse(address, out _))
+            {
+                throw Invalid($"{field} '{entry}': host address '{address}' is not an IP address");
+            }
+
+            if (!seen.Add((entry.HostAddress, entry.HostPort, network)))
+            {
+                throw Invalid($"{field} '{entry}': host port {entry.HostPort}/{network} is published twice");
+            }
+
+            result.Add(entry with { Network = network });
         }
 
         return result;

@@ -29,7 +29,7 @@ internal static class BoxConfigYaml
 {
     /// <summary>The keys a box file may contain.</summary>
     public static readonly IReadOnlyList<string> Keys =
-        ["name", "image", "cpus", "memory", "vsock_ports", "support_docker", "entrypoint", "cmd", "env"];
+        ["name", "image", "cpus", "memory", "vsock_ports", "publish", "support_docker", "entrypoint", "cmd", "env"];
 
     /// <summary>Reads and parses <paramref name="path"/>.</summary>
     public static (BoxOptions Options, FieldNames Names) Load(string path)
@@ -118,6 +118,13 @@ internal static class BoxConfigYaml
                     break;
                 case "vsock_ports":
                     ReadPorts(source, key, value, options.VsockPorts);
+                    break;
+                case "publish":
+                    foreach (var spec in StringList(source, key, value))
+                    {
+                        options.Publish.Add(Forwarding.PortMapping.ParsePublish(spec).ToPublishedPort());
+                    }
+
                     break;
                 default:
                     throw Error(source, keyNode.Start.Line, $"unknown key '{key}'; known keys: {string.Join(", ", Keys)}");

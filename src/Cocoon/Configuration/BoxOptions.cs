@@ -50,6 +50,9 @@ public sealed class BoxOptions
     /// <summary>Guest memory in MiB; null for <see cref="DefaultMemoryMiB"/>.</summary>
     public int? MemoryMiB { get; set; }
 
+    /// <summary>Published ports (<c>-p</c>), in order.</summary>
+    public IList<PublishedPort> Publish { get; } = [];
+
     /// <summary>Guest→host vsock ports, in order.</summary>
     public IList<VsockPort> VsockPorts { get; } = [];
 
@@ -90,6 +93,16 @@ public sealed class BoxOptions
     public BoxOptions WithVsock(int port, string socketPath)
     {
         VsockPorts.Add(new VsockPort(port, socketPath));
+        return this;
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="hostPort"/> on the host (127.0.0.1 and ::1 unless
+    /// <paramref name="hostAddress"/> is given) to <paramref name="port"/> in the box, for the box's lifetime.
+    /// </summary>
+    public BoxOptions WithPublish(int hostPort, int port, string network = "tcp", string? hostAddress = null)
+    {
+        Publish.Add(new PublishedPort(hostPort, port, network, hostAddress));
         return this;
     }
 

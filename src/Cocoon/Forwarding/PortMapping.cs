@@ -56,12 +56,15 @@ internal sealed record PortMapping(int LocalPort, int RemotePort, string Network
             hostPortText = rest[(hostColon + 1)..];
             if (!IPAddress.TryParse(addressText, out address))
             {
-                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"--publish '{spec}': '{addressText}' is not an IP address; {Form}");
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"publish '{spec}': '{addressText}' is not an IP address; {Form}");
             }
         }
 
-        return new PortMapping(ParsePort(hostPortText, spec, Form, allowZero: true), remote, network, address);
+        return new PortMapping(ParsePort(hostPortText, spec, Form, allowZero: false), remote, network, address);
     }
+
+    /// <summary>The published port this spec names.</summary>
+    public PublishedPort ToPublishedPort() => new(LocalPort, RemotePort, Network, HostAddress?.ToString());
 
     /// <summary>The spec again, in its canonical form, for inspect and messages.</summary>
     public override string ToString()

@@ -71,6 +71,7 @@ internal sealed class BoxSupervisor
         var created = new List<string>();
         VsockDevice? device = null;
         ControlServer? control = null;
+        var published = new List<PortForward>();
         StopFacts facts;
         try
         {
@@ -92,6 +93,20 @@ internal sealed class BoxSupervisor
             }
 
             device = VsockDevice.Start(plan.Device, _loggerFactory);
+
+            // Published ports listen from before the boot: a port in use fails the start, naming it.
+            var dialer = new Forwarding.StreamDialer(_name, _paths.VsockSocket(_name));
+            foreach (var port in record.Config.Publish)
+            {
+                published.Add(PortForward.Start(dialer.DialAsync, new PortForwardOptions(port.Port)
+                {
+                    LocalPort = port.HostPort,
+                    Network = port.Network,
+                    ListenAddresses = port.HostAddress is { } address ? [System.Net.IPAddress.Parse(address)] : PortForwardOptions.DefaultListenAddresses,
+                    ConnectionFailed = e => SupervisorLog.PublishDialFailed(_logger, port.ToString(), e.Message),
+                }));
+            }
+
             var choice = AcceleratorProbe.ChooseAsync(options.QemuPath, plan.Vm.KernelPath, _paths.GuestCacheDirectory, _logger)
                 .GetAwaiter().GetResult();
 
@@ -123,6 +138,12 @@ internal sealed class BoxSupervisor
         }
         finally
         {
+            // First, so every published connection and listener is closed before the box is recorded stopped.
+            foreach (var forward in published)
+            {
+                forward.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
             _qemu?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             device?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             foreach (var path in created)
@@ -330,4 +351,7 @@ internal static partial class SupervisorLog
 
     [LoggerMessage(EventId = 1306, Level = LogLevel.Information, Message = "Shutdown of box {Name} through its agent failed: {Message}")]
     public static partial void ShutdownFailed(ILogger logger, string name, string message);
+
+    [LoggerMessage(EventId = 1350, Level = LogLevel.Warning, Message = "Published port {Port}: {Message}")]
+    public static partial void PublishDialFailed(ILogger logger, string port, string message);
 }

@@ -80,7 +80,7 @@ public sealed class CommandGrammarTests : CliHarness
     }
 
     [Theory]
-    [InlineData("run", "--rm", "-p", "8080:80", "--", "echo", "hi")]
+    [InlineData("run", "--rm", "-P", "--", "echo", "hi")]
     [InlineData("run", "--bogus", "--", "true")]
     [InlineData("run", "-ix", "--", "true")]
     [InlineData("exec", "--privileged", "web", "true")]

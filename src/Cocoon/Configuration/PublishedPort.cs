@@ -1,0 +1,20 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+namespace Cocoon;
+
+/// <summary>
+/// A port the box's supervisor publishes on the host for the box's lifetime (<c>-p/--publish</c>):
+/// it listens on <paramref name="HostAddress"/>:<paramref name="HostPort"/> and dials
+/// <paramref name="Port"/> in the box for every connection (DESIGN.md §6a).
+/// </summary>
+/// <param name="HostPort">The host port, 1–65535.</param>
+/// <param name="Port">The port in the box, 1–65535.</param>
+/// <param name="Network"><c>tcp</c> or <c>udp</c>.</param>
+/// <param name="HostAddress">The host IP address to listen on; null for 127.0.0.1 and ::1.</param>
+public sealed record PublishedPort(int HostPort, int Port, string Network = "tcp", string? HostAddress = null)
+{
+    /// <summary>The docker-style spelling, <c>[IP:]HOSTPORT:PORT[/udp]</c>.</summary>
+    /// <returns>For example <c>127.0.0.1:8080:80</c>.</returns>
+    public override string ToString() =>
+        $"{(HostAddress is null ? string.Empty : HostAddress.Contains(':', StringComparison.Ordinal) ? $"[{HostAddress}]:" : HostAddress + ":")}{HostPort}:{Port}{(Network == "udp" ? "/udp" : string.Empty)}";
+}
