@@ -89,7 +89,7 @@ internal static class Program
         }
         finally
         {
-            PowerControl.PowerOffNow(graceful: false);
+            PowerControl.PowerOffNow(TimeSpan.Zero);
         }
     }
 }

@@ -34,7 +34,8 @@ internal sealed class AgentService(AgentState state, PowerControl power) : Proto
     public override Task<ShutdownResponse> Shutdown(ShutdownRequest request, ServerCallContext context)
     {
         // Power off only after the reply has left: the host then sees the VMM exit, not a reset stream.
-        GrpcCall.From(context).OnResponseCompleted(() => _ = Task.Run(power.PowerOff));
+        var grace = request.HasGracePeriodMs ? TimeSpan.FromMilliseconds(request.GracePeriodMs) : PowerControl.DefaultGracePeriod;
+        GrpcCall.From(context).OnResponseCompleted(() => _ = Task.Run(() => power.PowerOff(grace)));
         return Task.FromResult(new ShutdownResponse());
     }
 

@@ -4,16 +4,16 @@ using System.CommandLine;
 
 namespace Cocoon.Cli.Commands;
 
-/// <summary><c>cocoon stop [-t SECONDS] NAME</c>: guest power-off, then the supervisor is terminated.</summary>
+/// <summary>
+/// <c>cocoon stop [-t SECONDS] NAME</c>: as docker stop, the box's processes get SIGTERM and
+/// SECONDS to exit before SIGKILL; then the guest powers off.
+/// </summary>
 internal static class StopCommand
 {
     private static readonly Argument<string> NameArgument = new("NAME") { Description = "The box." };
 
-    private static readonly Option<int> TimeOption = new("--time", "-t")
-    {
-        Description = "Seconds to wait for the guest to shut down before killing it.",
-        DefaultValueFactory = _ => 10,
-    };
+    private static readonly Option<int?> TimeOption = NumberOption.Create(
+        "--time", "Seconds the box's processes get after SIGTERM before SIGKILL [default: 10].", "-t");
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)
@@ -22,7 +22,7 @@ internal static class StopCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = parseResult.GetRequiredValue(NameArgument);
-            var seconds = parseResult.GetValue(TimeOption);
+            var seconds = parseResult.GetValue(TimeOption) ?? 10;
             if (seconds < 0)
             {
                 throw new CocoonException(CocoonErrorCode.InvalidArgument, $"--time {seconds} is negative; give seconds >= 0");

@@ -87,8 +87,16 @@ internal sealed class GrpcGuestAgent : IGuestAgent
         }
     }
 
-    public Task ShutdownAsync(CancellationToken cancellationToken = default) =>
-        Call(() => _agent.ShutdownAsync(new ShutdownRequest(), cancellationToken: cancellationToken).ResponseAsync, "Shutdown");
+    public Task ShutdownAsync(TimeSpan? gracePeriod = null, CancellationToken cancellationToken = default)
+    {
+        var request = new ShutdownRequest();
+        if (gracePeriod is { } grace)
+        {
+            request.GracePeriodMs = (uint)Math.Clamp(grace.TotalMilliseconds, 0, uint.MaxValue);
+        }
+
+        return Call(() => _agent.ShutdownAsync(request, cancellationToken: cancellationToken).ResponseAsync, "Shutdown");
+    }
 
     public Task SetTimeAsync(DateTimeOffset time, CancellationToken cancellationToken = default)
     {
@@ -175,8 +183,17 @@ internal sealed class GrpcGuestAgent : IGuestAgent
         }
     }
 
+    /// <summary>
+    /// The one mapping of a failed call: a cancelled call is an <see cref="OperationCanceledException"/>
+    /// (the caller's token or a disposed channel ended it), anything else a <see cref="CocoonException"/>.
+    /// </summary>
     internal static Exception ToCocoonException(RpcException ex, string operation)
     {
+        if (ex.StatusCode == StatusCode.Cancelled)
+        {
+            return new OperationCanceledException($"The {operation} call was cancelled.", ex);
+        }
+
         // A failure in ConnectCallback (for example the hybrid vsock refusal) arrives as Unavailable with the inner CocoonException.
         for (var inner = ex.Status.DebugException; inner is not null; inner = inner.InnerException)
         {
@@ -195,7 +212,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent
             StatusCode.DeadlineExceeded => CocoonErrorCode.Timeout,
             StatusCode.Unimplemented => CocoonErrorCode.Unsupported,
             StatusCode.ResourceExhausted => CocoonErrorCode.ResourceExhausted,
-            StatusCode.Unavailable or StatusCode.Cancelled => CocoonErrorCode.Unavailable,
+            StatusCode.Unavailable => CocoonErrorCode.Unavailable,
             _ => CocoonErrorCode.Internal,
         };
         var message = ex.StatusCode is StatusCode.Unavailable

@@ -21,10 +21,14 @@ public interface IGuestAgent : IAsyncDisposable
     /// <exception cref="CocoonException">Timeout, naming the last connection error.</exception>
     Task<GuestInfo> WaitForReadyAsync(TimeSpan timeout, CancellationToken cancellationToken = default);
 
-    /// <summary>Asks the guest to power off; returns once the agent acknowledged.</summary>
+    /// <summary>
+    /// Asks the guest to power off: its processes get SIGTERM, then SIGKILL once they all exited or
+    /// <paramref name="gracePeriod"/> passed. Returns once the agent acknowledged, before that.
+    /// </summary>
+    /// <param name="gracePeriod">Between SIGTERM and SIGKILL; null for the agent's default (0.5 s).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes with the acknowledgement.</returns>
-    Task ShutdownAsync(CancellationToken cancellationToken = default);
+    Task ShutdownAsync(TimeSpan? gracePeriod = null, CancellationToken cancellationToken = default);
 
     /// <summary>Sets the guest's wall clock.</summary>
     /// <param name="time">The time to set, usually <see cref="DateTimeOffset.UtcNow"/>.</param>

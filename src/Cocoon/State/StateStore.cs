@@ -95,6 +95,30 @@ internal static class StateStore
     }
 
     /// <summary>
+    /// Takes the exclusive lock that guards <paramref name="path"/>, waiting (cancellably) while
+    /// another process holds it; dispose to release it.
+    /// </summary>
+    public static async Task<StateLock> LockAsync(string path, CancellationToken cancellationToken)
+    {
+        var lockPath = path + LockSuffix;
+        var handle = Interop.OpenFile(lockPath, Interop.OpenFlags.O_RDWR | Interop.OpenFlags.O_CREAT, Convert.ToInt32("600", 8));
+        try
+        {
+            while (!Interop.TryFlock(handle, Interop.LockOperations.LOCK_EX, lockPath))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
+            }
+
+            return new StateLock(handle);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Replaces <paramref name="path"/> with <paramref name="contents"/> through a fsynced temp file
     /// and a rename, then fsyncs the directory. The caller holds the file's lock.
     /// </summary>

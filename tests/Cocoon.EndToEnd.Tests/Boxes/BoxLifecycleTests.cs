@@ -180,6 +180,57 @@ public sealed class BoxLifecycleTests
         Assert.Equal("running", afterHandle.GetProperty("state").GetString());
         Assert.False(Directory.Exists(Path.Combine(environment.StateRoot, "boxes", "owned")));
         Assert.DoesNotContain("owned", environment.CidsText(), StringComparison.Ordinal);
+    public async Task Stop_ProcessTrappingTerm_FinishesItsCleanupWithinTheTimeout()
+    {
+        await using var environment = new BoxTestEnvironment();
+        await environment.CocoonAsync("create", "--name", "graceful");
+        Assert.Equal(0, (await environment.CocoonAsync("start", "graceful")).ExitCode);
+        // A daemon that needs 3 s to clean up after SIGTERM and says so on the console when done.
+        const string Daemon = "trap 'sleep 3; echo cleanup-finished > /dev/console; exit 0' TERM; touch /tmp/ready; while :; do sleep 1; done";
+        var launch = await environment.CocoonAsync(
+            "exec", "graceful", "sh", "-c", $"setsid sh -c \"{Daemon}\" </dev/null >/dev/null 2>&1 & while [ ! -e /tmp/ready ]; do sleep 1; done");
+        Assert.True(launch.ExitCode == 0, launch.Stderr);
+
+        var stop = await environment.CocoonAsync("stop", "-t", "10", "graceful");
+
+        Assert.True(stop.ExitCode == 0, stop.Stderr);
+        Assert.Equal("stopped", (await environment.InspectAsync("graceful")).GetProperty("stop_reason").GetString());
+        Assert.Contains("cleanup-finished", File.ReadAllText(Path.Combine(environment.StateRoot, "boxes", "graceful", "console.log")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_TwiceAtOnce_OneBootsTheOtherSaysAlreadyRunning()
+    {
+        await using var environment = new BoxTestEnvironment();
+        await environment.CocoonAsync("create", "--name", "racy");
+
+        var starts = await Task.WhenAll(environment.CocoonAsync("start", "racy"), environment.CocoonAsync("start", "racy"));
+        var exec = await environment.CocoonAsync("exec", "racy", "echo", "one");
+
+        Assert.Single(starts, s => s.ExitCode == 0);
+        var loser = Assert.Single(starts, s => s.ExitCode != 0);
+        Assert.Equal(5, loser.ExitCode);
+        Assert.Contains("already running", loser.Stderr, StringComparison.Ordinal);
+        Assert.Equal("one\n", exec.Stdout);
+        Assert.Single(environment.LeftoverProcesses(), pid => File.ReadAllText($"/proc/{pid}/cmdline").Contains("qemu", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Start_SupervisorDiesDuringBoot_ReportsItWithBootDiagnostics()
+    {
+        await using var environment = new BoxTestEnvironment();
+        // busybox as /init: the guest boots but never answers, so the start is still waiting when the supervisor dies.
+        environment.Environment["COCOON_AGENT_PATH"] = "/bin/busybox";
+        await environment.CocoonAsync("create", "--name", "fragile");
+
+        var start = environment.CocoonAsync("start", "fragile");
+        await BoxTestEnvironment.WaitUntilAsync(() => environment.ReadRecord("fragile").TryGetProperty("pid", out var pid) && pid.ValueKind == JsonValueKind.Number);
+        System.Diagnostics.Process.GetProcessById(environment.ReadRecord("fragile").GetProperty("pid").GetInt32()).Kill();
+        var result = await start;
+
+        Assert.Equal(9, result.ExitCode);
+        Assert.Contains("stopped before its agent answered", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--- console", result.Stderr, StringComparison.Ordinal);
         await BoxTestEnvironment.WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
     }
 }

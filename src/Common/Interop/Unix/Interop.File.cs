@@ -66,6 +66,19 @@ internal static partial class Interop
     internal static void Flock(SafeHandle fd, LockOperations operation, string path) =>
         Call((Fd: fd, Operation: operation), static s => SysFlock(s.Fd, s.Operation)).ThrowIfFailed($"flock '{path}'");
 
+    /// <summary>flock(2) with LOCK_NB added: false when another descriptor holds a conflicting lock.</summary>
+    internal static bool TryFlock(SafeHandle fd, LockOperations operation, string path)
+    {
+        var result = Call((Fd: fd, Operation: operation | LockOperations.LOCK_NB), static s => SysFlock(s.Fd, s.Operation));
+        if (result.WouldBlock)
+        {
+            return false;
+        }
+
+        result.ThrowIfFailed($"flock '{path}'");
+        return true;
+    }
+
     /// <summary>fsync(2).</summary>
     internal static void Fsync(SafeHandle fd, string path) =>
         Call(fd, static fd => SysFsync(fd)).ThrowIfFailed($"fsync '{path}'");
