@@ -16,6 +16,9 @@ public sealed class CocoonRuntime
     /// <summary>Names the cocoon executable the runtime starts supervisors with.</summary>
     public const string CocoonPathVariable = "COCOON_PATH";
 
+    /// <summary>The file in a box directory whose lock (<c>start.lock</c>) serialises starts.</summary>
+    private const string StartLockName = "start";
+
     private readonly CocoonRuntimeOptions _options;
     private readonly ILogger _logger;
 
@@ -69,6 +72,21 @@ public sealed class CocoonRuntime
         }
     }
 
+    /// <summary>
+    /// Creates a box without starting it (as <c>docker create</c>): validated, its CID allocated and
+    /// its state written. <see cref="StartAsync"/> boots it.
+    /// </summary>
+    /// <param name="options">The box; a name is generated when none is set.</param>
+    /// <param name="cancellationToken">Unused today; creating does not wait on anything.</param>
+    /// <returns>The box's name.</returns>
+    public Task<string> CreateAsync(BoxOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        options.Name ??= GenerateName();
+        return Task.FromResult(Boxes.Create(options.Build()).Name);
+    }
+
     /// <summary>Opens a handle on an existing running box (disposing it neither stops nor removes the box).</summary>
     /// <param name="name">The box name.</param>
     public Box GetBox(string name)
@@ -109,10 +127,19 @@ public sealed class CocoonRuntime
     /// <summary>Spawns the supervisor and waits for the agent; returns the box and the answering connection (the caller disposes it).</summary>
     private async Task<(BoxRecord Record, IGuestAgent Agent)> StartCoreAsync(string name, CancellationToken cancellationToken)
     {
+        // One start at a time per box, across processes: a second start waits for the first to
+        // finish and then finds the box running (or free to start again if the first failed).
+        using var starting = await StateStore.LockAsync(Path.Combine(Paths.BoxDirectory(Boxes.Get(name).Name), StartLockName), cancellationToken).ConfigureAwait(false);
         var record = Refresh(Boxes.Get(name));
         if (record.State == BoxState.Running)
         {
             throw new CocoonException(CocoonErrorCode.InvalidState, $"box '{name}' is already running; stop it first (cocoon stop {name})");
+        }
+
+        Configuration.MemorySize.EnsureHostCanProvide(record.Config.MemoryMiB, name);
+        foreach (var port in record.Config.VsockPorts)
+        {
+            Configuration.BoxConfigValidator.EnsureSocketDirectoryExists(port.Path, $"vsock port {port.Port}");
         }
 
         var cocoon = FindCocoon();
@@ -164,12 +191,12 @@ public sealed class CocoonRuntime
     }
 
     /// <summary>
-    /// Stops a box: its supervisor asks the guest to power off and kills the VM after
-    /// <paramref name="timeout"/> (<c>pod.stop</c> on control.sock). A supervisor that does not answer
-    /// there is terminated with signals instead.
+    /// Stops a box as <c>docker stop</c> does: its supervisor (<c>pod.stop</c> on control.sock) has the
+    /// guest's processes sent SIGTERM and given up to <paramref name="timeout"/> to exit before SIGKILL,
+    /// then the guest powers off. A supervisor that does not answer there is terminated with signals.
     /// </summary>
     /// <param name="name">The box name.</param>
-    /// <param name="timeout">How long the guest may take to shut down.</param>
+    /// <param name="timeout">How long the guest's processes may take to exit after SIGTERM.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     public async Task StopAsync(string name, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -209,7 +236,20 @@ public sealed class CocoonRuntime
     /// <param name="cancellationToken">Cancels the wait for the supervisor.</param>
     public async Task RemoveAsync(string name, bool force, CancellationToken cancellationToken = default)
     {
-        var record = Refresh(Boxes.Get(name));
+        BoxRecord record;
+        try
+        {
+            record = Refresh(Boxes.Get(name));
+        }
+        catch (CocoonException e) when (e.Code == CocoonErrorCode.InvalidState && force)
+        {
+            // A damaged state file: nothing in it can be trusted (no pid to stop), but the box's
+            // directory and CID can still be freed.
+            RuntimeLog.RemovingDamaged(_logger, name, e.Message);
+            Boxes.Remove(name);
+            return;
+        }
+
         if (record.State == BoxState.Running)
         {
             if (!force)
@@ -365,6 +405,12 @@ public sealed class CocoonRuntime
             }
         }
 
+        // Last, as a shell would find it: an installed cocoon serves an application anywhere.
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            candidates.Add(Path.Combine(directory, "cocoon"));
+        }
+
         return candidates.FirstOrDefault(File.Exists) is { } found
             ? Path.GetFullPath(found)
             : throw new CocoonException(
@@ -381,4 +427,7 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(EventId = 1401, Level = LogLevel.Debug, Message = "Shutdown of box {Name} through its agent failed: {Message}")]
     public static partial void ShutdownFailed(ILogger logger, string name, string message);
+
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Warning, Message = "Removing box {Name} whose state file is damaged: {Message}")]
+    public static partial void RemovingDamaged(ILogger logger, string name, string message);
 }

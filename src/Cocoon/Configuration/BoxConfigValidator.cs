@@ -95,6 +95,20 @@ internal static class BoxConfigValidator
         return image;
     }
 
+    /// <summary>
+    /// A guest→host socket may appear later, but its directory must exist: otherwise every guest
+    /// connection would fail silently. Checked at create and again at start.
+    /// </summary>
+    /// <exception cref="CocoonException">The directory does not exist (InvalidArgument).</exception>
+    internal static void EnsureSocketDirectoryExists(string socketPath, string field)
+    {
+        var directory = Path.GetDirectoryName(socketPath);
+        if (directory is not null && !Directory.Exists(directory))
+        {
+            throw Invalid($"{field} '{socketPath}': the directory '{directory}' does not exist; create it (the socket itself may appear later)");
+        }
+    }
+
     private static List<VsockPort> ValidatePorts(IList<VsockPort> ports, FieldNames names)
     {
         var seen = new HashSet<int>();
@@ -116,6 +130,7 @@ internal static class BoxConfigValidator
             }
 
             UnixSocketPath.EnsureFits(entry.Path, pathField, "use a shorter path");
+            EnsureSocketDirectoryExists(entry.Path, pathField);
             result.Add(entry);
         }
 

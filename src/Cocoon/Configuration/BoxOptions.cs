@@ -15,7 +15,7 @@ namespace Cocoon;
 /// and not ending with '-'.</item>
 /// <item><c>image</c>: optional; no whitespace or control characters.</item>
 /// <item><c>cpus</c>: 1 to the host's CPU count; default 1.</item>
-/// <item><c>memory</c>: MiB, 64 to 1048576; default 512.</item>
+/// <item><c>memory</c>: MiB, 128 to 1048576 (and no more than the host has); default 512.</item>
 /// <item><c>vsock_ports</c>: ports 1–65535 except 1024 and 1025 (the agent's); no duplicates;
 /// absolute socket paths of at most 107 bytes.</item>
 /// <item><c>env</c>: keys match <c>[A-Za-z_][A-Za-z0-9_]*</c>; no NUL in keys, values or
@@ -67,6 +67,13 @@ public sealed class BoxOptions
 
     /// <summary>Environment variables; a later value for the same key replaces the earlier one.</summary>
     public IDictionary<string, string> Env { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Sets <see cref="Name"/>.</summary>
+    public BoxOptions WithName(string? name)
+    {
+        Name = name;
+        return this;
+    }
 
     /// <summary>Sets <see cref="Image"/>.</summary>
     public BoxOptions WithImage(string? image)

@@ -31,6 +31,9 @@ internal sealed class BoxSupervisor
 
     private static readonly TimeSpan DeviceGrace = TimeSpan.FromSeconds(5);
 
+    /// <summary>What a guest gets beyond the stop's grace period to answer, sync and power off.</summary>
+    private static readonly TimeSpan PowerOffMargin = TimeSpan.FromSeconds(5);
+
     private readonly CocoonPaths _paths;
     private readonly string _name;
     private readonly ILoggerFactory _loggerFactory;
@@ -286,8 +289,10 @@ internal sealed class BoxSupervisor
         {
             try
             {
-                using var shutdown = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Clamp(grace.TotalSeconds, 1, 5)));
-                await agent.ShutdownAsync(shutdown.Token).ConfigureAwait(false);
+                // The agent answers at once, then gives the guest's processes the grace period
+                // between SIGTERM and SIGKILL before it powers off.
+                using var shutdown = new CancellationTokenSource(PowerOffMargin);
+                await agent.ShutdownAsync(grace, shutdown.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is CocoonException or OperationCanceledException)
             {
@@ -295,7 +300,7 @@ internal sealed class BoxSupervisor
             }
         }
 
-        var left = grace - Stopwatch.GetElapsedTime(start);
+        var left = grace + PowerOffMargin - Stopwatch.GetElapsedTime(start);
         if (left > TimeSpan.Zero)
         {
             try

@@ -1,5 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Text.Json;
+
 namespace Cocoon.EndToEnd.Tests.Boxes;
 
 /// <summary>Fresh real boxes through the published CLI: run, stop/start, crashes, failed starts.</summary>

@@ -95,18 +95,38 @@ public sealed class BoxConfigValidatorTests
     [InlineData("512MiB", 512)]
     [InlineData("1G", 1024)]
     [InlineData("2gib", 2048)]
+    [InlineData("1T", 1024 * 1024)]
     public void MemorySize_Parse_Units(string text, int mib) => Assert.Equal(mib, MemorySize.Parse(text, "memory"));
 
     [Theory]
     [InlineData("lots")]
     [InlineData("1.5G")]
     [InlineData("-1")]
-    [InlineData("1T")]
     public void MemorySize_Parse_BadText_Refused(string text)
     {
         var e = Assert.Throws<CocoonException>(() => MemorySize.Parse(text, "--memory"));
 
         Assert.Contains("--memory", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EnsureHostCanProvide_MoreThanTheHostHas_RefusedNamingBoth()
+    {
+        var meminfo = Path.GetTempFileName();
+        File.WriteAllText(meminfo, "MemTotal:       24604844 kB\nMemFree:         1000 kB\n");
+        try
+        {
+            var e = Assert.Throws<CocoonException>(() => MemorySize.EnsureHostCanProvide(1000 * 1024, "big", meminfo));
+
+            Assert.Equal(CocoonErrorCode.InvalidArgument, e.Code);
+            Assert.Contains("1024000 MiB", e.Message, StringComparison.Ordinal);
+            Assert.Contains("24028 MiB", e.Message, StringComparison.Ordinal);
+            MemorySize.EnsureHostCanProvide(512, "small", meminfo);
+        }
+        finally
+        {
+            File.Delete(meminfo);
+        }
     }
 
     [Fact]
