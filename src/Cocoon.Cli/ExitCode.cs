@@ -48,10 +48,10 @@ internal enum ExitCode
     /// <summary><c>run</c>/<c>exec</c> only: cocoon itself failed (reserved; docker's convention).</summary>
     RunFailed = 125,
 
-    /// <summary><c>run</c>/<c>exec</c> only: the command was found but could not be invoked (reserved).</summary>
+    /// <summary><c>run</c>/<c>exec</c> only: the command was found but could not be invoked (not executable, a directory, no such working directory or user).</summary>
     CommandNotInvokable = 126,
 
-    /// <summary><c>run</c>/<c>exec</c> only: the command was not found (reserved).</summary>
+    /// <summary><c>run</c>/<c>exec</c> only: the command was not found.</summary>
     CommandNotFound = 127,
 }
 

@@ -42,6 +42,20 @@ public sealed class ProcessServiceTests(AgentProcessFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Exec_ClientGoesAway_ChildrenOfTheCommandAreKilledToo()
+    {
+        // `sh -c` starts a background child and reports its pid; then the client leaves.
+        var session = await _agent.ExecAsync(new ExecRequest(["sh", "-c", "sleep 300 & echo $!; wait"])).WaitAsync(TimeSpan.FromSeconds(30));
+        using var reader = new StreamReader(session.Stdout);
+        var child = int.Parse(await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)) ?? "", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(IsAlive(child));
+
+        await session.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        await WaitForAsync(() => !IsAlive(child));
+    }
+
+    [Fact]
     public async Task Dispose_MoreUnreadOutputThanThePipeHolds_Completes()
     {
         var session = await _agent.ExecAsync(new ExecRequest(["yes"])).WaitAsync(TimeSpan.FromSeconds(30));
@@ -240,23 +254,32 @@ public sealed class ProcessServiceTests(AgentProcessFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task Exec_MissingWorkingDir_ThrowsNotFoundNamingIt()
+    public async Task Exec_MissingWorkingDir_ThrowsInvalidArgumentNamingIt()
     {
         var request = new ExecRequest(["true"]) { WorkingDirectory = "/no/such/dir" };
 
         var ex = await Assert.ThrowsAsync<CocoonException>(() => _agent.ExecAsync(request).WaitAsync(ExecHelpers.Timeout));
 
-        Assert.Equal(CocoonErrorCode.NotFound, ex.Code);
+        Assert.Equal(CocoonErrorCode.InvalidArgument, ex.Code);
         Assert.Contains("/no/such/dir", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Exec_UnknownUser_ThrowsNotFound()
+    public async Task Exec_UnknownUser_ThrowsInvalidArgument()
     {
         var ex = await Assert.ThrowsAsync<CocoonException>(() => _agent.ExecAsync(new ExecRequest(["true"]) { User = "no-such-user-xyz" }).WaitAsync(ExecHelpers.Timeout));
 
-        Assert.Equal(CocoonErrorCode.NotFound, ex.Code);
+        Assert.Equal(CocoonErrorCode.InvalidArgument, ex.Code);
         Assert.Contains("no-such-user-xyz", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Exec_Directory_ThrowsInvalidArgumentNotNotFound()
+    {
+        var ex = await Assert.ThrowsAsync<CocoonException>(() => _agent.ExecAsync(new ExecRequest(["/tmp"])).WaitAsync(ExecHelpers.Timeout));
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, ex.Code);
+        Assert.Contains("directory", ex.Message, StringComparison.Ordinal);
     }
 
     private static async Task WaitForAsync(Func<bool> condition)
@@ -265,6 +288,19 @@ public sealed class ProcessServiceTests(AgentProcessFixture fixture) : IClassFix
         while (!condition())
         {
             await Task.Delay(10, timeout.Token);
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 

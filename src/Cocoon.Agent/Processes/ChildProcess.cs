@@ -90,6 +90,13 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Signals the process's whole group: the exec was started in its own session, so its group id
+    /// is its pid and holds what it started (the children of <c>sh -c</c>), even after it exited.
+    /// </summary>
+    public void SignalGroup(int signal) =>
+        Interop.TryIo(() => Interop.Kill(-Pid, signal), out _); // ESRCH: the group is already empty.
+
     public void Resize(ushort rows, ushort columns)
     {
         if (_ptyMaster is null)

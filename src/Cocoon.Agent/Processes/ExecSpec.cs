@@ -60,7 +60,8 @@ internal sealed record ExecSpec(
 
         if (!Directory.Exists(workingDir))
         {
-            throw new CocoonException(CocoonErrorCode.NotFound, $"The working directory '{workingDir}' does not exist in the guest.");
+            // InvalidArgument, not NotFound: NotFound means the program itself (exit 127), this is "cannot invoke" (126).
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The working directory '{workingDir}' does not exist in the guest.");
         }
 
         var path = ResolveExecutable(start.Argv[0], env["PATH"], workingDir);
@@ -84,6 +85,11 @@ internal sealed record ExecSpec(
         if (program.Contains('/', StringComparison.Ordinal))
         {
             var full = System.IO.Path.IsPathRooted(program) ? program : System.IO.Path.Combine(workingDir, program);
+            if (Directory.Exists(full))
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"'{program}' is a directory, not an executable.");
+            }
+
             if (!File.Exists(full))
             {
                 throw new CocoonException(CocoonErrorCode.NotFound, $"The executable '{program}' does not exist in the guest.");

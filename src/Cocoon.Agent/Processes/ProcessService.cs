@@ -20,8 +20,10 @@ internal sealed class ProcessService(ProcessLauncher launcher, AgentState state,
         }
 
         var spec = ExecSpec.FromStart(requestStream.Current.Start, state.BootConfig.Env);
+        var oomKillsAtStart = OomKills.Count();
         using var process = launcher.Start(spec);
         AgentLog.ExecStarted(logger, process.Pid, spec.Path);
+        var replied = false;
         try
         {
             await responseStream.WriteAsync(new ExecServerMessage { Started = new ExecStarted { Pid = process.Pid } }, cancellationToken);
@@ -43,15 +45,19 @@ internal sealed class ProcessService(ProcessLauncher launcher, AgentState state,
             await inputDone.CancelAsync();
             _ = ObserveAsync(input);
             AgentLog.ExecExited(logger, process.Pid, status.Code ?? -1, status.Signal ?? 0);
-            var exit = status.Signal is { } signal ? new ExecExit { Signal = signal } : new ExecExit { Code = status.Code ?? 0 };
+            var exit = status.Signal is { } signal
+                ? new ExecExit { Signal = signal, OomKilled = OomKills.Explains(signal, oomKillsAtStart) }
+                : new ExecExit { Code = status.Code ?? 0 };
             await responseStream.WriteAsync(new ExecServerMessage { Exit = exit }, cancellationToken);
+            replied = true;
         }
         finally
         {
-            if (!process.Exited.IsCompleted)
+            if (!replied)
             {
-                // The client went away (or the call failed): do not leave the process behind.
-                process.Signal(Interop.SIGKILL);
+                // The client went away (or the call failed): leave nothing it started behind, the
+                // children of `sh -c` included.
+                process.SignalGroup(Interop.SIGKILL);
             }
         }
     }

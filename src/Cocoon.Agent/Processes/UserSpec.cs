@@ -34,7 +34,7 @@ internal sealed record UserSpec(uint Uid, uint Gid, string? Home)
         else
         {
             var entry = entries.FirstOrDefault(e => e.Name == parts[0])
-                ?? throw new CocoonException(CocoonErrorCode.NotFound, $"The user '{parts[0]}' is not in {passwdPath}; give a numeric uid[:gid] instead.");
+                ?? throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The user '{parts[0]}' is not in {passwdPath}; give a numeric uid[:gid] instead.");
             uid = entry.Uid;
             gid = entry.Gid;
             home = entry.Home;

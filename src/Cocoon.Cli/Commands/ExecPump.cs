@@ -72,10 +72,12 @@ internal static class ExecPump
         {
             session = await box.ExecAsync(request, cancellationToken);
         }
-        catch (CocoonException e) when (e.Code == CocoonErrorCode.NotFound)
+        catch (CocoonException e) when (e.Code is CocoonErrorCode.NotFound or CocoonErrorCode.InvalidArgument)
         {
+            // As docker: 127 when the program does not exist, 126 when the guest cannot start it as
+            // asked (not executable, a directory, no such working directory or user).
             error.WriteLine($"error: {e.Message}");
-            return (int)ExitCode.CommandNotFound;
+            return (int)(e.Code == CocoonErrorCode.NotFound ? ExitCode.CommandNotFound : ExitCode.CommandNotInvokable);
         }
 
         await using (session)
@@ -111,6 +113,11 @@ internal static class ExecPump
 
                 var exit = await session.Exit.WaitAsync(cancellationToken);
                 await Task.WhenAll(output, errors).WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+                if (exit.OomKilled)
+                {
+                    error.WriteLine($"error: the command was {exit.Describe()} (--memory)");
+                }
+
                 return exit.ShellExitCode;
             }
             finally

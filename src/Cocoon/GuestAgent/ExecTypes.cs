@@ -40,6 +40,14 @@ public sealed record ExecExit(int? ExitCode, int? Signal)
 
     /// <summary>The shell convention: the exit code, or 128 + signal.</summary>
     public int ShellExitCode => ExitCode ?? (128 + (Signal ?? 0));
+
+    /// <summary>True when the guest kernel's out-of-memory killer ended the process (<see cref="Signal"/> is then 9).</summary>
+    public bool OomKilled { get; init; }
+
+    /// <summary>How the process ended, in words: "exit code 3", "killed by signal 15", "killed by the out-of-memory killer".</summary>
+    public string Describe() => OomKilled
+        ? "killed by the out-of-memory killer (signal 9); give the box more memory"
+        : ExitCode is { } code ? $"exit code {code}" : $"killed by signal {Signal}";
 }
 
 /// <summary>Facts the guest agent reports about itself.</summary>

@@ -122,7 +122,7 @@ internal sealed class GrpcExecSession : IExecSession
                         break;
                     case ExecServerMessage.KindOneofCase.Exit:
                         var exit = message.Exit.StatusCase == Protocol.Agent.V1.ExecExit.StatusOneofCase.Signal
-                            ? new Cocoon.ExecExit(null, message.Exit.Signal)
+                            ? new Cocoon.ExecExit(null, message.Exit.Signal) { OomKilled = message.Exit.OomKilled }
                             : new Cocoon.ExecExit(message.Exit.Code, null);
                         await CompleteRequestsAsync();
                         return exit;
