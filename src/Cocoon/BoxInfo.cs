@@ -50,3 +50,8 @@ public sealed record BoxInfo
     /// <summary>The supervisor's control API socket (docs/control-api.md), present while the box runs.</summary>
     public required string ControlSocketPath { get; init; }
 }
+
+/// <summary>A box whose state file cannot be read; <c>RemoveAsync(name, force: true)</c> removes it and frees its CID.</summary>
+/// <param name="Name">The box name (its directory).</param>
+/// <param name="Problem">What is wrong with its state file.</param>
+public sealed record DamagedBox(string Name, string Problem);

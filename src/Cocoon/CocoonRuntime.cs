@@ -104,6 +104,18 @@ public sealed class CocoonRuntime
     /// <returns>The boxes.</returns>
     public IReadOnlyList<BoxInfo> ListBoxes() => [.. Boxes.List().Select(b => ToInfo(Refresh(b)))];
 
+    /// <summary>
+    /// The boxes whose state file cannot be read (torn or edited by hand), which
+    /// <see cref="ListBoxes"/> leaves out; <see cref="RemoveAsync"/> with force removes them.
+    /// </summary>
+    /// <returns>Each such box with what is wrong, ordered by name.</returns>
+    public IReadOnlyList<DamagedBox> ListDamagedBoxes()
+    {
+        var damaged = new List<(string Name, string Problem)>();
+        Boxes.List(damaged);
+        return [.. damaged.OrderBy(d => d.Name, StringComparer.Ordinal).Select(d => new DamagedBox(d.Name, d.Problem))];
+    }
+
     /// <summary>Starts an existing box and waits until its agent answers.</summary>
     /// <param name="name">The box name.</param>
     /// <param name="cancellationToken">Cancels the start (the box is then stopped).</param>

@@ -14,9 +14,9 @@ namespace Cocoon.Cli.Commands;
 /// </summary>
 internal static class CreateCommand
 {
-    private static readonly Option<string> NameOption = new("--name", "-n") { Description = "Box name: 1-63 of a-z, 0-9, '-', starting with a letter." };
+    private static readonly Option<string> NameOption = new("--name", "-n") { Description = "Box name: 1-63 of a-z, 0-9, '-', starting with a letter [default: box-<random hex>]." };
     private static readonly Option<string> ImageOption = new("--image") { Description = "Container image reference." };
-    private static readonly Option<int?> CpusOption = new("--cpus") { Description = $"Virtual CPUs, 1 to the host's count [default: {BoxOptions.DefaultCpus}]." };
+    private static readonly Option<int?> CpusOption = NumberOption.Create("--cpus", $"Virtual CPUs, 1 to the host's count [default: {BoxOptions.DefaultCpus}].");
     private static readonly Option<string> MemoryOption = new("--memory", "-m") { Description = $"Guest memory: MiB (512) or with a unit (512M, 1G) [default: {BoxOptions.DefaultMemoryMiB}]." };
     private static readonly Option<string[]> VsockPortOption = new("--vsock-port") { Description = "Let the guest reach a host UNIX socket: PORT:PATH (repeatable).", HelpName = "PORT:PATH" };
     private static readonly Option<bool> SupportDockerOption = new("--support-docker") { Description = "Use the Docker profile (all capabilities, writable cgroups)." };
@@ -132,11 +132,8 @@ internal static class CreateCommand
             options.Env[key] = value;
         }
 
-        if (options.Name is null)
-        {
-            throw Usage($"--name is required (or give a box file with --file): {BoxName.Rule}");
-        }
-
+        // As docker create: no name, a generated one (printed, so scripts can use it).
+        options.Name ??= CocoonRuntime.GenerateName();
         return BoxConfigValidator.Validate(options, FlagNames);
     }
 

@@ -5,19 +5,22 @@ using System.Text.Json;
 
 namespace Cocoon.Cli.Commands;
 
-/// <summary><c>cocoon inspect NAME</c>: one box as JSON, including <c>"vsock": {"cid", "uds_path"}</c>.</summary>
+/// <summary><c>cocoon inspect NAME...</c>: boxes as JSON, including <c>"vsock": {"cid", "uds_path"}</c>.</summary>
 internal static class InspectCommand
 {
-    private static readonly Argument<string> NameArgument = new("NAME") { Description = "The box." };
+    private static readonly Argument<string[]> NamesArgument = new("NAME") { Description = "The boxes.", Arity = ArgumentArity.OneOrMore };
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)
     {
-        var command = new Command("inspect", "Show a box's configuration and runtime facts as JSON.") { NameArgument };
+        var command = new Command("inspect", "Show boxes' configuration and runtime facts as JSON (one object; an array for several boxes).") { NamesArgument };
         command.SetAction(parseResult =>
         {
-            var box = context.Runtime.GetBoxInfo(parseResult.GetRequiredValue(NameArgument));
-            context.Out.WriteLine(JsonSerializer.Serialize(BoxView.From(box), CliJsonContext.Default.BoxView));
+            // Every name is looked up before anything is printed, so a missing box prints no partial JSON.
+            var views = parseResult.GetRequiredValue(NamesArgument).Select(name => BoxView.From(context.Runtime.GetBoxInfo(name))).ToList();
+            context.Out.WriteLine(views.Count == 1
+                ? JsonSerializer.Serialize(views[0], CliJsonContext.Default.BoxView)
+                : JsonSerializer.Serialize(views, CliJsonContext.Default.ListBoxView));
             return (int)ExitCode.Ok;
         });
         return command;

@@ -23,6 +23,12 @@ internal static class ListCommand
         command.SetAction(parseResult =>
         {
             var boxes = context.Runtime.ListBoxes();
+            var damaged = context.Runtime.ListDamagedBoxes();
+            foreach (var box in damaged)
+            {
+                context.Error.WriteLine($"warning: box '{box.Name}' is damaged ({box.Problem}); remove it with 'cocoon rm -f {box.Name}'");
+            }
+
             if (parseResult.GetValue(FormatOption) == "json")
             {
                 var views = boxes.Select(BoxView.From).ToList();
@@ -41,6 +47,7 @@ internal static class ListCommand
                 b.Config.Image ?? "-",
                 b.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
             }));
+            rows.AddRange(damaged.Select(d => new[] { d.Name, "damaged", "-", "-", "-", "-", "-" }));
             WriteTable(context.Out, rows);
             return (int)ExitCode.Ok;
         });

@@ -14,17 +14,27 @@ internal static class RemoveCommand
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)
     {
-        var command = new Command("rm", "Remove boxes (stops at the first failure).") { NamesArgument, ForceOption };
+        var command = new Command("rm", "Remove boxes; each that cannot be removed is reported and the rest are still removed.") { NamesArgument, ForceOption };
         command.SetAction(parseResult =>
         {
             var force = parseResult.GetValue(ForceOption);
+            ExitCode? failed = null;
             foreach (var name in parseResult.GetRequiredValue(NamesArgument))
             {
-                context.Runtime.RemoveAsync(name, force).GetAwaiter().GetResult();
-                context.Out.WriteLine(name);
+                try
+                {
+                    context.Runtime.RemoveAsync(name, force).GetAwaiter().GetResult();
+                    context.Out.WriteLine(name);
+                }
+                catch (CocoonException e)
+                {
+                    // As docker rm: report this one, go on with the others, exit with the first failure's code.
+                    context.Error.WriteLine($"error: {e.Message}");
+                    failed ??= ExitCodes.From(e.Code);
+                }
             }
 
-            return (int)ExitCode.Ok;
+            return (int)(failed ?? ExitCode.Ok);
         });
         return command;
     }

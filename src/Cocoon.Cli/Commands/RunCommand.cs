@@ -18,7 +18,7 @@ internal static class RunCommand
 {
     private static readonly Option<string> NameOption = new("--name", "-n") { Description = "Box name [default: box-<random hex>]." };
     private static readonly Option<bool> RemoveOption = new("--rm") { Description = "Remove the box when the command exits." };
-    private static readonly Option<int?> CpusOption = new("--cpus") { Description = "Virtual CPUs." };
+    private static readonly Option<int?> CpusOption = NumberOption.Create("--cpus", "Virtual CPUs.");
     private static readonly Option<string> MemoryOption = new("--memory", "-m") { Description = "Guest memory: MiB or with a unit (512M, 1G)." };
     private static readonly Option<string[]> VsockPortOption = new("--vsock-port") { Description = "Let the guest reach a host UNIX socket: PORT:PATH (repeatable).", HelpName = "PORT:PATH" };
     private static readonly Argument<string> ImageArgument = new("IMAGE") { Description = "The image (not supported yet: put the command after -- instead).", Arity = ArgumentArity.ZeroOrOne };

@@ -86,9 +86,17 @@ internal static class BoxConfigYaml
             throw Error(source, stream.Documents[0].RootNode.Start.Line, "the top level must be a mapping of keys (name, image, cpus, ...)");
         }
 
+        // Every unknown key at once, so a file with several typos takes one round trip.
+        var unknown = root.Children.Keys.Where(k => !Keys.Contains(KeyText(k))).ToList();
+        if (unknown.Count > 0)
+        {
+            var list = string.Join(", ", unknown.Select(k => unknown.Count == 1 ? $"'{KeyText(k)}'" : $"'{KeyText(k)}' (line {k.Start.Line.ToString(CultureInfo.InvariantCulture)})"));
+            throw Error(source, unknown[0].Start.Line, $"unknown key{(unknown.Count > 1 ? "s" : "")} {list}; known keys: {string.Join(", ", Keys)}");
+        }
+
         foreach (var (keyNode, value) in root.Children)
         {
-            var key = keyNode is YamlScalarNode { Value: { } k } ? k : keyNode.ToString();
+            var key = KeyText(keyNode);
             lines[key] = keyNode.Start.Line;
             switch (key)
             {
@@ -260,6 +268,8 @@ internal static class BoxConfigYaml
 
     private static CocoonException WrongType(string source, string key, YamlNode node, string expected) =>
         Error(source, node.Start.Line, $"'{key}' must be {expected}, not {Describe(node)}");
+
+    private static string KeyText(YamlNode keyNode) => keyNode is YamlScalarNode { Value: { } k } ? k : keyNode.ToString();
 
     private static CocoonException Error(string source, long line, string message) =>
         new(CocoonErrorCode.InvalidArgument, $"box file '{source}' line {line.ToString(CultureInfo.InvariantCulture)}: {message}");

@@ -104,7 +104,8 @@ internal sealed class BoxRepository
     }
 
     /// <summary>Every box, ordered by name. Reads without locking.</summary>
-    public IReadOnlyList<BoxRecord> List()
+    /// <param name="damaged">When given, receives each box whose state file cannot be read, with why; such boxes are left out of the result.</param>
+    public IReadOnlyList<BoxRecord> List(ICollection<(string Name, string Problem)>? damaged = null)
     {
         if (!Directory.Exists(_paths.BoxesDirectory))
         {
@@ -115,9 +116,22 @@ internal sealed class BoxRepository
         foreach (var directory in Directory.EnumerateDirectories(_paths.BoxesDirectory))
         {
             var name = Path.GetFileName(directory);
-            if (BoxName.IsValid(name) && TryGet(name) is { } record)
+            if (!BoxName.IsValid(name))
             {
-                boxes.Add(record);
+                continue;
+            }
+
+            try
+            {
+                if (TryGet(name) is { } record)
+                {
+                    boxes.Add(record);
+                }
+            }
+            catch (CocoonException e) when (e.Code == CocoonErrorCode.InvalidState)
+            {
+                // One damaged box must not hide the others.
+                damaged?.Add((name, e.Message));
             }
         }
 

@@ -26,10 +26,28 @@ internal sealed class CocoonPaths
     public const string HomeVariable = "COCOON_HOME";
 
     /// <summary>Creates the layout under an explicit root (made absolute).</summary>
+    /// <exception cref="CocoonException">The root, or a directory above it, is a file (InvalidArgument).</exception>
     public CocoonPaths(string root)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         Root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+
+        // A root under a regular file could never be created; say so now rather than as an empty
+        // listing or "Could not find a part of the path" later.
+        for (var path = Root; path is not null; path = Path.GetDirectoryName(path))
+        {
+            if (File.Exists(path))
+            {
+                throw new CocoonException(
+                    CocoonErrorCode.InvalidArgument,
+                    $"the state root '{Root}' cannot be a directory: '{path}' is a file; set {HomeVariable} to a directory");
+            }
+
+            if (Directory.Exists(path))
+            {
+                break;
+            }
+        }
     }
 
     /// <summary>The state root.</summary>

@@ -37,13 +37,13 @@ public sealed class CliTests : CliHarness
 
     [Theory]
     [InlineData(2, "create", "--name", "Bad_Name")]
-    [InlineData(2, "create")]
     [InlineData(2, "create", "--name", "web", "--cpus", "0")]
     [InlineData(2, "create", "--name", "web", "--cpus", "x")]
     [InlineData(2, "create", "--name", "web", "--memory", "lots")]
     [InlineData(2, "create", "--name", "web", "--vsock-port", "2000")]
     [InlineData(2, "create", "--name", "web", "--vsock-port", "1024:/tmp/a")]
     [InlineData(2, "create", "--name", "web", "-e", "=x")]
+    [InlineData(2, "create", "--name", "web", "--vsock-port", "5000:/missing-dir/app.sock")]
     [InlineData(2, "create", "--bogus")]
     [InlineData(2, "ls", "--format", "xml")]
     [InlineData(3, "inspect", "ghost")]
@@ -60,10 +60,72 @@ public sealed class CliTests : CliHarness
     }
 
     [Fact]
+    public void Create_WithoutName_GeneratesOneAndPrintsIt()
+    {
+        var (exit, stdout, stderr) = Run("create");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Matches("^box-[0-9a-f]{8}\n$", stdout);
+        Assert.Equal(0, Run("inspect", stdout.Trim()).Exit);
+    }
+
+    [Fact]
+    public void Create_EnvWithoutValue_TakesTheHostsValue()
+    {
+        Environment.SetEnvironmentVariable("COCOON_CLI_TEST_PASSED", "from-host");
+        Environment.SetEnvironmentVariable("COCOON_CLI_TEST_UNSET", null);
+
+        Assert.Equal(0, Run("create", "--name", "web", "-e", "COCOON_CLI_TEST_PASSED", "-e", "COCOON_CLI_TEST_UNSET").Exit);
+
+        var env = JsonDocument.Parse(Run("inspect", "web").Out).RootElement.GetProperty("config").GetProperty("env");
+        Assert.Equal("from-host", env.GetProperty("COCOON_CLI_TEST_PASSED").GetString());
+        Assert.False(env.TryGetProperty("COCOON_CLI_TEST_UNSET", out _));
+    }
+
+    [Fact]
+    public void Rm_SomeMissing_RemovesTheRestAndReportsEachMissing()
+    {
+        Run("create", "--name", "a");
+        Run("create", "--name", "b");
+
+        var (exit, stdout, stderr) = Run("rm", "a", "nosuch", "b");
+
+        Assert.Equal(3, exit);
+        Assert.Equal("a\nb\n", stdout);
+        Assert.Contains("'nosuch'", stderr, StringComparison.Ordinal);
+        Assert.Empty(new CidAllocator(new CocoonPaths(Root.Path)).Snapshot());
+    }
+
+    [Fact]
+    public void Inspect_SeveralBoxes_PrintsAnArray()
+    {
+        Run("create", "--name", "a");
+        Run("create", "--name", "b");
+
+        var (exit, stdout, _) = Run("inspect", "a", "b");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(["a", "b"], JsonDocument.Parse(stdout).RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public void Create_FlagError_NamesTheFlag()
     {
         Assert.Contains("--cpus 0", Run("create", "--name", "web", "--cpus", "0").Err, StringComparison.Ordinal);
         Assert.Contains("--vsock-port #2 port", Run("create", "--name", "web", "--vsock-port", "2000:/a", "--vsock-port", "2000:/b").Err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("create", "--cpus", "x")]
+    [InlineData("run", "--cpus", "two", "--", "true")]
+    [InlineData("stop", "-t", "ten", "web")]
+    public void NumberOption_NotANumber_NamesFlagAndValueNotDotNetType(params string[] args)
+    {
+        var (exit, _, stderr) = Run(args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"{args[1]} '{args[2]}' is not a whole number", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -122,6 +184,41 @@ public sealed class CliTests : CliHarness
 
         Assert.Equal(5, exit);
         Assert.Contains("box.json", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LsAndRmForce_OneDamagedBoxFile_OthersListedDamagedOneRemovedAndItsCidFreed()
+    {
+        Run("create", "--name", "good");
+        Run("create", "--name", "torn");
+        File.WriteAllText(Path.Combine(Root.Path, "boxes", "torn", "box.json"), "{\"name\": \"to");
+
+        var ls = Run("ls");
+        var rm = Run("rm", "-f", "torn");
+
+        Assert.Equal(0, ls.Exit);
+        Assert.Matches(@"(?m)^good\s+created\s", ls.Out);
+        Assert.Matches(@"(?m)^torn\s+damaged\s", ls.Out);
+        Assert.Contains("cocoon rm -f torn", ls.Err, StringComparison.Ordinal);
+        Assert.True(rm.Exit == 0, rm.Err);
+        Assert.False(Directory.Exists(Path.Combine(Root.Path, "boxes", "torn")));
+        Assert.Equal(new uint[] { 3 }, new CidAllocator(new CocoonPaths(Root.Path)).Snapshot().Keys.ToArray());
+    }
+
+    [Theory]
+    [InlineData(new[] { "logs", "--tail", "2", "web" }, "four\nfive\n")]
+    [InlineData(new[] { "logs", "-n", "0", "web" }, "")]
+    [InlineData(new[] { "logs", "--tail", "all", "web" }, "one\ntwo\nthree\nfour\nfive\n")]
+    [InlineData(new[] { "logs", "-f", "--tail", "1", "web" }, "five\n")]
+    public void Logs_TailAndFollowOfAStoppedBox_PrintTheLastLinesAndReturn(string[] args, string expected)
+    {
+        Run("create", "--name", "web");
+        File.WriteAllText(Path.Combine(Root.Path, "boxes", "web", "console.log"), "one\ntwo\nthree\nfour\nfive\n");
+
+        var (exit, stdout, stderr) = Run(args);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(expected, stdout);
     }
 
     [Fact]

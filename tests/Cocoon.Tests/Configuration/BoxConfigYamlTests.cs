@@ -61,6 +61,14 @@ public sealed class BoxConfigYamlTests
     }
 
     [Fact]
+    public void Parse_SeveralUnknownKeys_NamesEveryOne()
+    {
+        var message = Error("name: web\ncpu: 2\nmemroy: 1G\nimage: x\nenvs: {}\n");
+
+        Assert.Contains("unknown keys 'cpu' (line 2), 'memroy' (line 3), 'envs' (line 5)", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_UnknownPortKey_Named()
     {
         Assert.Contains("vsock_ports[0].socket", Error("name: web\nvsock_ports:\n  - port: 2000\n    socket: /a\n"), StringComparison.Ordinal);

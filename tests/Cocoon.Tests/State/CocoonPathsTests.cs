@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using Cocoon.State;
+using Cocoon.Tests.Common;
 
 namespace Cocoon.Tests.State;
 
@@ -18,6 +19,27 @@ public sealed class CocoonPathsTests
         var paths = CocoonPaths.FromEnvironment(name => env.GetValueOrDefault(name));
 
         Assert.Equal(expected, paths.Root);
+    }
+
+    [Fact]
+    public void FromEnvironment_RelativeHome_MadeAbsolute()
+    {
+        var paths = CocoonPaths.FromEnvironment(name => name == "COCOON_HOME" ? "rel/state" : null);
+
+        Assert.Equal(Path.Combine(Environment.CurrentDirectory, "rel", "state"), paths.Root);
+    }
+
+    [Fact]
+    public void Constructor_RootUnderAFile_InvalidArgumentNamingTheFile()
+    {
+        using var root = new TempStateRoot();
+        var file = Path.Combine(root.Path, "plain");
+        File.WriteAllText(file, "");
+
+        var error = Assert.Throws<CocoonException>(() => new CocoonPaths(Path.Combine(file, "state")));
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, error.Code);
+        Assert.Contains($"'{file}' is a file", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
