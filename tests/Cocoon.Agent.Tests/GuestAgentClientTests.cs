@@ -31,7 +31,6 @@ public sealed class GuestAgentClientTests
         { StatusCode.Unimplemented, CocoonErrorCode.Unsupported },
         { StatusCode.ResourceExhausted, CocoonErrorCode.ResourceExhausted },
         { StatusCode.Unavailable, CocoonErrorCode.Unavailable },
-        { StatusCode.Cancelled, CocoonErrorCode.Unavailable },
         { StatusCode.PermissionDenied, CocoonErrorCode.Internal },
         { StatusCode.Unknown, CocoonErrorCode.Internal },
         { StatusCode.Internal, CocoonErrorCode.Internal },
@@ -50,6 +49,15 @@ public sealed class GuestAgentClientTests
 
         Assert.Equal(expected, ex.Code);
         Assert.Contains("scripted failure", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetInfo_CallCancelled_OperationCanceledNotUnavailable()
+    {
+        await using var server = await FakeAgentServer.StartAsync(agent: new FailingAgent(new RpcException(new Status(StatusCode.Cancelled, "Call canceled by the client."))));
+        await using var client = GuestAgentClient.ConnectUnix(server.SocketPath);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetInfoAsync().WaitAsync(Timeout));
     }
 
     [Theory]

@@ -81,6 +81,11 @@ internal sealed class GrpcGuestAgent : IGuestAgent
             {
                 last = ex;
             }
+            catch (CocoonException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Cancelled while an attempt was failing: the cancellation is the news, not the attempt.
+                cancellationToken.ThrowIfCancellationRequested();
+            }
 
             // The guest is booting: a short pause keeps the retry cheap without delaying readiness much.
             await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
