@@ -95,7 +95,7 @@ internal sealed class ChildProcess : IDisposable
     /// is its pid and holds what it started (the children of <c>sh -c</c>), even after it exited.
     /// </summary>
     public void SignalGroup(int signal) =>
-        Interop.TryIo(() => Interop.Kill(-Pid, signal), out _); // ESRCH: the group is already empty.
+        _ = Interop.SendSignal(-Pid, signal); // ESRCH: the group is already empty.
 
     public void Resize(ushort rows, ushort columns)
     {
