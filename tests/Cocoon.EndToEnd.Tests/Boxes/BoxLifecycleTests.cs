@@ -182,6 +182,10 @@ public sealed class BoxLifecycleTests
         Assert.Equal("running", afterHandle.GetProperty("state").GetString());
         Assert.False(Directory.Exists(Path.Combine(environment.StateRoot, "boxes", "owned")));
         Assert.DoesNotContain("owned", environment.CidsText(), StringComparison.Ordinal);
+        await BoxTestEnvironment.WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
+    }
+
+    [Fact]
     public async Task Stop_ProcessTrappingTerm_FinishesItsCleanupWithinTheTimeout()
     {
         await using var environment = new BoxTestEnvironment();
