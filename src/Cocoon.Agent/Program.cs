@@ -5,6 +5,7 @@ using System.Runtime.Versioning;
 using Cocoon.Agent.Init;
 using Cocoon.Agent.Processes;
 using Cocoon.Agent.Rpc;
+using Cocoon.Protocol;
 
 [assembly: SupportedOSPlatform("linux")]
 

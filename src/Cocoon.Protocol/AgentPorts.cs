@@ -1,8 +1,8 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-namespace Cocoon;
+namespace Cocoon.Protocol;
 
-/// <summary>The well-known vsock ports the guest agent listens on (DESIGN.md §2.3).</summary>
+/// <summary>The well-known vsock ports the guest agent listens on (docs/architecture.md §2.2).</summary>
 public static class AgentPorts
 {
     /// <summary>The agent control API: gRPC over HTTP/2.</summary>

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Cocoon.Protocol.Internal;
 
-namespace Cocoon;
+namespace Cocoon.Protocol;
 
 /// <summary>
 /// The one document the host hands the guest agent at boot. It travels on the kernel command line as

@@ -1,6 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-namespace Cocoon;
+namespace Cocoon.Protocol;
 
 /// <summary>Named vsock context ids (see <c>include/uapi/linux/vm_sockets.h</c>).</summary>
 public static class VsockCids

@@ -3,11 +3,12 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using Cocoon.Protocol;
 
 namespace Cocoon.Vsock;
 
 /// <summary>
-/// The host side of Firecracker-style hybrid vsock (DESIGN.md §2.1): connect to the box's UNIX socket,
+/// The host side of Firecracker-style hybrid vsock (docs/architecture.md §2.1): connect to the box's UNIX socket,
 /// write <c>CONNECT &lt;port&gt;\n</c>, read <c>OK &lt;host_port&gt;\n</c>; after that the socket is a
 /// byte stream to the guest listener on that port.
 /// </summary>

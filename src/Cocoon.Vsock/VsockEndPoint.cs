@@ -2,6 +2,7 @@
 
 using System.Net;
 using System.Net.Sockets;
+using Cocoon.Protocol;
 
 namespace Cocoon.Vsock;
 

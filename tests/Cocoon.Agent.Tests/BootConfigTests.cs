@@ -2,6 +2,7 @@
 
 using System.Buffers.Text;
 using System.Text;
+using Cocoon.Protocol;
 
 namespace Cocoon.Agent.Tests;
 

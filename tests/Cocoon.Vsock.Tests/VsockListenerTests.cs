@@ -2,6 +2,7 @@
 
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Cocoon.Protocol;
 using Cocoon.Tests.Common;
 
 namespace Cocoon.Vsock.Tests;

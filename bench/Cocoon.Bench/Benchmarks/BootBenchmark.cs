@@ -2,6 +2,7 @@
 
 using System.Diagnostics;
 using Cocoon.Guest;
+using Cocoon.Protocol;
 using Cocoon.State;
 using Cocoon.Supervisor;
 using Cocoon.Vmm;

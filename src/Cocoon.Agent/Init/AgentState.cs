@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Reflection;
+using Cocoon.Protocol;
 
 namespace Cocoon.Agent.Init;
 

@@ -2,6 +2,7 @@
 
 using System.Diagnostics;
 using System.Globalization;
+using Cocoon.Protocol;
 
 namespace Cocoon.Agent.Init;
 

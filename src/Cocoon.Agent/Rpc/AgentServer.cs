@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Cocoon.Agent.Init;
 using Cocoon.Agent.Network;
 using Cocoon.Agent.Processes;
+using Cocoon.Protocol;
 using Cocoon.Vsock;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -83,7 +84,7 @@ internal static class AgentServer
     }
 
     /// <summary>
-    /// The data streams (DESIGN.md §2.4) on vsock port 1025, or in --listen-unix mode on
+    /// The data streams (docs/architecture.md §2.3) on vsock port 1025, or in --listen-unix mode on
     /// <c>PATH_1025</c>, the name a hybrid vsock device gives a port's socket.
     /// </summary>
     private static StreamServer StartStreams(AgentServerOptions options, ILogger logger)

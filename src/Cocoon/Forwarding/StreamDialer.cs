@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Net.Sockets;
+using Cocoon.Protocol;
 using Cocoon.Vsock;
 using Cocoon.Vsock.Streams;
 

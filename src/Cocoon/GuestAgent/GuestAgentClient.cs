@@ -2,6 +2,7 @@
 
 using System.Net.Sockets;
 using Cocoon.GuestAgent;
+using Cocoon.Protocol;
 using Cocoon.Vsock;
 
 namespace Cocoon;

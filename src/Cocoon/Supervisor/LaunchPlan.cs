@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using Cocoon.Protocol;
 using Cocoon.State;
 using Cocoon.Vmm;
 using Cocoon.Vsock.Device;
