@@ -1,6 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-// cocoon-bench --list | NAME... (DESIGN.md §9). `--worker NAME ...` is the hidden child-process
+// cocoon-bench --list | NAME... (docs/architecture.md §2.9). `--worker NAME ...` is the hidden child-process
 // mode some benchmarks spawn.
 using Cocoon.Bench;
 using Cocoon.Bench.Benchmarks;

@@ -4,7 +4,7 @@ using System.Globalization;
 
 namespace Cocoon.Bench;
 
-/// <summary>Formats results in the shape of DESIGN.md §9.</summary>
+/// <summary>Formats results in the shape of docs/architecture.md §2.9.</summary>
 internal static class Report
 {
     /// <summary><c>&lt;figure&gt;: &lt;value&gt;&lt;unit&gt; (goal &lt;op&gt; &lt;goal&gt;&lt;unit&gt;)</c>, e.g. <c>exec-rtt-p50: 31.7x (goal &gt;= 20x)</c>.</summary>

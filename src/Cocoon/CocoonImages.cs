@@ -8,7 +8,7 @@ using Cocoon.State;
 namespace Cocoon;
 
 /// <summary>
-/// The images of a <see cref="CocoonRuntime"/>'s state root (<c>images/</c>, DESIGN §4): pull from
+/// The images of a <see cref="CocoonRuntime"/>'s state root (<c>images/</c>, docs/architecture.md §2.6): pull from
 /// an OCI registry, load from an archive, list and remove. Every image gets a read-only ext4 root
 /// file system, built once per manifest, which boxes mount.
 /// </summary>

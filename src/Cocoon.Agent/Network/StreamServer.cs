@@ -7,7 +7,7 @@ using Cocoon.Vsock.Streams;
 namespace Cocoon.Agent.Network;
 
 /// <summary>
-/// The agent's data-stream server on vsock port 1025 (DESIGN.md §2.4). For each connection:
+/// The agent's data-stream server on vsock port 1025 (docs/architecture.md §2.3). For each connection:
 /// <code>
 ///  1. read the stream header (bounded, within <see cref="HeaderTimeout"/>)
 ///  2. dial what it names (only dial is served so far)

@@ -7,7 +7,7 @@ using System.Text.Json;
 namespace Cocoon.Oci.Content;
 
 /// <summary>
-/// The content store under the state root's <c>images/</c> (DESIGN §4):
+/// The content store under the state root's <c>images/</c> (docs/architecture.md §2.6):
 /// <code>
 /// images/blobs/sha256/&lt;hex&gt;     manifests, configs and layers, verified before they get this name
 /// images/index.json              references → manifest digests (updated through the state files' lock)

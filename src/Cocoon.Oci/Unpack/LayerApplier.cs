@@ -21,7 +21,7 @@ internal sealed record UnpackLimits(long MaxBytes, long MaxEntries)
 /// <c>.wh..wh..opq</c> empties its directory of everything the layers below put there.
 /// </summary>
 /// <remarks>
-/// Layer content is untrusted (DESIGN §3.5). Every name is relative and free of <c>..</c>; an
+/// Layer content is untrusted (docs/architecture.md §2.5 rule 4). Every name is relative and free of <c>..</c>; an
 /// absolute name or a <c>..</c> component refuses the layer. Parent directories are resolved inside
 /// the root as a chroot would: a symlink met on the way (one an earlier layer planted, say
 /// <c>etc -&gt; /etc</c> or <c>x -&gt; ../../..</c>) is followed with the root as <c>/</c> and

@@ -6,7 +6,7 @@ using System.Net.Sockets;
 namespace Cocoon.Vsock.Streams;
 
 /// <summary>
-/// UDP datagrams over a data stream (DESIGN.md §6a): each datagram is a 2-byte big-endian length
+/// UDP datagrams over a data stream (docs/architecture.md §2.3): each datagram is a 2-byte big-endian length
 /// followed by that many bytes, in both directions. A zero length is a valid (empty) datagram.
 /// </summary>
 public static class DatagramFraming

@@ -6,7 +6,7 @@ using System.Text;
 
 namespace Cocoon.Vsock.Streams;
 
-/// <summary>What a data stream attaches to (DESIGN.md §2.4). Only <see cref="Dial"/> is served so far.</summary>
+/// <summary>What a data stream attaches to (docs/architecture.md §2.3). Only <see cref="Dial"/> is served so far.</summary>
 public enum StreamKind : byte
 {
     /// <summary>A TCP or UDP connection to an address inside the box.</summary>
@@ -64,7 +64,7 @@ public enum StreamHeaderParse
 }
 
 /// <summary>
-/// The binary header that opens every data stream on vsock port 1025 (DESIGN.md §2.4), its encoder
+/// The binary header that opens every data stream on vsock port 1025 (docs/architecture.md §2.3), its encoder
 /// and its parser. All integers are big-endian.
 /// <code>
 ///  offset size  field
@@ -132,7 +132,7 @@ public static class StreamHeader
 
     /// <summary>
     /// Checks a dial's fields the way the agent will, so a host can refuse bad input before it opens
-    /// anything (DESIGN.md §3 rule 4).
+    /// anything (docs/architecture.md §2.5 rule 3).
     /// </summary>
     /// <param name="dial">The request.</param>
     /// <exception cref="StreamException">bad-network, bad-port, bad-address or unknown-container, naming the field.</exception>

@@ -42,7 +42,7 @@ public sealed record BoxConfig
     [JsonInclude]
     public IReadOnlyList<PublishedPort> Publish { get; internal init; } = [];
 
-    /// <summary>Whether the box runs with the Docker profile (DESIGN.md §6).</summary>
+    /// <summary>Whether the box runs with the Docker profile (docs/architecture.md §2.8).</summary>
     [JsonInclude]
     public bool SupportDocker { get; internal init; }
 

@@ -10,7 +10,7 @@ namespace Cocoon;
 
 /// <summary>
 /// A running port forward (<see cref="Box.ForwardPortAsync"/>, <c>cocoon port-forward</c>, <c>-p</c>):
-/// host listeners whose every connection is a new dial into the box (DESIGN.md §6a).
+/// host listeners whose every connection is a new dial into the box (docs/architecture.md §2.3).
 /// <code>
 ///  TCP: accept ─▶ dial (vsock port 1025, header, status) ─▶ StreamRelay until both ends close
 ///       a failed dial closes that one local connection and is reported; the listener keeps serving

@@ -21,7 +21,7 @@ public sealed record PortForwardOptions(int RemotePort)
     public string? Container { get; init; }
 
     /// <summary>
-    /// The host addresses to listen on; by default 127.0.0.1 and ::1 (DESIGN.md §3 rule 6). A default
+    /// The host addresses to listen on; by default 127.0.0.1 and ::1 (docs/architecture.md §2.5 rule 5). A default
     /// ::1 is skipped when the host has no IPv6.
     /// </summary>
     public IReadOnlyList<IPAddress> ListenAddresses { get; init; } = DefaultListenAddresses;

@@ -3,7 +3,7 @@
 namespace Cocoon;
 
 /// <summary>
-/// The host's view of a box's guest agent (DESIGN.md §1). Implementations speak gRPC over a stream
+/// The host's view of a box's guest agent (docs/architecture.md §1). Implementations speak gRPC over a stream
 /// the caller provides; the generated client is never exposed. Failures surface as
 /// <see cref="CocoonException"/>.
 /// </summary>

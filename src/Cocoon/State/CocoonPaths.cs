@@ -5,7 +5,7 @@ using System.Globalization;
 namespace Cocoon.State;
 
 /// <summary>
-/// Where Cocoon keeps its host state (docs/architecture.md, "State on disk"). The root is <c>$COCOON_HOME</c>, else
+/// Where Cocoon keeps its host state (docs/architecture.md §2.6). The root is <c>$COCOON_HOME</c>, else
 /// <c>$XDG_STATE_HOME/cocoon</c>, else <c>~/.local/state/cocoon</c>: one rule for every user, root
 /// included.
 /// <code>
