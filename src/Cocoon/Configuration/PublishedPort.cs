@@ -5,7 +5,7 @@ namespace Cocoon;
 /// <summary>
 /// A port the box's supervisor publishes on the host for the box's lifetime (<c>-p/--publish</c>):
 /// it listens on <paramref name="HostAddress"/>:<paramref name="HostPort"/> and dials
-/// <paramref name="Port"/> in the box for every connection (DESIGN.md §6a).
+/// <paramref name="Port"/> in the box for every connection (docs/architecture.md §2.3).
 /// </summary>
 /// <param name="HostPort">The host port, 1–65535.</param>
 /// <param name="Port">The port in the box, 1–65535.</param>
