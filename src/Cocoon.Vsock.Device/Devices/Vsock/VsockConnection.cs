@@ -109,8 +109,19 @@ internal sealed class VsockConnection
     /// <summary>The fwd_cnt carried by the last packet we sent.</summary>
     public uint LastFwdCntSent { get; set; }
 
-    /// <summary>Bytes the guest may still send us before filling its view of our buffer.</summary>
-    public uint PeerFree => PeerBufAlloc - (TxCnt - PeerFwdCnt);
+    /// <summary>
+    /// Bytes we may still send the guest before filling the buffer it advertised. The guest may
+    /// shrink buf_alloc below what is already in flight (or report a fwd_cnt past what we sent):
+    /// then it has no room, never a wrapped-around huge amount.
+    /// </summary>
+    public uint PeerFree
+    {
+        get
+        {
+            var inFlight = TxCnt - PeerFwdCnt;
+            return inFlight >= PeerBufAlloc ? 0 : PeerBufAlloc - inFlight;
+        }
+    }
 
     /// <summary>Guest→host bytes waiting for the host socket to drain.</summary>
     public ByteRing Buffer { get; } = new();

@@ -171,6 +171,26 @@ public sealed class VsockMuxerTests
     }
 
     [Fact]
+    public void HostData_GuestShrinksBufAllocBelowInFlight_SendsNothingUntilCreditReturns()
+    {
+        using var h = new MuxerHarness();
+        var (host, local) = OpenHostConnection(h, guestBufAlloc: 1000);
+        using var _ = host;
+        host.Send(Pattern(5000));
+        h.Guest.PostRx(8);
+        h.PumpUntil(() => h.Guest.ReadRx().Where(p => p.Header.Op == OpRw).Sum(p => p.Payload.Length) == 1000);
+
+        // 1000 bytes are in flight; a hostile guest now claims a 500-byte buffer and has forwarded none.
+        h.Send(OpCreditUpdate, GuestPort, local, bufAlloc: 500, fwdCnt: 0);
+        h.Pump(16);
+        Assert.DoesNotContain(h.Guest.ReadRx(), p => p.Header.Op == OpRw);
+
+        // Positive control: once the guest has forwarded everything, its 500 bytes of credit are used.
+        h.Send(OpCreditUpdate, GuestPort, local, bufAlloc: 500, fwdCnt: 1000);
+        h.PumpUntil(() => h.Guest.ReadRx().Any(p => p.Header.Op == OpRw && p.Payload.Length == 500));
+    }
+
+    [Fact]
     public void HostData_RxBufferOnlyFitsHeader_UsedForCreditUpdateNotSpun()
     {
         using var h = new MuxerHarness();
