@@ -14,12 +14,15 @@ internal static class VsockDeviceCommand
 {
     private static readonly Option<string> SocketOption = new("--socket") { Description = "The vhost-user socket the device listens on (the VMM connects).", Required = true, HelpName = "PATH" };
     private static readonly Option<string> UdsOption = new("--uds") { Description = "The hybrid vsock socket for host-to-guest connections (CONNECT <port>).", Required = true, HelpName = "PATH" };
-    private static readonly Option<ulong> GuestCidOption = new("--guest-cid") { Description = "The guest's context id, 3 .. 4294967294.", Required = true, HelpName = "N" };
-    private static readonly Option<uint[]> AllowPortOption = new("--allow-port") { Description = "A guest-to-host port the guest may reach at <uds>_<port> (repeatable).", HelpName = "PORT" };
+    private static readonly Option<ulong?> GuestCidOption = NumberOption.Create<ulong>("--guest-cid", "The guest's context id, 3 .. 4294967294.");
+    private static readonly Option<uint[]> AllowPortOption = NumberOption.CreateList<uint>("--allow-port", "A guest-to-host port the guest may reach at <uds>_<port> (repeatable).");
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)
     {
+        GuestCidOption.Required = true;
+        GuestCidOption.HelpName = "N";
+        AllowPortOption.HelpName = "PORT";
         var command = new Command("vsock-device", "Run the vhost-user-vsock device until Ctrl-C or the VMM disconnects.")
         {
             SocketOption,
@@ -33,7 +36,7 @@ internal static class VsockDeviceCommand
             {
                 SocketPath = parseResult.GetRequiredValue(SocketOption),
                 UdsPath = parseResult.GetRequiredValue(UdsOption),
-                GuestCid = parseResult.GetValue(GuestCidOption),
+                GuestCid = parseResult.GetValue(GuestCidOption) ?? 0,
                 AllowedHostPorts = parseResult.GetValue(AllowPortOption) ?? [],
             };
             using var loggerFactory = context.CreateLoggerFactory(toStandardError: true);
