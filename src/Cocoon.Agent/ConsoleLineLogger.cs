@@ -3,8 +3,8 @@
 namespace Cocoon.Agent;
 
 /// <summary>
-/// The agent's log: one line per entry on stderr (the box's console.log), written synchronously so
-/// nothing is lost when PID 1 powers off. Kestrel's own categories stay at Error unless the boot
+/// The agent's log: one line per entry on stderr (the box's console.log) and in the box log
+/// (<see cref="BoxLog"/>), written synchronously so nothing is lost when PID 1 powers off. Kestrel's own categories stay at Error unless the boot
 /// configuration asks for a level.
 /// </summary>
 internal sealed class ConsoleLineLoggerProvider(LogLevel level, bool levelConfigured) : ILoggerProvider
@@ -48,6 +48,8 @@ internal sealed class ConsoleLineLoggerProvider(LogLevel level, bool levelConfig
             {
                 Console.Error.WriteLine(line);
             }
+
+            BoxLog.Write(System.Text.Encoding.UTF8.GetBytes(line + "\n"));
         }
 
         private static string Name(LogLevel level) => level switch

@@ -65,6 +65,7 @@ internal static class Program
             return AgentServer.Run(new AgentServerOptions(unixPath!, IsInit: false, new BootConfig(), detailedErrors, start, null));
         }
 
+        BoxLog.Enabled = true;
         AppDomain.CurrentDomain.UnhandledException += (_, e) => CrashAsInit(e.ExceptionObject as Exception);
         try
         {

@@ -20,6 +20,7 @@ internal sealed class ProcessService(ProcessLauncher launcher, AgentState state,
         }
 
         var spec = ExecSpec.FromStart(requestStream.Current.Start, state.BootConfig.Env);
+        var logOutput = requestStream.Current.Start.LogOutput;
         var oomKillsAtStart = OomKills.Count();
         using var process = launcher.Start(spec);
         AgentLog.ExecStarted(logger, process.Pid, spec.Path);
@@ -37,6 +38,11 @@ internal sealed class ProcessService(ProcessLauncher launcher, AgentState state,
                 var message = chunk.Kind == OutputKind.Stdout
                     ? new ExecServerMessage { Stdout = UnsafeByteOperations.UnsafeWrap(chunk.Data) }
                     : new ExecServerMessage { Stderr = UnsafeByteOperations.UnsafeWrap(chunk.Data) };
+                if (logOutput)
+                {
+                    BoxLog.Write(chunk.Data);
+                }
+
                 await responseStream.WriteAsync(message, cancellationToken);
             }
 

@@ -7,13 +7,19 @@ using System.Text;
 namespace Cocoon.Cli.Commands;
 
 /// <summary>
-/// <c>cocoon logs [-f] [--tail N] NAME</c>: the box's console: the guest kernel, the agent's log
-/// and what the box's command writes to the console. <c>-f</c> follows it until the box stops.
+/// <c>cocoon logs [-f] [--tail N] [--console] NAME</c>: the box log (what the box's command printed,
+/// and the agent's log), or with <c>--console</c> the guest console (the kernel's messages).
+/// <c>-f</c> follows it until the box stops.
 /// </summary>
+/// <remarks>
+/// Every log is a file the box appends to; <see cref="SelectLog"/> is the one place that picks it
+/// from the flags, so a new source is one option and one case there.
+/// </remarks>
 internal static class LogsCommand
 {
     private static readonly Argument<string> NameArgument = new("NAME") { Description = "The box." };
     private static readonly Option<bool> FollowOption = new("--follow", "-f") { Description = "Keep printing new output until the box stops (or Ctrl-C)." };
+    private static readonly Option<bool> ConsoleOption = new("--console") { Description = "Print the guest console (kernel messages) instead of the box log." };
     private static readonly Option<string> TailOption = new("--tail", "-n") { Description = "Print only the last N lines first (\"all\" for every line) [default: all].", HelpName = "N" };
 
     /// <summary>How often <c>-f</c> looks for new output.</summary>
@@ -22,12 +28,12 @@ internal static class LogsCommand
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)
     {
-        var command = new Command("logs", "Print a box's console log (the guest kernel, the agent and the box's console output).") { NameArgument, FollowOption, TailOption };
+        var command = new Command("logs", "Print a box's log: the output of its command (cocoon run) and the agent's messages.") { NameArgument, FollowOption, TailOption, ConsoleOption };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var tail = ParseTail(parseResult.GetValue(TailOption));
             var name = context.Boxes.Get(parseResult.GetRequiredValue(NameArgument)).Name;
-            var path = context.Paths.ConsoleLog(name);
+            var path = SelectLog(parseResult, context, name);
             var position = 0L;
             var first = ReadFrom(path, ref position);
             context.Out.Write(tail is { } lines ? LastLines(first, lines) : first);
@@ -62,6 +68,10 @@ internal static class LogsCommand
         });
         return command;
     }
+
+    /// <summary>The log file the flags name.</summary>
+    private static string SelectLog(ParseResult parseResult, CliContext context, string name) =>
+        parseResult.GetValue(ConsoleOption) ? context.Paths.ConsoleLog(name) : context.Paths.BoxLog(name);
 
     private static int? ParseTail(string? text) => text switch
     {

@@ -50,7 +50,8 @@ internal static class RunCommand
                 throw new CocoonException(CocoonErrorCode.InvalidArgument, "no command given: cocoon run [OPTIONS] -- COMMAND [ARG...]");
             }
 
-            var request = ExecPump.ToRequest(parseResult, argv);
+            // The box's main command: its output is also the box's log (cocoon logs), as in docker.
+            var request = ExecPump.ToRequest(parseResult, argv) with { LogOutput = true };
             var config = CreateCommand.ToConfig(new CreateCommand.Arguments(
                 parseResult.GetValue(NameOption) ?? CocoonRuntime.GenerateName(),
                 Image: null,

@@ -23,6 +23,12 @@ public sealed record ExecRequest(IReadOnlyList<string> Argv)
 
     /// <summary>Keep stdin open for <see cref="IExecSession.WriteStdinAsync"/>; false gives the process /dev/null.</summary>
     public bool Stdin { get; init; }
+
+    /// <summary>
+    /// Also append the output to the box's log (<c>cocoon logs</c>), as for a box's main command;
+    /// <c>cocoon run</c> sets it for its command.
+    /// </summary>
+    public bool LogOutput { get; init; }
 }
 
 /// <summary>A terminal size in character cells.</summary>

@@ -121,6 +121,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent
         {
             Tty = request.Tty,
             Stdin = request.Stdin,
+            LogOutput = request.LogOutput,
             WorkingDir = request.WorkingDirectory ?? string.Empty,
             User = request.User ?? string.Empty,
         };

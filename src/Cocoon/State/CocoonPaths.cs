@@ -122,6 +122,9 @@ internal sealed class CocoonPaths
     /// <summary>boxes/&lt;name&gt;/console.log.</summary>
     public string ConsoleLog(string name) => Path.Combine(BoxDirectory(name), "console.log");
 
+    /// <summary>The box log: the agent's log and the box command's output, appended across boots (<c>cocoon logs</c>).</summary>
+    public string BoxLog(string name) => Path.Combine(BoxDirectory(name), "box.log");
+
     /// <summary>boxes/&lt;name&gt;/control.sock: the supervisor's control API.</summary>
     public string ControlSocket(string name) => Path.Combine(BoxDirectory(name), "control.sock");
 

@@ -37,14 +37,15 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
         var agent = FindAgent();
         var crun = FindCrun();
         var extraExecutables = Environment.GetEnvironmentVariable(ExtraExecutablesVariable) ?? "";
-        var moduleNames = new List<string> { "vmw_vsock_virtio_transport" };
+        // virtio_console: the box log's virtio-serial port.
+        var moduleNames = new List<string> { "vmw_vsock_virtio_transport", "virtio_console" };
         moduleNames.AddRange(extraModules ?? []);
         moduleNames.Add(QemuCommandLine.TransportModule(machine));
         var cache = new GuestImageCache(paths.Root, logger);
 
         // An extended image is the caller's own recipe: it always goes the content-hashed way.
         var recipeKey = extend is null
-            ? GuestImageCache.RecipeKey(["agent-image-v2", agent, crun, kernel.KernelPath, kernel.Version, kernel.ModulesDirectory, string.Join(',', moduleNames), extraExecutables])
+            ? GuestImageCache.RecipeKey(["agent-image-v3", agent, crun, kernel.KernelPath, kernel.Version, kernel.ModulesDirectory, string.Join(',', moduleNames), extraExecutables])
             : null;
         if (recipeKey is not null && cache.TryGetByRecipe(recipeKey) is var (known, recipe))
         {

@@ -51,6 +51,7 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
             KernelPath = image.Kernel.KernelPath,
             InitrdPath = image.Image.Path,
             ConsoleLogPath = paths.ConsoleLog(name),
+            BoxLogPath = paths.BoxLog(name),
             KernelArguments = [boot.ToKernelArgument()],
             MemoryMiB = config.MemoryMiB,
             Cpus = config.Cpus,

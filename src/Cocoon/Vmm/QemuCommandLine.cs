@@ -118,6 +118,14 @@ internal static class QemuCommandLine
             args.AddRange(["-global", "virtio-mmio.force-legacy=false"]);
         }
 
+        if (spec.BoxLogPath is not null)
+        {
+            // Appended, not truncated: a box's log spans its boots, as docker logs does.
+            args.AddRange(["-chardev", "file,id=boxlog,append=on,path=" + EscapeOptionValue(spec.BoxLogPath)]);
+            args.AddRange(["-device", (options.Machine == QemuMachine.Microvm ? "virtio-serial-device" : "virtio-serial-pci") + ",id=boxlogbus"]);
+            args.AddRange(["-device", "virtserialport,bus=boxlogbus.0,chardev=boxlog,name=" + Cocoon.Protocol.GuestDevices.BoxLogPortName]);
+        }
+
         if (spec.VsockSocketPath is not null)
         {
             args.AddRange(["-chardev", "socket,id=vsock,path=" + EscapeOptionValue(spec.VsockSocketPath)]);

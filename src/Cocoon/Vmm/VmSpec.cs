@@ -14,6 +14,12 @@ internal sealed record VmSpec
     /// <summary>Where the guest serial console (ttyS0) is written; the file is truncated at start.</summary>
     public required string ConsoleLogPath { get; init; }
 
+    /// <summary>
+    /// Where the box log is appended (the agent's virtio-serial port <see cref="Cocoon.Protocol.GuestDevices.BoxLogPortName"/>);
+    /// null for a VM without it.
+    /// </summary>
+    public string? BoxLogPath { get; init; }
+
     /// <summary>Kernel arguments appended after <see cref="QemuCommandLine.DefaultKernelArguments"/>.</summary>
     public IReadOnlyList<string> KernelArguments { get; init; } = [];
 

@@ -33,6 +33,26 @@ public sealed class BoxLifecycleTests
     }
 
     [Fact]
+    public async Task Run_KeptBox_LogsShowsTheCommandsOutputAfterItStopped()
+    {
+        await using var environment = new BoxTestEnvironment();
+
+        var run = await environment.CocoonAsync("run", "--name", "chatty", "--", "sh", "-c", "echo to-stdout; echo to-stderr >&2");
+        var logs = await environment.CocoonAsync("logs", "chatty");
+        // The last three lines: both of the command's (in either order) and the agent's power-off.
+        var followed = await environment.CocoonAsync("logs", "-f", "--tail", "3", "chatty");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.True(logs.ExitCode == 0, logs.Stderr);
+        Assert.Contains("to-stdout\n", logs.Stdout, StringComparison.Ordinal);
+        Assert.Contains("to-stderr\n", logs.Stdout, StringComparison.Ordinal);
+        Assert.Contains("cocoon-agent: warn", logs.Stdout, StringComparison.Ordinal);
+        Assert.True(followed.ExitCode == 0, followed.Stderr);
+        Assert.Contains("to-stdout\n", followed.Stdout, StringComparison.Ordinal);
+        Assert.Contains("to-stderr\n", followed.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StopThenStart_BoxRunsAgain()
     {
         await using var environment = new BoxTestEnvironment();

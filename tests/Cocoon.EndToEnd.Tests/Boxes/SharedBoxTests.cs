@@ -193,19 +193,41 @@ public sealed class SharedBoxTests(SharedBoxFixture fixture) : IClassFixture<Sha
     }
 
     [Fact]
-    public async Task CliLogs_GuestConsole_IncludesWhatTheGuestPrinted()
+    public async Task CliLogsConsole_GuestConsole_IncludesWhatTheGuestPrinted()
     {
         var marker = "cocoon-logs-" + Guid.NewGuid().ToString("N")[..8];
         var printed = await Box.RunAsync(["sh", "-c", $"echo {marker} > /dev/console"]).WaitAsync(Timeout);
 
-        var logs = await fixture.Environment.CocoonAsync("logs", Box.Name);
+        var console = await fixture.Environment.CocoonAsync("logs", "--console", Box.Name);
+        var boxLog = await fixture.Environment.CocoonAsync("logs", Box.Name);
         var missing = await fixture.Environment.CocoonAsync("logs", "no-such-box");
 
         Assert.Equal(0, printed.ExitCode);
-        Assert.True(logs.ExitCode == 0, logs.Stderr);
-        Assert.Contains(marker, logs.Stdout, StringComparison.Ordinal);
+        Assert.True(console.ExitCode == 0, console.Stderr);
+        Assert.Contains(marker, console.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(marker, boxLog.Stdout, StringComparison.Ordinal);
         Assert.Equal(3, missing.ExitCode);
         Assert.Contains("no-such-box", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CliLogs_ExecWithLogOutput_BothStreamsInTheBoxLogAndPlainExecsNot()
+    {
+        var marker = "cocoon-boxlog-" + Guid.NewGuid().ToString("N")[..8];
+        var logged = await Box.RunAsync(new ExecRequest(["sh", "-c", $"echo {marker}-out; echo {marker}-err >&2"]) { LogOutput = true }).WaitAsync(Timeout);
+        var plain = await Box.RunAsync(["echo", marker + "-plain"]).WaitAsync(Timeout);
+
+        var logs = await fixture.Environment.CocoonAsync("logs", Box.Name);
+        var tail = await fixture.Environment.CocoonAsync("logs", "--tail", "1", Box.Name);
+
+        Assert.Equal(0, logged.ExitCode);
+        Assert.Equal(marker + "-out\n", logged.Stdout);
+        Assert.Equal(0, plain.ExitCode);
+        Assert.True(logs.ExitCode == 0, logs.Stderr);
+        Assert.Contains(marker + "-out\n", logs.Stdout, StringComparison.Ordinal);
+        Assert.Contains(marker + "-err\n", logs.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(marker + "-plain", logs.Stdout, StringComparison.Ordinal);
+        Assert.Single(tail.Stdout.TrimEnd('\n').Split('\n'));
     }
 
     /// <summary>Runs <paramref name="command"/> (sh, with $COCOON the CLI) on a pseudo-terminal under script(1), feeding it <paramref name="typed"/>.</summary>

@@ -119,6 +119,8 @@ public sealed class CliTests : CliHarness
     [InlineData("create", "--cpus", "x")]
     [InlineData("run", "--cpus", "two", "--", "true")]
     [InlineData("stop", "-t", "ten", "web")]
+    [InlineData("vsock-device", "--guest-cid", "three", "--socket", "/tmp/v", "--uds", "/tmp/u")]
+    [InlineData("vsock-device", "--allow-port", "http", "--guest-cid", "3", "--socket", "/tmp/v", "--uds", "/tmp/u")]
     public void NumberOption_NotANumber_NamesFlagAndValueNotDotNetType(params string[] args)
     {
         var (exit, _, stderr) = Run(args);
@@ -213,7 +215,23 @@ public sealed class CliTests : CliHarness
     public void Logs_TailAndFollowOfAStoppedBox_PrintTheLastLinesAndReturn(string[] args, string expected)
     {
         Run("create", "--name", "web");
-        File.WriteAllText(Path.Combine(Root.Path, "boxes", "web", "console.log"), "one\ntwo\nthree\nfour\nfive\n");
+        File.WriteAllText(Path.Combine(Root.Path, "boxes", "web", "box.log"), "one\ntwo\nthree\nfour\nfive\n");
+
+        var (exit, stdout, stderr) = Run(args);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(expected, stdout);
+    }
+
+    [Theory]
+    [InlineData(new[] { "logs", "web" }, "the command said hi\n")]
+    [InlineData(new[] { "logs", "--console", "web" }, "kernel: booted\n")]
+    [InlineData(new[] { "logs", "--console", "--tail", "1", "-f", "web" }, "kernel: booted\n")]
+    public void Logs_BoxLogByDefault_ConsoleWithFlag(string[] args, string expected)
+    {
+        Run("create", "--name", "web");
+        File.WriteAllText(Path.Combine(Root.Path, "boxes", "web", "box.log"), "the command said hi\n");
+        File.WriteAllText(Path.Combine(Root.Path, "boxes", "web", "console.log"), "kernel: booted\n");
 
         var (exit, stdout, stderr) = Run(args);
 

@@ -24,6 +24,7 @@ public sealed class LaunchPlanTests
         Assert.Equal("/boot/vmlinuz", plan.Vm.KernelPath);
         Assert.Equal("/s/cache/guest/abc.cpio", plan.Vm.InitrdPath);
         Assert.Equal("/s/boxes/web/console.log", plan.Vm.ConsoleLogPath);
+        Assert.Equal("/s/boxes/web/box.log", plan.Vm.BoxLogPath);
         Assert.Equal(1024, plan.Vm.MemoryMiB);
         Assert.Equal(2, plan.Vm.Cpus);
         Assert.Equal("/s/boxes/web/vhost.sock", plan.Vm.VsockSocketPath);

@@ -48,6 +48,26 @@ public sealed class QemuCommandLineTests
         AssertPair(args, "-device", device);
     }
 
+    [Theory]
+    [InlineData("Microvm", "virtio-serial-device,id=boxlogbus")]
+    [InlineData("Q35", "virtio-serial-pci,id=boxlogbus")]
+    public void Build_WithBoxLog_AppendingFileBehindTheNamedSerialPort(string machine, string bus)
+    {
+        var args = Args(machine: machine, boxLog: "/b/box,log");
+
+        AssertPair(args, "-chardev", "file,id=boxlog,append=on,path=/b/box,,log");
+        AssertPair(args, "-device", bus);
+        AssertPair(args, "-device", "virtserialport,bus=boxlogbus.0,chardev=boxlog,name=cocoon.log");
+    }
+
+    [Fact]
+    public void Build_WithoutBoxLog_NoSerialPort()
+    {
+        var args = Args();
+
+        Assert.DoesNotContain(args, a => a.Contains("boxlog", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Build_ExtraArguments_AppendedLast()
     {
@@ -88,6 +108,7 @@ public sealed class QemuCommandLineTests
         string machine = "Microvm",
         string accelerator = "Tcg",
         string? vsock = null,
+        string? boxLog = null,
         int memory = 256,
         int cpus = 2,
         string kernelArgument = "cocoon.x=1",
@@ -102,6 +123,7 @@ public sealed class QemuCommandLineTests
             Cpus = cpus,
             KernelArguments = [kernelArgument],
             VsockSocketPath = vsock,
+            BoxLogPath = boxLog,
             ExtraQemuArguments = extra ?? [],
         };
         var options = new QemuOptions { Machine = Enum.Parse<QemuMachine>(machine), GuestTscKhz = 2_000_000 };
