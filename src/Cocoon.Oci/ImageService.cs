@@ -117,7 +117,7 @@ internal sealed class ImageService : IDisposable
         try
         {
             var unpacked = new LayerApplier(directory, Limits, privileged: false);
-            await using (var file = File.OpenRead(archive))
+            using (var file = File.OpenRead(archive))
             {
                 var gzip = file.ReadByte() == 0x1f && file.ReadByte() == 0x8b;
                 file.Position = 0;
@@ -201,7 +201,7 @@ internal sealed class ImageService : IDisposable
         if (!_store.HasBlob(digest, descriptor.Size))
         {
             var source = layout.ResolveExisting("blobs/sha256/" + OciDigest.Hex(digest), $"archive '{archive}' ({what})");
-            await using var stream = File.OpenRead(source);
+            using var stream = File.OpenRead(source);
             await _store.WriteBlobAsync(stream, digest, descriptor.Size, $"{what} in '{archive}'", null, cancellationToken).ConfigureAwait(false);
         }
 
@@ -260,7 +260,7 @@ internal sealed class ImageService : IDisposable
     private async Task<(string Digest, long Size)> ImportFileAsync(string path, string what, CancellationToken cancellationToken)
     {
         string digest;
-        await using (var hashing = File.OpenRead(path))
+        using (var hashing = File.OpenRead(path))
         {
             digest = OciDigest.FromHash(await SHA256.HashDataAsync(hashing, cancellationToken).ConfigureAwait(false));
         }
@@ -268,7 +268,7 @@ internal sealed class ImageService : IDisposable
         var size = new FileInfo(path).Length;
         if (!_store.HasBlob(digest, size))
         {
-            await using var stream = File.OpenRead(path);
+            using var stream = File.OpenRead(path);
             await _store.WriteBlobAsync(stream, digest, size, what, null, cancellationToken).ConfigureAwait(false);
         }
 

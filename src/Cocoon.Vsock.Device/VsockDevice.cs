@@ -88,7 +88,7 @@ public sealed class VsockDevice : IAsyncDisposable
         _worker.RequestStop();
         try
         {
-            await _worker.Exited.WaitAsync(StopTimeout);
+            await _worker.Exited.WaitAsync(StopTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

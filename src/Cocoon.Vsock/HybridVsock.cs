@@ -36,7 +36,7 @@ public static class HybridVsock
         {
             try
             {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(udsPath), cancellationToken);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(udsPath), cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException ex)
             {
@@ -47,8 +47,8 @@ public static class HybridVsock
             }
 
             var request = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"CONNECT {port}\n"));
-            await SendAllAsync(socket, request, udsPath, port, cancellationToken);
-            var answer = await ReadLineAsync(socket, udsPath, port, cancellationToken);
+            await SendAllAsync(socket, request, udsPath, port, cancellationToken).ConfigureAwait(false);
+            var answer = await ReadLineAsync(socket, udsPath, port, cancellationToken).ConfigureAwait(false);
             if (!IsOk(answer))
             {
                 throw new CocoonException(
@@ -76,7 +76,7 @@ public static class HybridVsock
             var sent = 0;
             while (sent < data.Length)
             {
-                sent += await socket.SendAsync(data.AsMemory(sent), SocketFlags.None, cancellationToken);
+                sent += await socket.SendAsync(data.AsMemory(sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (SocketException ex)
@@ -95,7 +95,7 @@ public static class HybridVsock
             int read;
             try
             {
-                read = await socket.ReceiveAsync(line.AsMemory(length, 1), SocketFlags.None, cancellationToken);
+                read = await socket.ReceiveAsync(line.AsMemory(length, 1), SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException ex)
             {

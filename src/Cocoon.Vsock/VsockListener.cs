@@ -91,7 +91,7 @@ public sealed class VsockListener : IDisposable
     {
         try
         {
-            return await _accepted.Reader.ReadAsync(cancellationToken);
+            return await _accepted.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (ChannelClosedException)
         {

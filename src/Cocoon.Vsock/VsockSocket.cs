@@ -23,7 +23,7 @@ public static class VsockSocket
         var connect = Task.Run(() => Interop.ConnectVsock(handle, endPoint.ToSockaddr(), $"connect({endPoint})"), CancellationToken.None);
         try
         {
-            await connect.WaitAsync(cancellationToken);
+            await connect.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {

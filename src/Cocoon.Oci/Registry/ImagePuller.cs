@@ -169,7 +169,7 @@ internal sealed class ImagePuller(RegistryClient registry, ImageStore store)
         }
 
         using var response = await registry.GetBlobAsync(image, digest, cancellationToken).ConfigureAwait(false);
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         var last = DateTime.UtcNow - ProgressInterval;
         Action<long>? report = progress is null ? null : current =>
         {

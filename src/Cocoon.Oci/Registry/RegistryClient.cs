@@ -156,7 +156,7 @@ internal sealed partial class RegistryClient : IDisposable
             throw new CocoonException(CocoonErrorCode.InvalidArgument, $"the manifest of {image} is larger than {limit} bytes; refusing it");
         }
 
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;

@@ -45,7 +45,7 @@ internal sealed class GrpcExecSession : IExecSession
         {
             var chunk = data[..Math.Min(MaxChunk, data.Length)];
             data = data[chunk.Length..];
-            await WriteAsync(new ExecClientMessage { Stdin = ByteString.CopyFrom(chunk.Span) }, cancellationToken);
+            await WriteAsync(new ExecClientMessage { Stdin = ByteString.CopyFrom(chunk.Span) }, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -71,11 +71,11 @@ internal sealed class GrpcExecSession : IExecSession
         // Disposing the call cancels it; the agent kills a process whose call went away. Output
         // nobody will read is dropped, so a pump waiting for room in a full pipe ends too.
         _call.Dispose();
-        await _stdout.Reader.CompleteAsync();
-        await _stderr.Reader.CompleteAsync();
+        await _stdout.Reader.CompleteAsync().ConfigureAwait(false);
+        await _stderr.Reader.CompleteAsync().ConfigureAwait(false);
         try
         {
-            await Exit;
+            await Exit.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is CocoonException or OperationCanceledException or ObjectDisposedException)
         {
@@ -87,7 +87,7 @@ internal sealed class GrpcExecSession : IExecSession
 
     private async Task WriteAsync(ExecClientMessage message, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_requestsCompleted || Exit.IsCompleted)
@@ -95,7 +95,7 @@ internal sealed class GrpcExecSession : IExecSession
                 throw new CocoonException(CocoonErrorCode.InvalidState, $"Process {Pid} has exited; it takes no more input.");
             }
 
-            await GrpcGuestAgent.Call(() => _call.RequestStream.WriteAsync(message, cancellationToken), "Exec");
+            await GrpcGuestAgent.Call(() => _call.RequestStream.WriteAsync(message, cancellationToken), "Exec").ConfigureAwait(false);
         }
         finally
         {
@@ -109,22 +109,22 @@ internal sealed class GrpcExecSession : IExecSession
         try
         {
             var responses = _call.ResponseStream;
-            while (await GrpcGuestAgent.Call(() => responses.MoveNext(CancellationToken.None), "Exec"))
+            while (await GrpcGuestAgent.Call(() => responses.MoveNext(CancellationToken.None), "Exec").ConfigureAwait(false))
             {
                 var message = responses.Current;
                 switch (message.KindCase)
                 {
                     case ExecServerMessage.KindOneofCase.Stdout:
-                        await _stdout.Writer.WriteAsync(message.Stdout.Memory);
+                        await _stdout.Writer.WriteAsync(message.Stdout.Memory).ConfigureAwait(false);
                         break;
                     case ExecServerMessage.KindOneofCase.Stderr:
-                        await _stderr.Writer.WriteAsync(message.Stderr.Memory);
+                        await _stderr.Writer.WriteAsync(message.Stderr.Memory).ConfigureAwait(false);
                         break;
                     case ExecServerMessage.KindOneofCase.Exit:
                         var exit = message.Exit.StatusCase == Protocol.Agent.V1.ExecExit.StatusOneofCase.Signal
                             ? new Cocoon.ExecExit(null, message.Exit.Signal) { OomKilled = message.Exit.OomKilled }
                             : new Cocoon.ExecExit(message.Exit.Code, null);
-                        await CompleteRequestsAsync();
+                        await CompleteRequestsAsync().ConfigureAwait(false);
                         return exit;
                     default:
                         break;
@@ -140,14 +140,14 @@ internal sealed class GrpcExecSession : IExecSession
         }
         finally
         {
-            await _stdout.Writer.CompleteAsync(failure);
-            await _stderr.Writer.CompleteAsync(failure);
+            await _stdout.Writer.CompleteAsync(failure).ConfigureAwait(false);
+            await _stderr.Writer.CompleteAsync(failure).ConfigureAwait(false);
         }
     }
 
     private async Task CompleteRequestsAsync()
     {
-        await _writeLock.WaitAsync();
+        await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
             if (!_requestsCompleted)
@@ -155,7 +155,7 @@ internal sealed class GrpcExecSession : IExecSession
                 _requestsCompleted = true;
                 try
                 {
-                    await _call.RequestStream.CompleteAsync();
+                    await _call.RequestStream.CompleteAsync().ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is RpcException or InvalidOperationException)
                 {

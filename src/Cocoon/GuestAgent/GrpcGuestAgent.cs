@@ -17,7 +17,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent
     {
         var handler = new SocketsHttpHandler
         {
-            ConnectCallback = async (_, cancellationToken) => await connect(cancellationToken),
+            ConnectCallback = async (_, cancellationToken) => await connect(cancellationToken).ConfigureAwait(false),
             // One connection multiplexes every call; execs are streams on it.
             EnableMultipleHttp2Connections = true,
             KeepAlivePingDelay = TimeSpan.FromSeconds(30),
@@ -37,7 +37,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent
 
     public async Task<GuestInfo> GetInfoAsync(CancellationToken cancellationToken = default)
     {
-        var reply = await Call(() => _agent.GetInfoAsync(new GetInfoRequest(), cancellationToken: cancellationToken).ResponseAsync, "GetInfo");
+        var reply = await Call(() => _agent.GetInfoAsync(new GetInfoRequest(), cancellationToken: cancellationToken).ResponseAsync, "GetInfo").ConfigureAwait(false);
         var t = reply.BootTimings ?? new BootTimings();
         return new GuestInfo(
             reply.AgentVersion,
@@ -71,7 +71,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent
             attempt.CancelAfter(remaining < TimeSpan.FromSeconds(2) ? remaining : TimeSpan.FromSeconds(2));
             try
             {
-                return await GetInfoAsync(attempt.Token);
+                return await GetInfoAsync(attempt.Token).ConfigureAwait(false);
             }
             catch (CocoonException ex) when (!cancellationToken.IsCancellationRequested && ex.Code is CocoonErrorCode.Unavailable or CocoonErrorCode.Timeout)
             {
@@ -88,7 +88,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent
             }
 
             // The guest is booting: a short pause keeps the retry cheap without delaying readiness much.
-            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -142,8 +142,8 @@ internal sealed class GrpcGuestAgent : IGuestAgent
         var call = _process.Exec(cancellationToken: CancellationToken.None);
         try
         {
-            await Call(() => call.RequestStream.WriteAsync(new ExecClientMessage { Start = start }, cancellationToken), "Exec");
-            var started = await Call(() => call.ResponseStream.MoveNext(cancellationToken), "Exec");
+            await Call(() => call.RequestStream.WriteAsync(new ExecClientMessage { Start = start }, cancellationToken), "Exec").ConfigureAwait(false);
+            var started = await Call(() => call.ResponseStream.MoveNext(cancellationToken), "Exec").ConfigureAwait(false);
             if (!started || call.ResponseStream.Current.KindCase != ExecServerMessage.KindOneofCase.Started)
             {
                 throw new CocoonException(CocoonErrorCode.Internal, "The guest agent did not confirm the process start.");
@@ -169,7 +169,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent
     {
         try
         {
-            return await call();
+            return await call().ConfigureAwait(false);
         }
         catch (RpcException ex)
         {
@@ -181,7 +181,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent
     {
         try
         {
-            await call();
+            await call().ConfigureAwait(false);
         }
         catch (RpcException ex)
         {

@@ -26,7 +26,7 @@ public static class GuestAgentClient
     {
         ArgumentException.ThrowIfNullOrEmpty(vsockSocketPath);
         return Connect(async cancellationToken =>
-            new NetworkStream(await HybridVsock.ConnectAsync(vsockSocketPath, AgentPorts.Control, cancellationToken), ownsSocket: true));
+            new NetworkStream(await HybridVsock.ConnectAsync(vsockSocketPath, AgentPorts.Control, cancellationToken).ConfigureAwait(false), ownsSocket: true));
     }
 
     /// <summary>A client for an agent serving on a plain UNIX socket (<c>cocoon-agent --listen-unix PATH</c>).</summary>
@@ -40,7 +40,7 @@ public static class GuestAgentClient
             var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
                 return new NetworkStream(socket, ownsSocket: true);
             }
             catch (SocketException ex)

@@ -49,7 +49,7 @@ internal static class ControlClient
         }
 
         request.Write("\n"u8);
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        using var stream = new NetworkStream(socket, ownsSocket: false);
         await stream.WriteAsync(request.WrittenMemory, cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false)
