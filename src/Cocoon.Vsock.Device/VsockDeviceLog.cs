@@ -34,6 +34,9 @@ internal static partial class VsockDeviceLog
     [LoggerMessage(9, LogLevel.Debug, "guest connect to {Path} failed: {Error}")]
     public static partial void HostConnectFailed(ILogger logger, string path, string error);
 
+    [LoggerMessage(19, LogLevel.Warning, "guest connect to host port {Port} failed: {Path}{Target}: {Error}; the guest got a reset")]
+    public static partial void GuestDialFailed(ILogger logger, uint port, string path, string target, string error);
+
     [LoggerMessage(10, LogLevel.Debug, "connection host:{LocalPort} guest:{PeerPort} reset: {Reason}")]
     public static partial void ConnectionReset(ILogger logger, uint localPort, uint peerPort, string reason);
 

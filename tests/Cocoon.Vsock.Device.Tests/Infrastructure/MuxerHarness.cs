@@ -21,7 +21,7 @@ internal sealed class MuxerHarness : IDisposable
     private readonly ulong _ramMark;
     private long _skippedMs;
 
-    public MuxerHarness(ushort queueSize = 256, uint[]? allowedPorts = null, int bufferSize = 256 * 1024, bool eventIdx = false)
+    public MuxerHarness(ushort queueSize = 256, uint[]? allowedPorts = null, int bufferSize = 256 * 1024, bool eventIdx = false, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         Dir = new TempDir();
         Options = new VsockDeviceOptions
@@ -45,7 +45,7 @@ internal sealed class MuxerHarness : IDisposable
         _eventIdx = eventIdx;
         _ramMark = Ram.Mark;
         Epoll = new Epoll();
-        Muxer = new VsockMuxer(Options, Epoll, NullLogger.Instance) { Memory = Memory };
+        Muxer = new VsockMuxer(Options, Epoll, logger ?? NullLogger.Instance) { Memory = Memory };
         ResetRings();
     }
 

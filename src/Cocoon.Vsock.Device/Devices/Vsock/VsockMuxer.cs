@@ -311,7 +311,9 @@ internal sealed partial class VsockMuxer : IDisposable
         var r = Interop.ConnectUnix(socket, path);
         if (!r.Ok)
         {
-            VsockDeviceLog.HostConnectFailed(_logger, path, r.Error.ToString());
+            // A user's configuration points the port at a host socket: say which one failed and why.
+            var target = new FileInfo(path).LinkTarget is { } linked ? $" -> {linked}" : "";
+            VsockDeviceLog.GuestDialFailed(_logger, h.DstPort, path, target, $"{System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage((int)r.Error)} ({r.Error})");
             socket.Dispose();
             EnqueueRst(h.DstPort, h.SrcPort);
             return;

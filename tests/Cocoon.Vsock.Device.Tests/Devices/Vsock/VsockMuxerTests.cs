@@ -397,9 +397,10 @@ public sealed class VsockMuxerTests
     }
 
     [Fact]
-    public void GuestConnect_AllowedPortNoListener_Rst()
+    public void GuestConnect_AllowedPortNoListener_RstAndAWarningNamingPortAndPath()
     {
-        using var h = new MuxerHarness(allowedPorts: [HostPort]);
+        var logger = new RecordingLogger();
+        using var h = new MuxerHarness(allowedPorts: [HostPort], logger: logger);
         h.Guest.PostRx(1);
 
         h.Send(OpRequest, GuestSrcPort, HostPort);
@@ -407,6 +408,10 @@ public sealed class VsockMuxerTests
 
         Assert.Equal(OpRst, Assert.Single(h.Guest.ReadRx()).Header.Op);
         Assert.Equal(0, h.Muxer.ActiveConnections);
+        var warning = Assert.Single(logger.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.Contains($"host port {HostPort}", warning.Message, StringComparison.Ordinal);
+        Assert.Contains($"{h.Options.UdsPath}_{HostPort}", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("No such file or directory", warning.Message, StringComparison.Ordinal);
     }
 
     [Theory]
