@@ -24,6 +24,7 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<CocoonP
     public CocoonRuntime Runtime => field ??= new CocoonRuntime(new CocoonRuntimeOptions
     {
         StateRoot = Paths.Root,
+        LoggerFactory = new LoggerFactory([new TerminalLoggerProvider(Error)]),
         StartTimeout = TimeSpan.FromSeconds(
             int.TryParse(Environment.GetEnvironmentVariable("COCOON_START_TIMEOUT"), System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : 60),
     });

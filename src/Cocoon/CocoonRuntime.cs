@@ -92,7 +92,7 @@ public sealed class CocoonRuntime
     public Box GetBox(string name)
     {
         var record = EnsureRunning(name);
-        return new Box(this, record.Name, record.Cid, owned: false, GuestAgentClient.ConnectHybridVsock(Paths.VsockSocket(record.Name)));
+        return new Box(this, record.Name, record.Cid, owned: false, GuestAgentClient.ConnectBox(record.Name, Paths.VsockSocket(record.Name)));
     }
 
     /// <summary>Describes one box (what <c>cocoon inspect</c> shows).</summary>
@@ -157,7 +157,7 @@ public sealed class CocoonRuntime
         var cocoon = FindCocoon();
         var pid = BoxProcesses.SpawnSupervisor(cocoon, Paths, name);
         RuntimeLog.SupervisorStarted(_logger, name, pid);
-        var agent = GuestAgentClient.ConnectHybridVsock(Paths.VsockSocket(name));
+        var agent = GuestAgentClient.ConnectBox(name, Paths.VsockSocket(name));
         using var watch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watcher = WatchSupervisorAsync(pid, name, watch);
         var ready = false;
@@ -167,6 +167,7 @@ public sealed class CocoonRuntime
             await watch.CancelAsync().ConfigureAwait(false);
             await watcher.ConfigureAwait(false);
             ready = true;
+            TellTcgFallback(Boxes.TryGet(name));
             return (record, agent);
         }
         catch (Exception e) when (e is OperationCanceledException or CocoonException && watch.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -199,6 +200,19 @@ public sealed class CocoonRuntime
             {
                 await agent.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Says once (per host boot and state root) that boxes run under TCG because KVM cannot run
+    /// guests here: the supervisor only logs it to its own log, which nobody reads.
+    /// </summary>
+    private void TellTcgFallback(BoxRecord? started)
+    {
+        if (started is { Accelerator: "tcg", AcceleratorReason: { } reason }
+            && Vmm.AcceleratorProbe.ClaimTcgNotice(new Vmm.AcceleratorChoice(Vmm.VmAccelerator.Tcg, reason), Paths.GuestCacheDirectory))
+        {
+            RuntimeLog.RunningUnderTcg(_logger, reason);
         }
     }
 
@@ -442,4 +456,7 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(EventId = 1402, Level = LogLevel.Warning, Message = "Removing box {Name} whose state file is damaged: {Message}")]
     public static partial void RemovingDamaged(ILogger logger, string name, string message);
+
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "KVM cannot run guests on this host ({Reason}); boxes run under TCG emulation, several times slower (said once; COCOON_ACCEL=tcg chooses TCG without this note)")]
+    public static partial void RunningUnderTcg(ILogger logger, string reason);
 }

@@ -94,6 +94,31 @@ public sealed class GuestAgentClientTests
     }
 
     [Fact]
+    public async Task Exec_AgentKilledWhileTheCommandRuns_BoxStoppedWithoutTransportText()
+    {
+        using var directory = new Cocoon.Tests.Common.TempStateRoot();
+        var socketPath = Path.Combine(directory.Path, "agent.sock");
+        using var agent = AgentProcessFixture.StartAgent(socketPath);
+        try
+        {
+            await using var client = GuestAgentClient.ConnectUnix(socketPath);
+            await client.WaitForReadyAsync(Timeout).WaitAsync(Timeout);
+            await using var session = await client.ExecAsync(new ExecRequest(["sleep", "60"])).WaitAsync(Timeout);
+
+            agent.Kill(entireProcessTree: true);
+            var ex = await Assert.ThrowsAsync<CocoonException>(() => session.Exit.WaitAsync(Timeout));
+
+            Assert.Equal(CocoonErrorCode.Unavailable, ex.Code);
+            Assert.Equal("the box stopped while the command ran", ex.Message);
+        }
+        finally
+        {
+            agent.Kill(entireProcessTree: true);
+            await agent.WaitForExitAsync().WaitAsync(Timeout);
+        }
+    }
+
+    [Fact]
     public async Task WriteStdin_AfterExit_InvalidStateNamingThePid()
     {
         await using var server = await FakeAgentServer.StartAsync(process: new ScriptedProcess(async (requests, responses) =>

@@ -137,9 +137,12 @@ public sealed class PortForward : IAsyncDisposable
                 {
                     socket.Dispose();
                     var where = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
-                    throw ex.SocketErrorCode == SocketError.AddressAlreadyInUse
-                        ? new CocoonException(CocoonErrorCode.AlreadyExists, $"local port {port} is already in use on {address} ({network.Name()}); pick another local port, or ':{options.RemotePort}' for a free one")
-                        : new CocoonException(CocoonErrorCode.InvalidArgument, $"cannot listen on {where} ({network.Name()}): {ex.Message}", ex);
+                    throw ex.SocketErrorCode switch
+                    {
+                        SocketError.AddressAlreadyInUse => new CocoonException(CocoonErrorCode.AlreadyExists, $"local port {port} is already in use on {address} ({network.Name()}); pick another local port, or ':{options.RemotePort}' for a free one", ex),
+                        SocketError.AddressNotAvailable => new CocoonException(CocoonErrorCode.InvalidArgument, $"cannot listen on {where} ({network.Name()}): {address} is not an address of this host; name one of its own addresses, or leave the address out for localhost", ex),
+                        _ => new CocoonException(CocoonErrorCode.InvalidArgument, $"cannot listen on {where} ({network.Name()}): {ex.Message}", ex),
+                    };
                 }
             }
 

@@ -20,11 +20,13 @@ internal sealed class GrpcExecSession : IExecSession
     private readonly Pipe _stdout = new(OutputPipeOptions);
     private readonly Pipe _stderr = new(OutputPipeOptions);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly string? _box;
     private bool _requestsCompleted;
 
-    public GrpcExecSession(AsyncDuplexStreamingCall<ExecClientMessage, ExecServerMessage> call, int pid)
+    public GrpcExecSession(AsyncDuplexStreamingCall<ExecClientMessage, ExecServerMessage> call, int pid, string? box)
     {
         _call = call;
+        _box = box;
         Pid = pid;
         Stdout = _stdout.Reader.AsStream();
         Stderr = _stderr.Reader.AsStream();
@@ -95,7 +97,7 @@ internal sealed class GrpcExecSession : IExecSession
                 throw new CocoonException(CocoonErrorCode.InvalidState, $"Process {Pid} has exited; it takes no more input.");
             }
 
-            await GrpcGuestAgent.Call(() => _call.RequestStream.WriteAsync(message, cancellationToken), "Exec").ConfigureAwait(false);
+            await GrpcGuestAgent.Call(() => _call.RequestStream.WriteAsync(message, cancellationToken), "Exec", _box).ConfigureAwait(false);
         }
         finally
         {
@@ -109,7 +111,7 @@ internal sealed class GrpcExecSession : IExecSession
         try
         {
             var responses = _call.ResponseStream;
-            while (await GrpcGuestAgent.Call(() => responses.MoveNext(CancellationToken.None), "Exec").ConfigureAwait(false))
+            while (await GrpcGuestAgent.Call(() => responses.MoveNext(CancellationToken.None), "Exec", _box).ConfigureAwait(false))
             {
                 var message = responses.Current;
                 switch (message.KindCase)

@@ -1,10 +1,21 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Net.Sockets;
 using Cocoon.Protocol.Agent.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 
 namespace Cocoon.GuestAgent;
+
+/// <summary>How a connection to the guest agent broke.</summary>
+internal enum ConnectionLoss
+{
+    /// <summary>The agent's end closed the connection: the box stopped.</summary>
+    Closed,
+
+    /// <summary>The connection is there but the agent stopped answering (a keep-alive ping timed out).</summary>
+    Unresponsive,
+}
 
 /// <summary><see cref="IGuestAgent"/> over Grpc.Net.Client, with the connection supplied by a delegate.</summary>
 internal sealed class GrpcGuestAgent : IGuestAgent
@@ -12,9 +23,14 @@ internal sealed class GrpcGuestAgent : IGuestAgent
     private readonly GrpcChannel _channel;
     private readonly Protocol.Agent.V1.Agent.AgentClient _agent;
     private readonly Protocol.Agent.V1.Process.ProcessClient _process;
+    private readonly string? _box;
 
-    public GrpcGuestAgent(Func<CancellationToken, ValueTask<Stream>> connect)
+    /// <summary>A client whose connection comes from <paramref name="connect"/>.</summary>
+    /// <param name="connect">Opens a byte stream to the agent.</param>
+    /// <param name="box">The box's name, for messages about a lost connection; null when unknown.</param>
+    public GrpcGuestAgent(Func<CancellationToken, ValueTask<Stream>> connect, string? box = null)
     {
+        _box = box;
         var handler = new SocketsHttpHandler
         {
             ConnectCallback = async (_, cancellationToken) => await connect(cancellationToken).ConfigureAwait(false),
@@ -37,7 +53,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent
 
     public async Task<GuestInfo> GetInfoAsync(CancellationToken cancellationToken = default)
     {
-        var reply = await Call(() => _agent.GetInfoAsync(new GetInfoRequest(), cancellationToken: cancellationToken).ResponseAsync, "GetInfo").ConfigureAwait(false);
+        var reply = await Call(() => _agent.GetInfoAsync(new GetInfoRequest(), cancellationToken: cancellationToken).ResponseAsync, "GetInfo", _box).ConfigureAwait(false);
         var t = reply.BootTimings ?? new BootTimings();
         return new GuestInfo(
             reply.AgentVersion,
@@ -100,13 +116,13 @@ internal sealed class GrpcGuestAgent : IGuestAgent
             request.GracePeriodMs = (uint)Math.Clamp(grace.TotalMilliseconds, 0, uint.MaxValue);
         }
 
-        return Call(() => _agent.ShutdownAsync(request, cancellationToken: cancellationToken).ResponseAsync, "Shutdown");
+        return Call(() => _agent.ShutdownAsync(request, cancellationToken: cancellationToken).ResponseAsync, "Shutdown", _box);
     }
 
     public Task SetTimeAsync(DateTimeOffset time, CancellationToken cancellationToken = default)
     {
         var nanos = (time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
-        return Call(() => _agent.SetTimeAsync(new SetTimeRequest { UnixTimeNs = nanos }, cancellationToken: cancellationToken).ResponseAsync, "SetTime");
+        return Call(() => _agent.SetTimeAsync(new SetTimeRequest { UnixTimeNs = nanos }, cancellationToken: cancellationToken).ResponseAsync, "SetTime", _box);
     }
 
     public async Task<IExecSession> ExecAsync(ExecRequest request, CancellationToken cancellationToken = default)
@@ -142,14 +158,14 @@ internal sealed class GrpcGuestAgent : IGuestAgent
         var call = _process.Exec(cancellationToken: CancellationToken.None);
         try
         {
-            await Call(() => call.RequestStream.WriteAsync(new ExecClientMessage { Start = start }, cancellationToken), "Exec").ConfigureAwait(false);
-            var started = await Call(() => call.ResponseStream.MoveNext(cancellationToken), "Exec").ConfigureAwait(false);
+            await Call(() => call.RequestStream.WriteAsync(new ExecClientMessage { Start = start }, cancellationToken), "Exec", _box).ConfigureAwait(false);
+            var started = await Call(() => call.ResponseStream.MoveNext(cancellationToken), "Exec", _box).ConfigureAwait(false);
             if (!started || call.ResponseStream.Current.KindCase != ExecServerMessage.KindOneofCase.Started)
             {
                 throw new CocoonException(CocoonErrorCode.Internal, "The guest agent did not confirm the process start.");
             }
 
-            return new GrpcExecSession(call, call.ResponseStream.Current.Started.Pid);
+            return new GrpcExecSession(call, call.ResponseStream.Current.Started.Pid, _box);
         }
         catch
         {
@@ -165,7 +181,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent
     }
 
     /// <summary>Runs a call, mapping transport failures to <see cref="CocoonException"/> (the one place on the host).</summary>
-    internal static async Task<T> Call<T>(Func<Task<T>> call, string operation)
+    internal static async Task<T> Call<T>(Func<Task<T>> call, string operation, string? box)
     {
         try
         {
@@ -173,11 +189,11 @@ internal sealed class GrpcGuestAgent : IGuestAgent
         }
         catch (RpcException ex)
         {
-            throw ToCocoonException(ex, operation);
+            throw ToCocoonException(ex, operation, box);
         }
     }
 
-    internal static async Task Call(Func<Task> call, string operation)
+    internal static async Task Call(Func<Task> call, string operation, string? box)
     {
         try
         {
@@ -185,15 +201,17 @@ internal sealed class GrpcGuestAgent : IGuestAgent
         }
         catch (RpcException ex)
         {
-            throw ToCocoonException(ex, operation);
+            throw ToCocoonException(ex, operation, box);
         }
     }
 
     /// <summary>
     /// The one mapping of a failed call: a cancelled call is an <see cref="OperationCanceledException"/>
-    /// (the caller's token or a disposed channel ended it), anything else a <see cref="CocoonException"/>.
+    /// (the caller's token or a disposed channel ended it), a broken connection one human message
+    /// per <see cref="ConnectionLoss"/> (the transport's own text stays in the inner exception),
+    /// anything else a <see cref="CocoonException"/> with the agent's message.
     /// </summary>
-    internal static Exception ToCocoonException(RpcException ex, string operation)
+    internal static Exception ToCocoonException(RpcException ex, string operation, string? box = null)
     {
         if (ex.StatusCode == StatusCode.Cancelled)
         {
@@ -207,6 +225,11 @@ internal sealed class GrpcGuestAgent : IGuestAgent
             {
                 return new CocoonException(cocoon.Code, cocoon.Message, ex);
             }
+        }
+
+        if (ClassifyLoss(ex) is { } loss)
+        {
+            return new CocoonException(CocoonErrorCode.Unavailable, DescribeLoss(loss, operation, box), ex);
         }
 
         var code = ex.StatusCode switch
@@ -225,6 +248,44 @@ internal sealed class GrpcGuestAgent : IGuestAgent
             ? $"The guest agent is not reachable ({operation}): {ex.Status.Detail}"
             : ex.Status.Detail;
         return new CocoonException(code, message, ex);
+    }
+
+    /// <summary>How the connection to the agent broke, when that is what failed the call.</summary>
+    internal static ConnectionLoss? ClassifyLoss(RpcException ex)
+    {
+        if (ex.StatusCode is not (StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown))
+        {
+            return null;
+        }
+
+        var transport = false;
+        for (var inner = ex.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            switch (inner)
+            {
+                // The agent's end closed: the guest powered off, QEMU died or the device ended.
+                case HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded }:
+                case SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown }:
+                    return ConnectionLoss.Closed;
+                case HttpRequestException or HttpProtocolException or IOException:
+                    transport = true;
+                    break;
+            }
+        }
+
+        // Anything else the transport reports (a keep-alive ping nobody answered, a protocol error):
+        // the connection is open but the agent does not answer.
+        return transport ? ConnectionLoss.Unresponsive : null;
+    }
+
+    /// <summary>The one message per <see cref="ConnectionLoss"/>: "box 'web' stopped while the command ran".</summary>
+    internal static string DescribeLoss(ConnectionLoss loss, string operation, string? box)
+    {
+        var who = box is null ? "the box" : $"box '{box}'";
+        var when = operation == "Exec" ? "while the command ran" : $"during {operation}";
+        return loss == ConnectionLoss.Closed
+            ? $"{who} stopped {when}"
+            : $"{who} stopped answering {when}: its guest agent did not respond in time; see 'cocoon logs --console{(box is null ? "" : " " + box)}'";
     }
 
 }

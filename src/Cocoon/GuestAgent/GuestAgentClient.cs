@@ -25,9 +25,14 @@ public static class GuestAgentClient
     public static IGuestAgent ConnectHybridVsock(string vsockSocketPath)
     {
         ArgumentException.ThrowIfNullOrEmpty(vsockSocketPath);
-        return Connect(async cancellationToken =>
-            new NetworkStream(await HybridVsock.ConnectAsync(vsockSocketPath, AgentPorts.Control, cancellationToken).ConfigureAwait(false), ownsSocket: true));
+        return ConnectBox(null, vsockSocketPath);
     }
+
+    /// <summary>A client for the box <paramref name="name"/>, whose messages name it.</summary>
+    internal static IGuestAgent ConnectBox(string? name, string vsockSocketPath) =>
+        new GrpcGuestAgent(
+            async cancellationToken => new NetworkStream(await HybridVsock.ConnectAsync(vsockSocketPath, AgentPorts.Control, cancellationToken).ConfigureAwait(false), ownsSocket: true),
+            name);
 
     /// <summary>A client for an agent serving on a plain UNIX socket (<c>cocoon-agent --listen-unix PATH</c>).</summary>
     /// <param name="path">The socket path.</param>

@@ -44,4 +44,10 @@ internal sealed record BoxRecord
 
     /// <summary>Why the box last stopped: the text of a <see cref="Supervisor.StopReason"/>.</summary>
     public string? StopReason { get; init; }
+
+    /// <summary>The accelerator of the last start (<c>kvm</c> or <c>tcg</c>), recorded by the supervisor.</summary>
+    public string? Accelerator { get; init; }
+
+    /// <summary>Why that accelerator was chosen (for TCG: why KVM cannot run guests here).</summary>
+    public string? AcceleratorReason { get; init; }
 }

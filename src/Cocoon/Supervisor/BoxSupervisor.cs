@@ -128,6 +128,8 @@ internal sealed class BoxSupervisor
                 StartedAt = DateTimeOffset.UtcNow,
                 StoppedAt = null,
                 StopReason = null,
+                Accelerator = choice.Accelerator.ToString().ToLowerInvariant(),
+                AcceleratorReason = choice.Reason,
             });
             SupervisorLog.Running(_logger, _name, qemu.Pid);
 
@@ -284,7 +286,7 @@ internal sealed class BoxSupervisor
     private async Task ShutdownGuestAsync(QemuProcess qemu, TimeSpan grace)
     {
         var start = Stopwatch.GetTimestamp();
-        var agent = GuestAgentClient.ConnectHybridVsock(_paths.VsockSocket(_name));
+        var agent = GuestAgentClient.ConnectBox(_name, _paths.VsockSocket(_name));
         await using (agent.ConfigureAwait(false))
         {
             try

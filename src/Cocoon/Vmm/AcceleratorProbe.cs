@@ -62,6 +62,35 @@ internal static class AcceleratorProbe
         return choice;
     }
 
+    /// <summary>
+    /// Whether the TCG fallback of <paramref name="choice"/> is news for the user: not asked for with
+    /// COCOON_ACCEL, and not said yet since the host booted (for the state root of
+    /// <paramref name="cacheDirectory"/>). The first caller gets true, every later one false.
+    /// </summary>
+    internal static bool ClaimTcgNotice(AcceleratorChoice choice, string cacheDirectory)
+    {
+        if (choice.Accelerator != VmAccelerator.Tcg || choice.Reason.StartsWith(OverrideVariable + "=", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(cacheDirectory);
+            using var claimed = new FileStream(Path.Combine(cacheDirectory, "tcg-notice-" + HostBootId()), FileMode.CreateNew, FileAccess.Write);
+            return true;
+        }
+        catch (IOException)
+        {
+            // Already said (the file exists), or the cache cannot be written: stay quiet either way.
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Parses the COCOON_ACCEL override; null when unset.</summary>
     internal static AcceleratorChoice? Override(string? value) => value?.Trim().ToLowerInvariant() switch
     {
@@ -165,9 +194,14 @@ internal static class AcceleratorProbe
         }
 
         // The verdict holds for one boot of the host: modules, nesting and permissions can change across reboots.
-        const string BootId = "/proc/sys/kernel/random/boot_id";
-        text.Append(File.Exists(BootId) ? File.ReadAllText(BootId).Trim() : "no-boot-id");
+        text.Append(HostBootId());
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..32];
+    }
+
+    private static string HostBootId()
+    {
+        const string BootId = "/proc/sys/kernel/random/boot_id";
+        return File.Exists(BootId) ? File.ReadAllText(BootId).Trim() : "no-boot-id";
     }
 
     private static AcceleratorChoice? TryReadVerdict(string file)

@@ -71,6 +71,10 @@ public sealed class BoxLifecycleTests
         Assert.Equal("stopped", stopped.GetProperty("state").GetString());
         Assert.Equal("stopped", stopped.GetProperty("stop_reason").GetString());
         Assert.True(second.ExitCode == 0, second.Stderr);
+        // The TCG fallback is said on the terminal once (this host's KVM decides whether at all).
+        var underTcg = environment.ReadRecord("again").GetProperty("accelerator").GetString() == "tcg";
+        Assert.Equal(underTcg, first.Stderr.Contains("warning: KVM cannot run guests on this host", StringComparison.Ordinal));
+        Assert.DoesNotContain("KVM", second.Stderr, StringComparison.Ordinal);
         Assert.Equal("back\n", exec.Stdout);
         Assert.Equal("running", (await environment.InspectAsync("again")).GetProperty("state").GetString());
     }
@@ -120,12 +124,18 @@ public sealed class BoxLifecycleTests
         await environment.CocoonAsync("create", "--name", "crash");
         Assert.Equal(0, (await environment.CocoonAsync("start", "crash")).ExitCode);
         var qemu = (await environment.InspectAsync("crash")).GetProperty("vmm_pid").GetInt32();
+        var running = environment.CocoonAsync("exec", "crash", "sh", "-c", "touch /tmp/started; sleep 600");
+        var started = await environment.CocoonAsync("exec", "crash", "sh", "-c", "while [ ! -e /tmp/started ]; do sleep 0.1; done");
 
         System.Diagnostics.Process.GetProcessById(qemu).Kill();
+        var interrupted = await running;
         await BoxTestEnvironment.WaitUntilAsync(() => environment.ReadRecord("crash").GetProperty("state").GetString() == "stopped");
         var inspected = await environment.InspectAsync("crash");
         var rm = await environment.CocoonAsync("rm", "crash");
 
+        Assert.Equal(0, started.ExitCode);
+        Assert.Equal(125, interrupted.ExitCode);
+        Assert.Equal("error: box 'crash' stopped while the command ran\n", interrupted.Stderr);
         Assert.StartsWith("crash", inspected.GetProperty("stop_reason").GetString(), StringComparison.Ordinal);
         Assert.True(rm.ExitCode == 0, rm.Stderr);
         Assert.DoesNotContain("crash", environment.CidsText(), StringComparison.Ordinal);
@@ -182,6 +192,31 @@ public sealed class BoxLifecycleTests
         Assert.True(stop.ExitCode == 0, stop.Stderr);
         Assert.Equal("stopped", inspected.GetProperty("state").GetString());
         await BoxTestEnvironment.WaitUntilAsync(() => environment.LeftoverProcesses().Count == 0);
+    }
+
+    [Fact]
+    public async Task MemoryHog_SmallBox_KilledByTheOomKillerSaidBySdkAndCli()
+    {
+        await using var environment = new BoxTestEnvironment();
+        var runtime = environment.CreateRuntime();
+        // 128 MiB (the least that boots) holds the kernel and the initramfs with some 60 MiB to spare.
+        // awk keeps 1 MiB strings until the guest runs out: small allocations, so malloc never fails
+        // first (one 100 MiB buffer would be refused as an obvious overcommit), and awk is the biggest
+        // process, so the OOM killer picks it.
+        await using var box = await runtime.CreateBoxAsync(new BoxOptions("hog").WithMemory(128)).WaitAsync(BoxTestEnvironment.CommandTimeout);
+        string[] hog = ["awk", "BEGIN { s = \"x\"; for (j = 0; j < 20; j++) s = s s; for (i = 0; ; i++) a[i] = s i }"];
+
+        var sdk = await box.RunAsync(hog).WaitAsync(BoxTestEnvironment.CommandTimeout);
+        var cli = await environment.CocoonAsync(["exec", "hog", .. hog]);
+        var fits = await box.RunAsync(["dd", "if=/dev/zero", "of=/dev/null", "bs=1M", "count=1"]).WaitAsync(BoxTestEnvironment.CommandTimeout);
+
+        Assert.True(sdk.Exit.OomKilled, $"{sdk.Exit.Describe()}: {sdk.Stderr}");
+        Assert.Equal(137, sdk.Exit.ShellExitCode);
+        Assert.StartsWith("killed by the out-of-memory killer", sdk.Exit.Describe(), StringComparison.Ordinal);
+        Assert.Equal(137, cli.ExitCode);
+        Assert.Contains("killed by the out-of-memory killer", cli.Stderr, StringComparison.Ordinal);
+        Assert.False(fits.Exit.OomKilled);
+        Assert.Equal(0, fits.Exit.ShellExitCode);
     }
 
     [Fact]
