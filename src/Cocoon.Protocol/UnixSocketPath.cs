@@ -2,7 +2,7 @@
 
 using System.Text;
 
-namespace Cocoon;
+namespace Cocoon.Protocol;
 
 /// <summary>
 /// The Linux limit on UNIX socket paths, which every Cocoon socket (vsock.sock, control.sock, the

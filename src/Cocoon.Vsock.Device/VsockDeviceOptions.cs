@@ -1,5 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using Cocoon.Protocol;
+
 namespace Cocoon.Vsock.Device;
 
 /// <summary>Configuration of one <see cref="VsockDevice"/>.</summary>

@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using Cocoon.Configuration;
+using Cocoon.Protocol;
 
 namespace Cocoon.State;
 

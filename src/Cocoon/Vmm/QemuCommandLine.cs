@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Globalization;
+using Cocoon.Protocol;
 
 namespace Cocoon.Vmm;
 

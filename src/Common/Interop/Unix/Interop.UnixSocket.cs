@@ -2,6 +2,7 @@
 
 using System.Runtime.InteropServices;
 using System.Text;
+using Cocoon.Protocol;
 
 namespace Cocoon;
 
