@@ -1,9 +1,10 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+extern alias oci;
 using System.Net;
-using Cocoon.Oci;
-using Cocoon.Oci.Registry;
 using Cocoon.State;
+using oci::Cocoon.Oci;
+using oci::Cocoon.Oci.Registry;
 
 namespace Cocoon;
 

@@ -1,6 +1,5 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Cocoon.Oci.Unpack;
@@ -110,38 +109,10 @@ internal static class RootfsBuilder
 
     private static void Run(string program, string[] arguments)
     {
-        var start = new ProcessStartInfo(program)
+        var result = HostTool.Run(program, arguments, "install e2fsprogs");
+        if (result.ExitCode != 0)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new CocoonException(CocoonErrorCode.Unavailable, $"cannot run {program} ({e.Message}); install e2fsprogs", e);
-        }
-
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                throw new CocoonException(
-                    CocoonErrorCode.Internal,
-                    $"{program} failed with exit code {process.ExitCode}: {(stderr + stdout.Result).Trim()}");
-            }
+            throw new CocoonException(CocoonErrorCode.Internal, $"{program} failed with exit code {result.ExitCode}: {result.Output}");
         }
     }
 }

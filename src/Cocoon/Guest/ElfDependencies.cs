@@ -1,7 +1,5 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using System.Diagnostics;
-
 namespace Cocoon.Guest;
 
 /// <summary>
@@ -21,39 +19,13 @@ internal static class ElfDependencies
             throw new CocoonException(CocoonErrorCode.NotFound, $"Executable '{executablePath}' does not exist.");
         }
 
-        var start = new ProcessStartInfo("ldd")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(executablePath);
-        start.Environment["LC_ALL"] = "C";
-
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new InvalidOperationException("Process.Start returned null.");
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            throw new CocoonException(CocoonErrorCode.Unavailable, $"Cannot run 'ldd' to find the libraries of '{executablePath}': {ex.Message}. Install it with 'apt-get install libc-bin'.", ex);
-        }
-
-        using (process)
-        {
-            process.StandardInput.Close();
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEnd();
-            if (!process.WaitForExit(LddTimeout))
-            {
-                process.Kill();
-                throw new CocoonException(CocoonErrorCode.Timeout, $"'ldd {executablePath}' did not finish within {LddTimeout.TotalSeconds} s.");
-            }
-
-            return Parse(executablePath, stdout, stderr.GetAwaiter().GetResult(), process.ExitCode);
-        }
+        var result = HostTool.Run(
+            "ldd",
+            [executablePath],
+            $"ldd finds the libraries of '{executablePath}'; install it with 'apt-get install libc-bin'",
+            new Dictionary<string, string> { ["LC_ALL"] = "C" },
+            LddTimeout);
+        return Parse(executablePath, result.Stdout, result.Stderr, result.ExitCode);
     }
 
     /// <summary>Parses ldd output. Exposed for tests.</summary>

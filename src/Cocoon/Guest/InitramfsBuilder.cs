@@ -231,23 +231,13 @@ internal sealed class InitramfsBuilder
 
     private static IEnumerable<string> ListApplets(string busyboxPath)
     {
-        var start = new ProcessStartInfo(busyboxPath)
+        var result = HostTool.Run(busyboxPath, ["--list-full"], "install busybox-static");
+        if (result.ExitCode != 0)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("--list-full");
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Process.Start returned null.");
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"'{busyboxPath} --list-full' failed (exit {process.ExitCode}). Is it busybox? Install 'busybox-static'.");
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"'{busyboxPath} --list-full' failed (exit {result.ExitCode}). Is it busybox? Install 'busybox-static'.");
         }
 
-        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        return result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(line => "/" + line)
             .ToList();
     }

@@ -1,7 +1,9 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+extern alias oci;
+
 using System.Text.Json.Serialization.Metadata;
-using Cocoon.Oci.Content;
+using oci::Cocoon.Oci.Content;
 
 namespace Cocoon.State;
 

@@ -91,27 +91,14 @@ internal static class BoxProcesses
     {
         // sh starts setsid in the background (no job control, so it is not a group leader and
         // setsid execs in place: $! is the supervisor's pid) and exits; init adopts the supervisor.
-        var start = new ProcessStartInfo("/bin/sh")
+        var result = HostTool.Run(
+            "/bin/sh",
+            ["-c", "setsid \"$0\" " + SuperviseCommand + " \"$1\" </dev/null >>\"$2\" 2>&1 & echo $!", cocoonPath, name, paths.SupervisorLog(name)],
+            "the supervisor is started through /bin/sh",
+            new Dictionary<string, string> { [CocoonPaths.HomeVariable] = paths.Root });
+        if (result.ExitCode != 0 || !int.TryParse(result.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("setsid \"$0\" " + SuperviseCommand + " \"$1\" </dev/null >>\"$2\" 2>&1 & echo $!");
-        start.ArgumentList.Add(cocoonPath);
-        start.ArgumentList.Add(name);
-        start.ArgumentList.Add(paths.SupervisorLog(name));
-        start.Environment[CocoonPaths.HomeVariable] = paths.Root;
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Process.Start returned null");
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEnd();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0 || !int.TryParse(output.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-        {
-            throw new CocoonException(CocoonErrorCode.Unavailable, $"cannot start the supervisor of box '{name}' ({cocoonPath}): {error.Trim()}");
+            throw new CocoonException(CocoonErrorCode.Unavailable, $"cannot start the supervisor of box '{name}' ({cocoonPath}): {result.Stderr.Trim()}");
         }
 
         return pid;
