@@ -37,6 +37,9 @@ public sealed class BootConfig
     /// <summary>The agent's log level (<c>trace</c>, <c>debug</c>, <c>information</c>, <c>warning</c>, <c>error</c>); unset means quiet.</summary>
     public string? LogLevel { get; init; }
 
+    /// <summary>The network interface to configure; unset means the box has only loopback (<c>--network none</c>).</summary>
+    public BootNetwork? Network { get; init; }
+
     /// <summary>Serializes the document as UTF-8 JSON.</summary>
     /// <returns>The JSON text.</returns>
     public string ToJson() => JsonSerializer.Serialize(this, BootConfigJsonContext.Default.BootConfig);

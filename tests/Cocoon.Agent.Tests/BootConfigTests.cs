@@ -30,6 +30,17 @@ public sealed class BootConfigTests
     }
 
     [Fact]
+    public void KernelArgument_Network_RoundTrips()
+    {
+        var config = new BootConfig { Network = new BootNetwork { Address = "10.0.2.15", PrefixLength = 24, Gateway = "10.0.2.2", Nameservers = ["10.0.2.3"] } };
+
+        var parsed = BootConfig.FromKernelCommandLine(config.ToKernelArgument())!.Network!;
+
+        Assert.Equal(("eth0", "10.0.2.15", 24, "10.0.2.2"), (parsed.Interface, parsed.Address, parsed.PrefixLength, parsed.Gateway));
+        Assert.Equal(["10.0.2.3"], parsed.Nameservers);
+    }
+
+    [Fact]
     public void ToJson_UnsetOptionalFields_AreOmittedAndSnakeCase()
     {
         var json = new BootConfig { Hostname = "h", LogLevel = "debug" }.ToJson();

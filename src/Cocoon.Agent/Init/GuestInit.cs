@@ -14,6 +14,7 @@ namespace Cocoon.Agent.Init;
 ///  3. read the boot configuration from /proc/cmdline
 ///  4. load the kernel modules in order (finit_module; EEXIST is fine)
 ///  5. set the hostname, bring up lo
+///  6. configure the box's network interface, when the box has one (Network/GuestNetwork.cs)
 /// </code>
 /// Each step is timed; a failed step is logged and the boot goes on, so the host can still ask.
 /// </summary>
@@ -77,7 +78,7 @@ internal static class GuestInit
         return (config, kernelToInitUs, mountsUs, failures);
     }
 
-    /// <summary>Steps 4–5; returns the time spent and how many modules are loaded.</summary>
+    /// <summary>Steps 4–6; returns the time spent and how many modules are loaded.</summary>
     public static (ulong ModulesUs, uint Loaded) Configure(BootConfig config, ILogger logger)
     {
         var start = Stopwatch.GetTimestamp();
@@ -109,6 +110,11 @@ internal static class GuestInit
         }
 
         Try("loopback", failures, () => Interop.InterfaceUp("lo"));
+        if (config.Network is { } network)
+        {
+            Try($"network {network.Interface}", failures, () => Network.GuestNetwork.Configure(network));
+        }
+
         foreach (var (step, error) in failures)
         {
             AgentLog.BootStepFailed(logger, step, error);

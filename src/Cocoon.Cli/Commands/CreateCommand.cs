@@ -30,7 +30,7 @@ internal static class CreateCommand
     {
         var command = new Command("create", "Create a box (validated; nothing is allocated for a rejected box).")
         {
-            NameOption, ImageOption, CpusOption, MemoryOption, VsockPortOption, PublishOption, SupportDockerOption,
+            NameOption, ImageOption, CpusOption, MemoryOption, VsockPortOption, PublishOption, NetworkOption, SupportDockerOption,
             EntrypointOption, CmdOption, EnvOption, FileOption,
         };
         command.SetAction(parseResult =>
@@ -55,7 +55,8 @@ internal static class CreateCommand
         IReadOnlyList<string> Cmd,
         IReadOnlyList<string> Env,
         string? File,
-        IReadOnlyList<string>? Publish = null);
+        IReadOnlyList<string>? Publish = null,
+        string? Network = null);
 
     /// <summary>Reads the flags into <see cref="Arguments"/>.</summary>
     internal static Arguments Read(ParseResult parseResult) => new(
@@ -69,7 +70,8 @@ internal static class CreateCommand
         parseResult.GetValue(CmdOption) ?? [],
         parseResult.GetValue(EnvOption) ?? [],
         parseResult.GetValue(FileOption),
-        parseResult.GetValue(PublishOption) ?? []);
+        parseResult.GetValue(PublishOption) ?? [],
+        parseResult.GetValue(NetworkOption));
 
     /// <summary>The one place flags become a validated <see cref="BoxConfig"/>; errors name the flag.</summary>
     internal static BoxConfig ToConfig(Arguments args)
@@ -82,6 +84,7 @@ internal static class CreateCommand
             AddIf(conflicting, args.Memory is not null, "--memory");
             AddIf(conflicting, args.VsockPorts.Count > 0, "--vsock-port");
             AddIf(conflicting, args.Publish is { Count: > 0 }, "--publish");
+            AddIf(conflicting, args.Network is not null, "--network");
             AddIf(conflicting, args.SupportDocker, "--support-docker");
             AddIf(conflicting, args.Entrypoint is not null, "--entrypoint");
             AddIf(conflicting, args.Cmd.Count > 0, "--cmd");
@@ -109,6 +112,7 @@ internal static class CreateCommand
             Cpus = args.Cpus,
             MemoryMiB = args.Memory is null ? null : MemorySize.Parse(args.Memory, "--memory"),
             SupportDocker = args.SupportDocker,
+            Network = args.Network is null ? null : BoxConfigValidator.ParseNetwork(args.Network, "--network"),
             Entrypoint = args.Entrypoint switch
             {
                 null => null,
@@ -154,6 +158,13 @@ internal static class CreateCommand
     {
         Description = "Publish a box port on the host for the box's lifetime: [IP:]HOSTPORT:PORT[/udp] (repeatable; default IP 127.0.0.1 and ::1).",
         HelpName = "[IP:]HOSTPORT:PORT[/udp]",
+    };
+
+    /// <summary><c>--network user|none</c>, shared with <c>run</c>.</summary>
+    internal static readonly Option<string> NetworkOption = new("--network")
+    {
+        Description = "The box's network: user (outbound NAT and DNS through QEMU; nothing inbound) or none (loopback only) [default: user].",
+        HelpName = "user|none",
     };
 
     private static VsockPort ParseVsockPort(string spec)

@@ -29,7 +29,7 @@ internal static class RunCommand
     {
         var command = new TrailingCommand("run", "Create and start a box, run a command in it (cocoon run [OPTIONS] -- COMMAND...), then stop it; the exit status is the command's (125: cocoon failed, 126: cannot invoke, 127: not found).", leadingWords: 1)
         {
-            NameOption, RemoveOption, CpusOption, MemoryOption, VsockPortOption, CreateCommand.PublishOption,
+            NameOption, RemoveOption, CpusOption, MemoryOption, VsockPortOption, CreateCommand.PublishOption, CreateCommand.NetworkOption,
             ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, ExecPump.UserOption,
             ImageArgument, CommandArgument,
         };
@@ -63,7 +63,8 @@ internal static class RunCommand
                 Cmd: [],
                 Env: [],
                 File: null,
-                Publish: parseResult.GetValue(CreateCommand.PublishOption) ?? []));
+                Publish: parseResult.GetValue(CreateCommand.PublishOption) ?? [],
+                Network: parseResult.GetValue(CreateCommand.NetworkOption)));
             string? created = null;
             var remove = parseResult.GetValue(RemoveOption);
             try

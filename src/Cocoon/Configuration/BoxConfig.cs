@@ -42,6 +42,10 @@ public sealed record BoxConfig
     [JsonInclude]
     public IReadOnlyList<PublishedPort> Publish { get; internal init; } = [];
 
+    /// <summary>The box's network: user-mode networking (the default) or none.</summary>
+    [JsonInclude]
+    public BoxNetwork Network { get; internal init; }
+
     /// <summary>Whether the box runs with the Docker profile (docs/architecture.md §2.8).</summary>
     [JsonInclude]
     public bool SupportDocker { get; internal init; }

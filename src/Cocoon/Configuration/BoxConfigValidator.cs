@@ -37,6 +37,12 @@ internal static class BoxConfigValidator
             throw Invalid($"{names["memory"]} {memory} MiB is out of range: use {MemorySize.MinMiB} MiB to {MemorySize.MaxMiB} MiB");
         }
 
+        var network = options.Network ?? BoxNetwork.User;
+        if (!Enum.IsDefined(network))
+        {
+            throw Invalid($"{names["network"]} {(int)network} is not a network: use user or none");
+        }
+
         return new BoxConfig
         {
             Name = name,
@@ -45,6 +51,7 @@ internal static class BoxConfigValidator
             MemoryMiB = memory,
             VsockPorts = ValidatePorts(options.VsockPorts, names),
             Publish = ValidatePublish(options.Publish, names),
+            Network = network,
             SupportDocker = options.SupportDocker,
             Entrypoint = ValidateArguments(options.Entrypoint, names["entrypoint"]),
             Cmd = ValidateArguments(options.Cmd, names["cmd"]),
@@ -65,6 +72,15 @@ internal static class BoxConfigValidator
             throw Invalid($"{field} {port} is reserved for the guest agent ({AgentPorts.Control} and {AgentPorts.Streams}): pick another port, 2000 and up by convention");
         }
     }
+
+    /// <summary>Reads a network name as the CLI and box.yaml spell it (<c>user</c>, <c>none</c>).</summary>
+    /// <exception cref="CocoonException">Any other word (InvalidArgument); the message names <paramref name="field"/>.</exception>
+    public static BoxNetwork ParseNetwork(string? text, string field) => text switch
+    {
+        "user" => BoxNetwork.User,
+        "none" => BoxNetwork.None,
+        _ => throw Invalid($"{field} '{text}' is not supported: use user (outbound NAT and DNS through QEMU, the default) or none (loopback only)"),
+    };
 
     /// <summary>Checks that <paramref name="key"/> is an environment variable name.</summary>
     public static void ValidateEnvKey(string key, string field)

@@ -15,6 +15,7 @@ namespace Cocoon.Configuration;
 /// image: busybox
 /// cpus: 2
 /// memory: 1G            # or 1024 (MiB), 512M
+/// network: user         # or none (loopback only)
 /// support_docker: false
 /// vsock_ports:
 ///   - port: 2000
@@ -29,7 +30,7 @@ internal static class BoxConfigYaml
 {
     /// <summary>The keys a box file may contain.</summary>
     public static readonly IReadOnlyList<string> Keys =
-        ["name", "image", "cpus", "memory", "vsock_ports", "publish", "support_docker", "entrypoint", "cmd", "env"];
+        ["name", "image", "cpus", "memory", "network", "vsock_ports", "publish", "support_docker", "entrypoint", "cmd", "env"];
 
     /// <summary>Reads and parses <paramref name="path"/>.</summary>
     public static (BoxOptions Options, FieldNames Names) Load(string path)
@@ -111,6 +112,9 @@ internal static class BoxConfigYaml
                     break;
                 case "memory":
                     options.MemoryMiB = Memory(source, key, value);
+                    break;
+                case "network":
+                    options.Network = BoxConfigValidator.ParseNetwork(String(source, key, value), $"'{key}' ({source}:{keyNode.Start.Line.ToString(CultureInfo.InvariantCulture)})");
                     break;
                 case "support_docker":
                     options.SupportDocker = Boolean(source, key, value);

@@ -16,6 +16,7 @@ namespace Cocoon;
 /// <item><c>image</c>: optional; no whitespace or control characters.</item>
 /// <item><c>cpus</c>: 1 to the host's CPU count; default 1.</item>
 /// <item><c>memory</c>: MiB, 128 to 1048576 (and no more than the host has); default 512.</item>
+/// <item><c>network</c>: <c>user</c> (the default) or <c>none</c>.</item>
 /// <item><c>vsock_ports</c>: ports 1–65535 except 1024 and 1025 (the agent's); no duplicates;
 /// absolute socket paths of at most 107 bytes.</item>
 /// <item><c>env</c>: keys match <c>[A-Za-z_][A-Za-z0-9_]*</c>; no NUL in keys, values or
@@ -52,6 +53,9 @@ public sealed class BoxOptions
 
     /// <summary>Published ports (<c>-p</c>), in order.</summary>
     public IList<PublishedPort> Publish { get; } = [];
+
+    /// <summary>The box's network; null for <see cref="BoxNetwork.User"/>.</summary>
+    public BoxNetwork? Network { get; set; }
 
     /// <summary>Guest→host vsock ports, in order.</summary>
     public IList<VsockPort> VsockPorts { get; } = [];
@@ -110,6 +114,13 @@ public sealed class BoxOptions
     public BoxOptions WithPublish(int hostPort, int port, string network = "tcp", string? hostAddress = null)
     {
         Publish.Add(new PublishedPort(hostPort, port, network, hostAddress));
+        return this;
+    }
+
+    /// <summary>Sets <see cref="Network"/>.</summary>
+    public BoxOptions WithNetwork(BoxNetwork network)
+    {
+        Network = network;
         return this;
     }
 

@@ -37,8 +37,9 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
         var agent = FindAgent();
         var crun = FindCrun();
         var extraExecutables = Environment.GetEnvironmentVariable(ExtraExecutablesVariable) ?? "";
-        // virtio_console: the box log's virtio-serial port.
-        var moduleNames = new List<string> { "vmw_vsock_virtio_transport", "virtio_console" };
+        // virtio_console: the box log's virtio-serial port. virtio_net: the user-mode network device
+        // (a box with --network none loads it and finds no device).
+        var moduleNames = new List<string> { "vmw_vsock_virtio_transport", "virtio_console", "virtio_net" };
         moduleNames.AddRange(extraModules ?? []);
         moduleNames.Add(QemuCommandLine.TransportModule(machine));
         var cache = new GuestImageCache(paths.Root, logger);

@@ -30,8 +30,9 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
     /// <param name="record">The box.</param>
     /// <param name="image">The guest kernel, initramfs and modules.</param>
     /// <param name="guestLogLevel">The agent's log level, or null for its default.</param>
+    /// <param name="hostForwards">QEMU <c>hostfwd</c> ports for the port-forward benchmark's baseline only (see <see cref="UserNetwork.HostForwards"/>).</param>
     /// <returns>The plan.</returns>
-    public static LaunchPlan Create(CocoonPaths paths, BoxRecord record, AgentImage image, string? guestLogLevel)
+    public static LaunchPlan Create(CocoonPaths paths, BoxRecord record, AgentImage image, string? guestLogLevel, IReadOnlyList<(int HostPort, int GuestPort)>? hostForwards = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(record);
@@ -39,12 +40,14 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
         var name = record.Name;
         var config = record.Config;
         var vhost = paths.VhostSocket(name);
+        var network = config.Network == BoxNetwork.User ? new UserNetwork { HostForwards = hostForwards ?? [] } : null;
         var boot = new BootConfig
         {
             Hostname = name,
             Modules = image.Modules,
             Env = config.Env.Count > 0 ? config.Env : null,
             LogLevel = string.IsNullOrEmpty(guestLogLevel) ? null : guestLogLevel,
+            Network = network is null ? null : UserNetwork.GuestSide(),
         };
         var vm = new VmSpec
         {
@@ -56,6 +59,7 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
             MemoryMiB = config.MemoryMiB,
             Cpus = config.Cpus,
             VsockSocketPath = vhost,
+            Network = network,
         };
         var device = new VsockDeviceOptions
         {

@@ -133,6 +133,12 @@ internal static class QemuCommandLine
             args.AddRange(["-device", (options.Machine == QemuMachine.Microvm ? "vhost-user-vsock-device" : "vhost-user-vsock-pci") + ",chardev=vsock"]);
         }
 
+        if (spec.Network is { } network)
+        {
+            args.AddRange(["-netdev", network.NetdevArgument("net0")]);
+            args.AddRange(["-device", (options.Machine == QemuMachine.Microvm ? "virtio-net-device" : "virtio-net-pci") + ",netdev=net0"]);
+        }
+
         args.AddRange(spec.ExtraQemuArguments);
         return args;
     }

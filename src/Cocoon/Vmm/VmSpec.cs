@@ -35,6 +35,9 @@ internal sealed record VmSpec
     /// </summary>
     public string? VsockSocketPath { get; init; }
 
+    /// <summary>The virtio-net device on user-mode networking, or null for no network device.</summary>
+    public UserNetwork? Network { get; init; }
+
     /// <summary>Extra QEMU arguments appended as-is (tests and benchmarks).</summary>
     public IReadOnlyList<string> ExtraQemuArguments { get; init; } = [];
 }

@@ -44,6 +44,8 @@ public sealed class CliTests : CliHarness
     [InlineData(2, "create", "--name", "web", "--vsock-port", "1024:/tmp/a")]
     [InlineData(2, "create", "--name", "web", "-e", "=x")]
     [InlineData(2, "create", "--name", "web", "--vsock-port", "5000:/missing-dir/app.sock")]
+    [InlineData(2, "create", "--name", "web", "--network", "host")]
+    [InlineData(2, "run", "--network", "bridge", "--", "true")]
     [InlineData(2, "create", "--bogus")]
     [InlineData(2, "ls", "--format", "xml")]
     [InlineData(3, "inspect", "ghost")]
@@ -113,6 +115,16 @@ public sealed class CliTests : CliHarness
     {
         Assert.Contains("--cpus 0", Run("create", "--name", "web", "--cpus", "0").Err, StringComparison.Ordinal);
         Assert.Contains("--vsock-port #2 port", Run("create", "--name", "web", "--vsock-port", "2000:/a", "--vsock-port", "2000:/b").Err, StringComparison.Ordinal);
+        Assert.Contains("--network 'host' is not supported", Run("create", "--name", "web", "--network", "host").Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_NetworkNone_RecordedInConfig()
+    {
+        Assert.Equal(0, Run("create", "--name", "web", "--network", "none").Exit);
+
+        using var doc = JsonDocument.Parse(Run("inspect", "web").Out);
+        Assert.Equal("none", doc.RootElement.GetProperty("config").GetProperty("network").GetString());
     }
 
     [Theory]

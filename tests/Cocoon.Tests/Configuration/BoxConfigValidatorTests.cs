@@ -16,6 +16,16 @@ public sealed class BoxConfigValidatorTests
         Assert.Null(config.Image);
         Assert.Empty(config.VsockPorts);
         Assert.Null(config.Cmd);
+        Assert.Equal(BoxNetwork.User, config.Network);
+    }
+
+    [Fact]
+    public void Build_UndefinedNetwork_RefusedNamingNetwork()
+    {
+        var e = Assert.Throws<CocoonException>(() => new BoxOptions("web").WithNetwork((BoxNetwork)7).Build());
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, e.Code);
+        Assert.StartsWith("network 7 is not a network", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public sealed class BoxConfigYamlTests
             image: busybox
             cpus: 2
             memory: 1G
+            network: none
             support_docker: true
             vsock_ports:
               - port: 2000
@@ -39,6 +40,7 @@ public sealed class BoxConfigYamlTests
         Assert.Equal(2, config.Cpus);
         Assert.Equal(1024, config.MemoryMiB);
         Assert.True(config.SupportDocker);
+        Assert.Equal(BoxNetwork.None, config.Network);
         Assert.Equal([new VsockPort(2000, "/tmp/a.sock"), new VsockPort(2001, "/tmp/b.sock")], config.VsockPorts);
         Assert.Equal(["/bin/sh", "-c"], config.Entrypoint!);
         Assert.Equal(["echo hi"], config.Cmd!);
@@ -82,6 +84,7 @@ public sealed class BoxConfigYamlTests
     [InlineData("name: web\nvsock_ports: 2000", "'vsock_ports' must be a list")]
     [InlineData("name: web\nenv: 3", "'env' must be a map")]
     [InlineData("name: web\nmemory: lots", "'memory' (box.yaml:2) 'lots' is not a memory size")]
+    [InlineData("name: web\nnetwork: host", "'network' (box.yaml:2) 'host' is not supported: use user")]
     public void Parse_WrongType_NamesKeyAndExpectedType(string yaml, string expected)
     {
         Assert.Contains(expected, Error(yaml), StringComparison.Ordinal);

@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using Cocoon.Guest;
+using Cocoon.Protocol;
 using Cocoon.State;
 
 namespace Cocoon.Supervisor.Tests;
@@ -42,6 +43,28 @@ public sealed class LaunchPlanTests
         Assert.Equal(Image.Modules, plan.Boot.Modules);
         Assert.Equal("1", plan.Boot.Env!["A"]);
         Assert.Equal("debug", plan.Boot.LogLevel);
+    }
+
+    [Fact]
+    public void Create_DefaultNetwork_UserNetdevAndAgentConfiguresIt()
+    {
+        var plan = LaunchPlan.Create(Paths, Record(new BoxOptions("web")), Image, guestLogLevel: null);
+
+        Assert.NotNull(plan.Vm.Network);
+        Assert.Empty(plan.Vm.Network.HostForwards);
+        var network = Assert.IsType<BootNetwork>(plan.Boot.Network);
+        Assert.Equal(("eth0", "10.0.2.15", 24, "10.0.2.2"), (network.Interface, network.Address, network.PrefixLength, network.Gateway));
+        Assert.Equal(["10.0.2.3"], network.Nameservers);
+    }
+
+    [Fact]
+    public void Create_NetworkNone_NoDeviceAndNoGuestNetwork()
+    {
+        var plan = LaunchPlan.Create(Paths, Record(new BoxOptions("web").WithNetwork(BoxNetwork.None)), Image, guestLogLevel: null);
+
+        Assert.Null(plan.Vm.Network);
+        Assert.Null(plan.Boot.Network);
+        Assert.DoesNotContain("\"network\"", plan.Boot.ToJson(), StringComparison.Ordinal);
     }
 
     [Fact]

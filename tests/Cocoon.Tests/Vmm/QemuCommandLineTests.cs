@@ -25,6 +25,26 @@ public sealed class QemuCommandLineTests
         Assert.Contains(" tsc_early_khz=2000000 ", append, StringComparison.Ordinal);
         Assert.EndsWith(" cocoon.x=1", append, StringComparison.Ordinal);
         Assert.DoesNotContain("-chardev", args);
+        Assert.DoesNotContain("-netdev", args);
+    }
+
+    [Theory]
+    [InlineData("Microvm", "virtio-net-device,netdev=net0")]
+    [InlineData("Q35", "virtio-net-pci,netdev=net0")]
+    public void Build_WithUserNetwork_UserNetdevWithoutHostForwards(string machine, string device)
+    {
+        var args = Args(machine: machine, network: true);
+
+        AssertPair(args, "-netdev", "user,id=net0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,ipv6=off");
+        AssertPair(args, "-device", device);
+    }
+
+    [Fact]
+    public void Build_UserNetworkWithHostForwards_LoopbackHostfwdEach()
+    {
+        var args = Args(network: true, hostForwards: [18080, 80, 18081, 81]);
+
+        AssertPair(args, "-netdev", "user,id=net0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,ipv6=off,hostfwd=tcp:127.0.0.1:18080-:80,hostfwd=tcp:127.0.0.1:18081-:81");
     }
 
     [Fact]
@@ -66,6 +86,25 @@ public sealed class QemuCommandLineTests
         var args = Args();
 
         Assert.DoesNotContain(args, a => a.Contains("boxlog", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ParseHostForwards_List_Pairs()
+    {
+        Assert.Equal(new[] { (18080, 80), (2222, 22) }, UserNetwork.ParseHostForwards("18080:80, 2222:22"));
+        Assert.Empty(UserNetwork.ParseHostForwards(null));
+    }
+
+    [Theory]
+    [InlineData("80")]
+    [InlineData("0:80")]
+    [InlineData("80:65536")]
+    [InlineData("a:b")]
+    public void ParseHostForwards_Bad_InvalidArgumentNamingVariable(string value)
+    {
+        var e = Assert.Throws<CocoonException>(() => UserNetwork.ParseHostForwards(value));
+
+        Assert.Contains("COCOON_BENCH_HOSTFWD", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -112,8 +151,11 @@ public sealed class QemuCommandLineTests
         int memory = 256,
         int cpus = 2,
         string kernelArgument = "cocoon.x=1",
-        string[]? extra = null)
+        string[]? extra = null,
+        bool network = false,
+        int[]? hostForwards = null)
     {
+        var forwards = (hostForwards ?? []).Chunk(2).Select(p => (p[0], p[1])).ToList();
         var spec = new VmSpec
         {
             KernelPath = "/k/vmlinuz",
@@ -125,6 +167,7 @@ public sealed class QemuCommandLineTests
             VsockSocketPath = vsock,
             BoxLogPath = boxLog,
             ExtraQemuArguments = extra ?? [],
+            Network = network ? new UserNetwork { HostForwards = forwards } : null,
         };
         var options = new QemuOptions { Machine = Enum.Parse<QemuMachine>(machine), GuestTscKhz = 2_000_000 };
         return QemuCommandLine.Build(spec, options, Enum.Parse<VmAccelerator>(accelerator));

@@ -11,6 +11,9 @@ internal static partial class Interop
     internal const uint TIOCSWINSZ = 0x5414;
     internal const uint SIOCGIFFLAGS = 0x8913;
     internal const uint SIOCSIFFLAGS = 0x8914;
+    internal const uint SIOCADDRT = 0x890B;
+    internal const uint SIOCSIFADDR = 0x8916;
+    internal const uint SIOCSIFNETMASK = 0x891C;
 
     /// <summary>ioctl is variadic; every request Cocoon issues takes one pointer to a struct.</summary>
     [LibraryImport(Libc, EntryPoint = "ioctl", SetLastError = true)]
@@ -21,7 +24,8 @@ internal static partial class Interop
         where T : unmanaged
     {
         // SAFETY: argument is a whole T pinned for the call; the caller pairs each request with the
-        // struct the kernel reads or writes for it (WinSize for TIOC[GS]WINSZ, IfReqFlags for SIOC[GS]IFFLAGS),
+        // struct the kernel reads or writes for it (WinSize for TIOC[GS]WINSZ, IfReqFlags for SIOC[GS]IFFLAGS,
+        // IfReqAddr for SIOCSIFADDR and SIOCSIFNETMASK, RtEntry for SIOCADDRT),
         // whose sizes the ABI tests pin.
         fixed (T* p = &argument)
         {

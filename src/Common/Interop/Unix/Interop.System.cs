@@ -25,6 +25,10 @@ internal static partial class Interop
     // <linux/if.h>
     internal const short IFF_UP = 0x1;
 
+    // <linux/route.h>
+    internal const ushort RTF_UP = 0x1;
+    internal const ushort RTF_GATEWAY = 0x2;
+
     [LibraryImport(Libc, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SysMount(string source, string target, string fstype, ulong flags, string? data);
 
@@ -65,15 +69,50 @@ internal static partial class Interop
     /// <summary>Sets IFF_UP on an interface through an AF_INET datagram socket.</summary>
     internal static void InterfaceUp(string name)
     {
-        using var socket = new SafeFileHandle(CreateSocket(AF_INET, SOCK_DGRAM, "socket(AF_INET)"), ownsHandle: true);
+        using var socket = InetControlSocket();
         var request = default(IfReqFlags);
-        Span<byte> nameBytes = stackalloc byte[16];
-        Encoding.ASCII.GetBytes(name, nameBytes);
-        request.ifr_name_0 = BitConverter.ToUInt64(nameBytes[..8]);
-        request.ifr_name_1 = BitConverter.ToUInt64(nameBytes[8..]);
+        (request.ifr_name_0, request.ifr_name_1) = InterfaceName(name);
         Ioctl(socket, SIOCGIFFLAGS, ref request).ThrowIfFailed($"ioctl(SIOCGIFFLAGS, {name})");
         request.ifr_flags |= IFF_UP;
         Ioctl(socket, SIOCSIFFLAGS, ref request).ThrowIfFailed($"ioctl(SIOCSIFFLAGS, {name})");
+    }
+
+    /// <summary>Gives an interface its IPv4 address and netmask (both in network byte order, as in <c>sin_addr</c>).</summary>
+    internal static void SetInterfaceAddress(string name, uint address, uint netmask)
+    {
+        using var socket = InetControlSocket();
+        var request = default(IfReqAddr);
+        (request.ifr_name_0, request.ifr_name_1) = InterfaceName(name);
+        request.ifr_addr = SockAddrIn.Of(address);
+        Ioctl(socket, SIOCSIFADDR, ref request).ThrowIfFailed($"ioctl(SIOCSIFADDR, {name})");
+        request.ifr_addr = SockAddrIn.Of(netmask);
+        Ioctl(socket, SIOCSIFNETMASK, ref request).ThrowIfFailed($"ioctl(SIOCSIFNETMASK, {name})");
+    }
+
+    /// <summary>Adds the IPv4 default route through <paramref name="gateway"/> (network byte order).</summary>
+    internal static void AddDefaultRoute(uint gateway)
+    {
+        using var socket = InetControlSocket();
+        var route = new RtEntry
+        {
+            rt_dst = SockAddrIn.Of(0),
+            rt_gateway = SockAddrIn.Of(gateway),
+            rt_genmask = SockAddrIn.Of(0),
+            rt_flags = (ushort)(RTF_UP | RTF_GATEWAY),
+        };
+        Ioctl(socket, SIOCADDRT, ref route).ThrowIfFailed("ioctl(SIOCADDRT, default)");
+    }
+
+    private static SafeFileHandle InetControlSocket() =>
+        new(CreateSocket(AF_INET, SOCK_DGRAM, "socket(AF_INET)"), ownsHandle: true);
+
+    /// <summary><c>ifr_name</c>: up to 15 ASCII bytes and a NUL, as two words.</summary>
+    private static (ulong, ulong) InterfaceName(string name)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        bytes.Clear();
+        Encoding.ASCII.GetBytes(name.AsSpan(0, Math.Min(name.Length, 15)), bytes);
+        return (BitConverter.ToUInt64(bytes[..8]), BitConverter.ToUInt64(bytes[8..]));
     }
 
     /// <summary><c>struct ifreq</c> (the ifr_flags member) from <c>include/uapi/linux/if.h</c>: 40 bytes on x86-64.</summary>
@@ -83,6 +122,45 @@ internal static partial class Interop
         public ulong ifr_name_0;
         public ulong ifr_name_1;
         public short ifr_flags;
+    }
+
+    /// <summary><c>struct sockaddr_in</c> from <c>include/uapi/linux/in.h</c> (16 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct SockAddrIn
+    {
+        public ushort sin_family;
+        public ushort sin_port;
+        public uint sin_addr;
+        public ulong sin_zero;
+
+        public static SockAddrIn Of(uint address) => new() { sin_family = (ushort)AF_INET, sin_addr = address };
+    }
+
+    /// <summary><c>struct ifreq</c> (the ifr_addr member) from <c>include/uapi/linux/if.h</c>: 40 bytes on x86-64.</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 40)]
+    internal struct IfReqAddr
+    {
+        public ulong ifr_name_0;
+        public ulong ifr_name_1;
+        public SockAddrIn ifr_addr;
+    }
+
+    /// <summary><c>struct rtentry</c> from <c>include/uapi/linux/route.h</c>: 120 bytes on x86-64.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 120)]
+    internal struct RtEntry
+    {
+        [FieldOffset(8)]
+        public SockAddrIn rt_dst;
+        [FieldOffset(24)]
+        public SockAddrIn rt_gateway;
+        [FieldOffset(40)]
+        public SockAddrIn rt_genmask;
+        [FieldOffset(56)]
+        public ushort rt_flags;
+        [FieldOffset(80)]
+        public short rt_metric;
+        [FieldOffset(88)]
+        public nint rt_dev;
     }
 
     /// <summary><c>struct timespec</c> from <c>include/uapi/linux/time_types.h</c> (x86-64, 16 bytes).</summary>
