@@ -39,6 +39,7 @@ internal sealed class BoxSupervisor
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly BoxRepository _boxes;
+    private readonly Forwarding.StreamDialer _dialer;
     private readonly TaskCompletionSource<StopReason> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private QemuProcess? _qemu;
     private int _signalled;
@@ -52,6 +53,7 @@ internal sealed class BoxSupervisor
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger("Cocoon.Supervisor");
         _boxes = new BoxRepository(paths);
+        _dialer = new Forwarding.StreamDialer(name, paths.VsockSocket(name));
     }
 
     /// <summary>Runs the box until QEMU exits, SIGTERM arrives or <c>pod.stop</c> ends it; returns the process exit code.</summary>
@@ -81,7 +83,9 @@ internal sealed class BoxSupervisor
             // :: Step 2
             var options = new QemuOptions { Launcher = ["setpriv", "--pdeathsig", "KILL", "--"] };
             var image = AgentImage.GetOrBuild(_paths, options.Machine, _logger);
-            var plan = LaunchPlan.Create(_paths, record, image, Environment.GetEnvironmentVariable(GuestLogLevelVariable));
+            var plan = LaunchPlan.Create(
+                _paths, record, image, Environment.GetEnvironmentVariable(GuestLogLevelVariable),
+                UserNetwork.ParseHostForwards(Environment.GetEnvironmentVariable(UserNetwork.BenchHostForwardsVariable)));
 
             // :: Step 3
             foreach (var path in plan.RuntimeFiles)
@@ -98,10 +102,9 @@ internal sealed class BoxSupervisor
             device = VsockDevice.Start(plan.Device, _loggerFactory);
 
             // Published ports listen from before the boot: a port in use fails the start, naming it.
-            var dialer = new Forwarding.StreamDialer(_name, _paths.VsockSocket(_name));
             foreach (var port in record.Config.Publish)
             {
-                published.Add(PortForward.Start(dialer.DialAsync, new PortForwardOptions(port.Port)
+                published.Add(PortForward.Start(_dialer.DialAsync, new PortForwardOptions(port.Port)
                 {
                     LocalPort = port.HostPort,
                     Network = port.Network,
@@ -229,7 +232,8 @@ internal sealed class BoxSupervisor
 
     private ControlDispatcher CreateDispatcher() => new ControlDispatcher()
         .Register("pod.info", InfoAsync)
-        .Register("pod.stop", StopAsync);
+        .Register("pod.stop", StopAsync)
+        .Register(PortDialMethod.Name, PortDialMethod.Create(_dialer, () => Volatile.Read(ref _stopRequested) == 1 || _ended.Task.IsCompleted));
 
     /// <summary><c>pod.info</c>: the box as its supervisor sees it.</summary>
     private Task<ControlReply> InfoAsync(ControlRequest request, CancellationToken cancellationToken)

@@ -25,17 +25,24 @@ internal static class ControlErrorCodes
 
     /// <summary>The box is not running (it is stopping or stopped).</summary>
     public const int BoxNotRunning = -32000;
+
+    /// <summary><c>pod.portDial</c>: nothing listens on that port in the box (the guest refused the connection).</summary>
+    public const int DialRefused = -32001;
+
+    /// <summary><c>pod.portDial</c>: the dial failed otherwise; <c>data.status</c> says how (unreachable, timeout, ...).</summary>
+    public const int DialFailed = -32002;
 }
 
 /// <summary>A JSON-RPC error a handler reports; the server answers it as the request's error.</summary>
 internal sealed class ControlException : Exception
 {
     /// <summary>Creates the error.</summary>
-    public ControlException(int code, string message, string? field = null)
+    public ControlException(int code, string message, string? field = null, string? status = null)
         : base(message)
     {
         Code = code;
         Field = field;
+        Status = status;
     }
 
     /// <summary>The JSON-RPC error code (<see cref="ControlErrorCodes"/>).</summary>
@@ -43,6 +50,9 @@ internal sealed class ControlException : Exception
 
     /// <summary>The parameter at fault, for <see cref="ControlErrorCodes.InvalidParams"/>.</summary>
     public string? Field { get; }
+
+    /// <summary>For a failed dial, the data-stream status word (<c>refused</c>, <c>unreachable</c>, ...), sent as <c>data.status</c>.</summary>
+    public string? Status { get; }
 
     /// <summary>An invalid-params error naming <paramref name="field"/>.</summary>
     public static ControlException InvalidParams(string field, string message) => new(ControlErrorCodes.InvalidParams, message, field);

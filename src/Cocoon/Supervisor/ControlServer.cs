@@ -270,7 +270,7 @@ internal sealed class ControlServer : IAsyncDisposable
             }
             catch (ControlException e)
             {
-                return (hasId ? Error(id, e.Code, e.Message, e.Field) : null, null);
+                return (hasId ? Error(id, e.Code, e.Message, e.Field, e.Status) : null, null);
             }
             catch (Exception e) when (e is not OperationCanceledException || !_stopping.IsCancellationRequested)
             {
@@ -287,16 +287,25 @@ internal sealed class ControlServer : IAsyncDisposable
         writeResult(writer);
     });
 
-    private static byte[] Error(JsonElement id, int code, string message, string? field = null) => Line(writer =>
+    private static byte[] Error(JsonElement id, int code, string message, string? field = null, string? status = null) => Line(writer =>
     {
         WriteId(writer, id);
         writer.WriteStartObject("error");
         writer.WriteNumber("code", code);
         writer.WriteString("message", message);
-        if (field is not null)
+        if (field is not null || status is not null)
         {
             writer.WriteStartObject("data");
-            writer.WriteString("field", field);
+            if (field is not null)
+            {
+                writer.WriteString("field", field);
+            }
+
+            if (status is not null)
+            {
+                writer.WriteString("status", status);
+            }
+
             writer.WriteEndObject();
         }
 

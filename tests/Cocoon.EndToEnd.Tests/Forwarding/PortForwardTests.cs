@@ -78,7 +78,7 @@ public sealed class PortForwardFixture : IAsyncLifetime
     }
 }
 
-public sealed class PortForwardTests(PortForwardFixture fixture) : IClassFixture<PortForwardFixture>
+public sealed partial class PortForwardTests(PortForwardFixture fixture) : IClassFixture<PortForwardFixture>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 

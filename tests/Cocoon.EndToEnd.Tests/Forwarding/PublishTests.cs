@@ -3,12 +3,16 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using Cocoon.EndToEnd.Tests.Boxes;
 using Cocoon.Tests.Common;
 
 namespace Cocoon.EndToEnd.Tests.Forwarding;
 
-/// <summary><c>-p/--publish</c>: served by the supervisor for the box's lifetime (its own box: the test stops it).</summary>
+/// <summary>
+/// <c>-p/--publish</c>: served by the supervisor for the box's lifetime (its own box: the test stops it).
+/// The stop also ends a <c>pod.portDial</c> connection and a <c>cocoon port-forward</c> with its connection.
+/// </summary>
 public sealed class PublishTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
@@ -39,9 +43,28 @@ public sealed class PublishTests
         await open.SendAsync("ping"u8.ToArray());
         var pong = new byte[4];
         var got = await open.ReceiveAsync(pong).WaitAsync(Timeout);
+        var (dialed, dialAnswer) = await PortDialClient.DialAsync(Path.Combine(environment.StateRoot, "boxes", "pub", "control.sock"), """{"network":"tcp","port":7000}""");
+        using var dialedSocket = dialed;
+        await AssertEchoesAsync(dialed);
+        using var forwarder = ProcessRunner.Start(BoxTestEnvironment.Cli, ["port-forward", "pub", ":7000"], environment.CliEnvironment());
+        var forwarding = await forwarder.StandardOutput.ReadLineAsync().WaitAsync(Timeout) ?? throw new InvalidOperationException("port-forward ended: " + await forwarder.StandardError.ReadToEndAsync());
+        var forwardedPort = int.Parse(System.Text.RegularExpressions.Regex.Match(forwarding, @"127\.0\.0\.1:(\d+) -> 7000$").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        using var forwarded = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await forwarded.ConnectAsync(new IPEndPoint(IPAddress.Loopback, forwardedPort)).WaitAsync(Timeout);
+        await AssertEchoesAsync(forwarded);
+
         var stop = await environment.CocoonAsync("stop", "pub");
-        // Hangs, and so fails by the timeout, if the connection outlives the box.
+        // Each hangs, and so fails by the timeout, if the connection outlives the box.
         await ReadUntilClosedAsync(open).WaitAsync(Timeout);
+        await ReadUntilClosedAsync(dialed).WaitAsync(Timeout);
+        await ReadUntilClosedAsync(forwarded).WaitAsync(Timeout);
+        await forwarder.WaitForExitAsync().WaitAsync(Timeout);
+        var forwarderError = await forwarder.StandardError.ReadToEndAsync().WaitAsync(Timeout);
+
+        Assert.Equal(JsonValueKind.Object, dialAnswer.GetProperty("result").ValueKind);
+        Assert.NotEqual(0, forwarder.ExitCode);
+        Assert.Contains("stopped", forwarderError, StringComparison.Ordinal);
+        AssertFree(IPAddress.Loopback, forwardedPort);
 
         Assert.Equal(2, published.GetArrayLength());
         Assert.Equal(http, published[0].GetProperty("host_port").GetInt32());
@@ -75,6 +98,21 @@ public sealed class PublishTests
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"nothing listens on port {port} in the box");
             await Task.Delay(200);
         }
+    }
+
+    private static async Task AssertEchoesAsync(Socket socket)
+    {
+        await socket.SendAsync("ping"u8.ToArray()).WaitAsync(Timeout);
+        var buffer = new byte[4];
+        var got = 0;
+        while (got < buffer.Length)
+        {
+            var read = await socket.ReceiveAsync(buffer.AsMemory(got)).AsTask().WaitAsync(Timeout);
+            Assert.NotEqual(0, read);
+            got += read;
+        }
+
+        Assert.Equal("ping"u8.ToArray(), buffer);
     }
 
     /// <summary>Completes once the connection is closed (end-of-stream or reset).</summary>
