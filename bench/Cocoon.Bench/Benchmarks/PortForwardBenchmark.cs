@@ -1,0 +1,245 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Cocoon.Guest;
+using Cocoon.State;
+using Cocoon.Vmm;
+
+namespace Cocoon.Bench.Benchmarks;
+
+/// <summary>
+/// <c>cocoon port-forward</c> against QEMU user-mode networking's own <c>hostfwd</c>, into the same
+/// box and the same guest servers, in the same run; the SDK's in-process <c>Box.DialAsync</c> beside them.
+/// </summary>
+/// <remarks>
+/// One ordinary box (created and started by the published CLI, run by its supervisor). For the
+/// baseline only, its supervisor gets <c>COCOON_BENCH_HOSTFWD</c>, which adds QEMU <c>hostfwd</c> rules
+/// on host loopback to the box's user-mode netdev; boxes never get them otherwise. Guest servers,
+/// busybox <c>nc -ll</c> (a process per connection, the same for every path):
+/// <code>
+///   5001 sink    reads to end of input      upload:   the host sends 256 MiB, half-closes, waits for the close
+///   5002 source  writes 256 MiB, closes     download: the host reads to end, counting the bytes
+///   5003 echo    cat                        connect:  connect, 1 byte out, 1 byte back, close (x1000)
+///
+///   hostfwd:       client -> 127.0.0.1:H (QEMU slirp) -> virtio-net -> guest TCP 10.0.2.15:500x
+///   port-forward:  client -> 127.0.0.1:L (cocoon port-forward process) -> vsock.sock -> agent -> 127.0.0.1:500x
+///   SDK dial:      Box.DialAsync in this process -> vsock.sock -> agent -> 127.0.0.1:500x
+/// </code>
+/// Throughput is 512 MiB over the upload plus download time, the median of the rounds; the paths
+/// take turns in every round. Connect times alternate path by path.
+/// </remarks>
+internal sealed class PortForwardBenchmark : IBenchmark
+{
+    private const string BoxName = "pf";
+    private const int SinkPort = 5001;
+    private const int SourcePort = 5002;
+    private const int EchoPort = 5003;
+    private const long Bytes = 256L << 20;
+    private const int Rounds = 3;
+    private const int Connections = 1000;
+    private static readonly TimeSpan IoTimeout = TimeSpan.FromSeconds(300);
+    private static readonly int[] GuestPorts = [SinkPort, SourcePort, EchoPort];
+
+    public string Name => "port-forward";
+
+    public string Description => "cocoon port-forward vs QEMU hostfwd: 256 MiB each way and 1,000 short connections (goal >= 2x / >= 2x)";
+
+    public async Task RunAsync(TextWriter output, CancellationToken cancellationToken)
+    {
+        var cli = BenchSupport.CocoonCli();
+        var home = BenchSupport.CreateHome();
+        Process? forwarder = null;
+        try
+        {
+            var hostfwd = new[] { FreePort(), FreePort(), FreePort() };
+            var supervisorEnvironment = new Dictionary<string, string>
+            {
+                [UserNetwork.BenchHostForwardsVariable] = $"{hostfwd[0]}:{SinkPort},{hostfwd[1]}:{SourcePort},{hostfwd[2]}:{EchoPort}",
+            };
+            await BenchSupport.RunCheckedAsync(cli, ["create", "--name", BoxName], home, TimeSpan.FromSeconds(60), cancellationToken);
+            await BenchSupport.RunCheckedAsync(cli, ["start", BoxName], home, TimeSpan.FromSeconds(180), cancellationToken, supervisorEnvironment);
+            var choice = await AcceleratorProbe.ChooseAsync(new QemuOptions().QemuPath, KernelLocator.FindDefault().KernelPath, new CocoonPaths(home).GuestCacheDirectory, cancellationToken: cancellationToken);
+            output.WriteLine($"accelerator: {choice.Accelerator} ({choice.Reason})");
+
+            var setup = string.Create(CultureInfo.InvariantCulture, $$"""
+                set -e
+                printf '#!/bin/sh\nexec cat >/dev/null\n' > /tmp/sink; printf '#!/bin/sh\nexec head -c {{Bytes}} /dev/zero\n' > /tmp/source
+                chmod +x /tmp/sink /tmp/source
+                for s in "{{SinkPort}} /tmp/sink" "{{SourcePort}} /tmp/source" "{{EchoPort}} cat"; do set -- $s; nc -ll -p $1 -e $2 </dev/null >/dev/null 2>&1 & done
+                for p in {{SinkPort}} {{SourcePort}} {{EchoPort}}; do for i in $(seq 300); do netstat -ltn | grep -q ":$p " && break; sleep 0.1; done; done
+                """);
+            await BenchSupport.RunCheckedAsync(cli, ["exec", BoxName, "sh", "-c", setup], home, TimeSpan.FromSeconds(120), cancellationToken);
+
+            forwarder = BenchSupport.Start(cli, ["port-forward", BoxName, $":{SinkPort}", $":{SourcePort}", $":{EchoPort}"], home);
+            var ours = await ReadForwardedPortsAsync(forwarder, cancellationToken);
+            var runtime = new CocoonRuntime(new CocoonRuntimeOptions { StateRoot = home, CocoonPath = cli });
+            await using var box = runtime.GetBox(BoxName);
+
+            var paths = new Path[]
+            {
+                new("hostfwd", port => ConnectLoopbackAsync(hostfwd[Array.IndexOf(GuestPorts, port)], cancellationToken)),
+                new("port-forward", port => ConnectLoopbackAsync(ours[port], cancellationToken)),
+                new("SDK dial", async port => (await box.DialAsync("tcp", port, cancellationToken: cancellationToken)).Socket),
+            };
+            output.WriteLine("paths: hostfwd = client -> QEMU slirp -> virtio-net -> guest; port-forward = client -> cocoon port-forward -> vsock -> agent; SDK dial = Box.DialAsync in process -> vsock -> agent");
+
+            // Warm-up, not counted: every path carries a connection and some bytes once.
+            foreach (var path in paths)
+            {
+                await EchoOnceAsync(path, cancellationToken);
+                await UploadAsync(path, 16 << 20, cancellationToken);
+            }
+
+            var throughput = paths.ToDictionary(p => p.Name, _ => new List<double>());
+            for (var round = 0; round < Rounds; round++)
+            {
+                foreach (var path in paths)
+                {
+                    var seconds = await UploadAsync(path, Bytes, cancellationToken) + await DownloadAsync(path, cancellationToken);
+                    throughput[path.Name].Add(2.0 * Bytes / (1 << 20) / seconds);
+                }
+            }
+
+            var connect = paths.ToDictionary(p => p.Name, _ => new List<double>());
+            for (var i = 0; i < Connections; i++)
+            {
+                foreach (var path in paths)
+                {
+                    connect[path.Name].Add(await EchoOnceAsync(path, cancellationToken));
+                }
+            }
+
+            foreach (var path in paths)
+            {
+                output.WriteLine($"{path.Name,-13} throughput median {Report.Number(Report.Median(throughput[path.Name]))} MiB/s ({string.Join(", ", throughput[path.Name].Select(Report.Number))}); " +
+                    $"connect+echo p50 {Report.Number(Report.Percentile(connect[path.Name], 50))}ms p99 {Report.Number(Report.Percentile(connect[path.Name], 99))}ms");
+            }
+
+            double Rate(string name) => Report.Median(throughput[name]);
+            double P50(string name) => Report.Percentile(connect[name], 50);
+            output.WriteLine($"SDK dial (in process) vs hostfwd: throughput {Report.Number(Rate("SDK dial") / Rate("hostfwd"))}x, connect-p50 {Report.Number(P50("hostfwd") / P50("SDK dial"))}x");
+            output.WriteLine(Report.Figure("port-forward-throughput", Rate("port-forward") / Rate("hostfwd"), "x", ">=", 2));
+            output.WriteLine(Report.Figure("port-forward-connect-p50", P50("hostfwd") / P50("port-forward"), "x", ">=", 2));
+        }
+        finally
+        {
+            if (forwarder is not null)
+            {
+                if (!forwarder.HasExited)
+                {
+                    forwarder.Kill();
+                }
+
+                forwarder.Dispose();
+            }
+
+            await BenchSupport.RunAsync(cli, ["rm", "-f", BoxName], home, TimeSpan.FromSeconds(60), CancellationToken.None);
+            BenchSupport.CleanUpHome(home, output);
+        }
+    }
+
+    /// <summary>The local port <c>cocoon port-forward</c> picked for each guest port, from its "Forwarding from" lines.</summary>
+    private static async Task<Dictionary<int, int>> ReadForwardedPortsAsync(Process forwarder, CancellationToken cancellationToken)
+    {
+        var ports = new Dictionary<int, int>();
+        while (ports.Count < GuestPorts.Length)
+        {
+            var line = await forwarder.StandardOutput.ReadLineAsync(cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(60), cancellationToken)
+                ?? throw new InvalidOperationException("cocoon port-forward ended: " + await forwarder.StandardError.ReadToEndAsync(cancellationToken));
+            var match = Regex.Match(line, @"^Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)$");
+            if (match.Success)
+            {
+                ports[int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture)] = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return ports;
+    }
+
+    private static async Task<Socket> ConnectLoopbackAsync(int port, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Seconds to send <paramref name="bytes"/> to the sink and see it close.</summary>
+    private static async Task<double> UploadAsync(Path path, long bytes, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1 << 20];
+        var start = Stopwatch.GetTimestamp();
+        using var socket = await path.Connect(SinkPort);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(IoTimeout);
+        for (var sent = 0L; sent < bytes;)
+        {
+            sent += await socket.SendAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, bytes - sent)), SocketFlags.None, timeout.Token);
+        }
+
+        socket.Shutdown(SocketShutdown.Send);
+        if (await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) != 0)
+        {
+            throw new InvalidOperationException($"{path.Name}: the sink answered bytes");
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    /// <summary>Seconds to read the source's 256 MiB to its end.</summary>
+    private static async Task<double> DownloadAsync(Path path, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1 << 20];
+        var start = Stopwatch.GetTimestamp();
+        using var socket = await path.Connect(SourcePort);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(IoTimeout);
+        var received = 0L;
+        for (var read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token); read > 0; read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token))
+        {
+            received += read;
+        }
+
+        return received == Bytes
+            ? Stopwatch.GetElapsedTime(start).TotalSeconds
+            : throw new InvalidOperationException($"{path.Name}: the source sent {received} bytes, not {Bytes}");
+    }
+
+    /// <summary>Milliseconds from connect to one byte echoed back, then closes.</summary>
+    private static async Task<double> EchoOnceAsync(Path path, CancellationToken cancellationToken)
+    {
+        var one = new byte[1] { 42 };
+        var start = Stopwatch.GetTimestamp();
+        using var socket = await path.Connect(EchoPort);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        await socket.SendAsync(one, SocketFlags.None, timeout.Token);
+        if (await socket.ReceiveAsync(one, SocketFlags.None, timeout.Token) != 1 || one[0] != 42)
+        {
+            throw new InvalidOperationException($"{path.Name}: the echo did not answer the byte");
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
+    /// <summary>One way into the box: a name and how to open a connection to a guest port.</summary>
+    private sealed record Path(string Name, Func<int, Task<Socket>> Connect);
+}
