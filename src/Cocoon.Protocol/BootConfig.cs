@@ -34,6 +34,12 @@ public sealed class BootConfig
     /// <summary>Default environment for every exec; unset means the agent's defaults only.</summary>
     public IReadOnlyDictionary<string, string>? Env { get; init; }
 
+    /// <summary>
+    /// virtio-fs shares to mount before anything runs, in order; unset means none. The agent mounts
+    /// each tag at <see cref="BootVolume.Path"/> and fails the boot step visibly when one cannot be mounted.
+    /// </summary>
+    public IReadOnlyList<BootVolume>? Volumes { get; init; }
+
     /// <summary>The agent's log level (<c>trace</c>, <c>debug</c>, <c>information</c>, <c>warning</c>, <c>error</c>); unset means quiet.</summary>
     public string? LogLevel { get; init; }
 
@@ -120,4 +126,16 @@ public sealed class BootConfig
 
     /// <inheritdoc/>
     public override string ToString() => Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(this, BootConfigJsonContext.Default.BootConfig));
+}
+
+/// <summary>One virtio-fs share the agent mounts at boot.</summary>
+/// <param name="Tag">The virtio-fs tag QEMU's <c>vhost-user-fs</c> device carries (<c>cocoon-vol-N</c>).</param>
+/// <param name="Path">The absolute guest path it appears at.</param>
+/// <param name="ReadOnly">Mount read-only.</param>
+public sealed record BootVolume(string Tag, string Path, bool ReadOnly = false)
+{
+    /// <summary>The tag of the volume at <paramref name="index"/> in the box's configuration.</summary>
+    /// <param name="index">The volume's position, from 0.</param>
+    /// <returns>For example <c>cocoon-vol-0</c>.</returns>
+    public static string TagFor(int index) => "cocoon-vol-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -163,9 +163,14 @@ public sealed class CocoonRuntime
         var ready = false;
         try
         {
-            await agent.WaitForReadyAsync(_options.StartTimeout, watch.Token).ConfigureAwait(false);
+            var info = await agent.WaitForReadyAsync(_options.StartTimeout, watch.Token).ConfigureAwait(false);
             await watch.CancelAsync().ConfigureAwait(false);
             await watcher.ConfigureAwait(false);
+            if (info.VolumeErrors.Count > 0)
+            {
+                throw new CocoonException(CocoonErrorCode.Unavailable, $"box '{name}' cannot mount its volumes, so it was stopped: {string.Join("; ", info.VolumeErrors)}");
+            }
+
             ready = true;
             TellTcgFallback(Boxes.TryGet(name));
             return (record, agent);

@@ -13,7 +13,7 @@ internal sealed class AgentService(AgentState state, PowerControl power) : Proto
     public override Task<GetInfoResponse> GetInfo(GetInfoRequest request, ServerCallContext context)
     {
         var timings = state.Timings;
-        return Task.FromResult(new GetInfoResponse
+        var response = new GetInfoResponse
         {
             AgentVersion = AgentState.Version,
             KernelRelease = ReadProc("/proc/sys/kernel/osrelease"),
@@ -27,7 +27,9 @@ internal sealed class AgentService(AgentState state, PowerControl power) : Proto
                 InitToServingUs = timings.InitToServingUs,
                 ModulesLoaded = timings.ModulesLoaded,
             },
-        });
+        };
+        response.VolumeErrors.AddRange(state.VolumeErrors);
+        return Task.FromResult(response);
     }
 
     /// <inheritdoc/>

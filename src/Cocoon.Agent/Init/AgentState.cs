@@ -19,4 +19,7 @@ internal sealed class AgentState(bool isInit, BootConfig bootConfig)
     public BootConfig BootConfig { get; } = bootConfig;
 
     public BootTimingsSnapshot Timings { get; set; } = new(0, 0, 0, 0, 0);
+
+    /// <summary>The volumes that could not be mounted at boot, one message each (GetInfo reports them).</summary>
+    public IReadOnlyList<string> VolumeErrors { get; set; } = [];
 }

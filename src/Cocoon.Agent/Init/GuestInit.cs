@@ -15,6 +15,7 @@ namespace Cocoon.Agent.Init;
 ///  4. load the kernel modules in order (finit_module; EEXIST is fine)
 ///  5. set the hostname, bring up lo
 ///  6. configure the box's network interface, when the box has one (Network/GuestNetwork.cs)
+///  7. mount the volumes: each virtio-fs tag at /run/volumes/TAG, bound at its path (read-only when asked)
 /// </code>
 /// Each step is timed; a failed step is logged and the boot goes on, so the host can still ask.
 /// </summary>
@@ -121,6 +122,41 @@ internal static class GuestInit
         }
 
         return (modulesUs, loaded);
+    }
+
+    /// <summary>Where each volume's virtio-fs share is mounted before it is bound at its path (containers bind from here too).</summary>
+    public const string VolumesDirectory = "/run/volumes";
+
+    /// <summary>Step 6; returns one message per volume that could not be mounted (the host fails the start on any).</summary>
+    public static List<string> MountVolumes(BootConfig config, ILogger logger)
+    {
+        var errors = new List<string>();
+        foreach (var volume in config.Volumes ?? [])
+        {
+            try
+            {
+                var share = $"{VolumesDirectory}/{volume.Tag}";
+                var readOnly = volume.ReadOnly ? Interop.MS_RDONLY : 0;
+                Directory.CreateDirectory(share);
+                Interop.Mount(volume.Tag, share, "virtiofs", Interop.MS_NOSUID | Interop.MS_NODEV | readOnly, null)
+                    .ThrowIfFailed($"mount virtio-fs '{volume.Tag}' on {share}");
+                Directory.CreateDirectory(volume.Path);
+                Interop.Mount(share, volume.Path, "none", Interop.MS_BIND, null).ThrowIfFailed($"bind {share} on {volume.Path}");
+                if (volume.ReadOnly)
+                {
+                    // A bind mount takes MS_RDONLY only through a remount.
+                    Interop.Mount("none", volume.Path, "none", Interop.MS_REMOUNT | Interop.MS_BIND | Interop.MS_RDONLY, null)
+                        .ThrowIfFailed($"remount {volume.Path} read-only");
+                }
+            }
+            catch (Exception ex) when (ex is CocoonException or IOException or UnauthorizedAccessException)
+            {
+                AgentLog.BootStepFailed(logger, $"volume {volume.Path}", ex);
+                errors.Add($"volume {volume.Path} (virtio-fs tag {volume.Tag}): {ex.Message}");
+            }
+        }
+
+        return errors;
     }
 
     public static ulong ElapsedUs(long startTimestamp) => (ulong)Stopwatch.GetElapsedTime(startTimestamp).Ticks / 10;

@@ -54,6 +54,7 @@ internal static class AgentServer
 
             // Before listening: vsock itself is one of the modules.
             (modulesUs, modulesLoaded) = GuestInit.Configure(options.BootConfig, logger);
+            state.VolumeErrors = GuestInit.MountVolumes(options.BootConfig, logger);
         }
 
         using var server = CreateKestrel(options, loggerFactory);

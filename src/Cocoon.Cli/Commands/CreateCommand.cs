@@ -30,7 +30,7 @@ internal static class CreateCommand
     {
         var command = new Command("create", "Create a box (validated; nothing is allocated for a rejected box).")
         {
-            NameOption, ImageOption, CpusOption, MemoryOption, VsockPortOption, PublishOption, NetworkOption, SupportDockerOption,
+            NameOption, ImageOption, CpusOption, MemoryOption, VsockPortOption, PublishOption, NetworkOption, VolumeOption, SupportDockerOption,
             EntrypointOption, CmdOption, EnvOption, FileOption,
         };
         command.SetAction(parseResult =>
@@ -56,7 +56,8 @@ internal static class CreateCommand
         IReadOnlyList<string> Env,
         string? File,
         IReadOnlyList<string>? Publish = null,
-        string? Network = null);
+        string? Network = null,
+        IReadOnlyList<string>? Volumes = null);
 
     /// <summary>Reads the flags into <see cref="Arguments"/>.</summary>
     internal static Arguments Read(ParseResult parseResult) => new(
@@ -71,7 +72,8 @@ internal static class CreateCommand
         parseResult.GetValue(EnvOption) ?? [],
         parseResult.GetValue(FileOption),
         parseResult.GetValue(PublishOption) ?? [],
-        parseResult.GetValue(NetworkOption));
+        parseResult.GetValue(NetworkOption),
+        parseResult.GetValue(VolumeOption) ?? []);
 
     /// <summary>The one place flags become a validated <see cref="BoxConfig"/>; errors name the flag.</summary>
     internal static BoxConfig ToConfig(Arguments args)
@@ -85,6 +87,7 @@ internal static class CreateCommand
             AddIf(conflicting, args.VsockPorts.Count > 0, "--vsock-port");
             AddIf(conflicting, args.Publish is { Count: > 0 }, "--publish");
             AddIf(conflicting, args.Network is not null, "--network");
+            AddIf(conflicting, args.Volumes is { Count: > 0 }, "--volume");
             AddIf(conflicting, args.SupportDocker, "--support-docker");
             AddIf(conflicting, args.Entrypoint is not null, "--entrypoint");
             AddIf(conflicting, args.Cmd.Count > 0, "--cmd");
@@ -131,6 +134,12 @@ internal static class CreateCommand
             options.Publish.Add(PortMapping.ParsePublish(spec).ToPublishedPort());
         }
 
+        var volumes = args.Volumes ?? [];
+        for (var i = 0; i < volumes.Count; i++)
+        {
+            options.Volumes.Add(VolumeMount.Parse(volumes[i], FlagNames[$"volumes[{i.ToString(CultureInfo.InvariantCulture)}]"]));
+        }
+
         foreach (var (key, value) in ExecPump.ParseEnv(args.Env))
         {
             options.Env[key] = value;
@@ -150,6 +159,9 @@ internal static class CreateCommand
             $"--vsock-port #{int.Parse(key.AsSpan(12, key.IndexOf(']', StringComparison.Ordinal) - 12), CultureInfo.InvariantCulture) + 1} {(key.EndsWith(".port", StringComparison.Ordinal) ? "port" : "path")}",
         _ when key.StartsWith("publish[", StringComparison.Ordinal) =>
             $"--publish #{int.Parse(key.AsSpan(8, key.IndexOf(']', StringComparison.Ordinal) - 8), CultureInfo.InvariantCulture) + 1}",
+        "volumes" => "--volume",
+        _ when key.StartsWith("volumes[", StringComparison.Ordinal) =>
+            $"--volume #{int.Parse(key.AsSpan(8, key.IndexOf(']', StringComparison.Ordinal) - 8), CultureInfo.InvariantCulture) + 1}",
         _ => "--" + key.Replace('_', '-'),
     });
 
@@ -165,6 +177,13 @@ internal static class CreateCommand
     {
         Description = "The box's network: user (outbound NAT and DNS through QEMU; nothing inbound) or none (loopback only) [default: user].",
         HelpName = "user|none",
+    };
+
+    /// <summary><c>-v/--volume HOST_DIR:PATH[:ro]</c>, shared with <c>run</c>.</summary>
+    internal static readonly Option<string[]> VolumeOption = new("--volume", "-v")
+    {
+        Description = "Share a host directory into the box over virtio-fs: HOST_DIR:PATH[:ro] (repeatable; HOST_DIR absolute and existing).",
+        HelpName = "HOST_DIR:PATH[:ro]",
     };
 
     private static VsockPort ParseVsockPort(string spec)

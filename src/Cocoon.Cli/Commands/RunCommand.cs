@@ -29,7 +29,7 @@ internal static class RunCommand
     {
         var command = new TrailingCommand("run", "Create and start a box, run a command in it (cocoon run [OPTIONS] -- COMMAND...), then stop it; the exit status is the command's (125: cocoon failed, 126: cannot invoke, 127: not found).", leadingWords: 1)
         {
-            NameOption, RemoveOption, CpusOption, MemoryOption, VsockPortOption, CreateCommand.PublishOption, CreateCommand.NetworkOption,
+            NameOption, RemoveOption, CpusOption, MemoryOption, VsockPortOption, CreateCommand.PublishOption, CreateCommand.NetworkOption, CreateCommand.VolumeOption,
             ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, ExecPump.UserOption,
             ImageArgument, CommandArgument,
         };
@@ -64,7 +64,8 @@ internal static class RunCommand
                 Env: [],
                 File: null,
                 Publish: parseResult.GetValue(CreateCommand.PublishOption) ?? [],
-                Network: parseResult.GetValue(CreateCommand.NetworkOption)));
+                Network: parseResult.GetValue(CreateCommand.NetworkOption),
+                Volumes: parseResult.GetValue(CreateCommand.VolumeOption) ?? []));
             string? created = null;
             var remove = parseResult.GetValue(RemoveOption);
             try

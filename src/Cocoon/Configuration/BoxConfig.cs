@@ -46,6 +46,10 @@ public sealed record BoxConfig
     [JsonInclude]
     public BoxNetwork Network { get; internal init; }
 
+    /// <summary>Host directories shared into the box over virtio-fs (<c>-v</c>), in the order given.</summary>
+    [JsonInclude]
+    public IReadOnlyList<VolumeMount> Volumes { get; internal init; } = [];
+
     /// <summary>Whether the box runs with the Docker profile (docs/architecture.md §2.8).</summary>
     [JsonInclude]
     public bool SupportDocker { get; internal init; }

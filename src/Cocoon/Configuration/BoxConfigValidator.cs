@@ -52,6 +52,7 @@ internal static class BoxConfigValidator
             VsockPorts = ValidatePorts(options.VsockPorts, names),
             Publish = ValidatePublish(options.Publish, names),
             Network = network,
+            Volumes = ValidateVolumes(options.Volumes, names),
             SupportDocker = options.SupportDocker,
             Entrypoint = ValidateArguments(options.Entrypoint, names["entrypoint"]),
             Cmd = ValidateArguments(options.Cmd, names["cmd"]),
@@ -189,6 +190,67 @@ internal static class BoxConfigValidator
             }
 
             result.Add(entry with { Network = network });
+        }
+
+        return result;
+    }
+
+    /// <summary>The most volumes a box takes: each is one virtio-fs device and one virtiofsd.</summary>
+    public const int MaxVolumes = 8;
+
+    private static readonly string[] ReservedGuestPaths = ["/proc", "/sys", "/dev"];
+
+    private static List<VolumeMount> ValidateVolumes(IList<VolumeMount> volumes, FieldNames names)
+    {
+        if (volumes.Count > MaxVolumes)
+        {
+            throw Invalid($"{names["volumes"]}: {volumes.Count} volumes are more than the {MaxVolumes} a box takes; share a common parent directory instead");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<VolumeMount>(volumes.Count);
+        for (var i = 0; i < volumes.Count; i++)
+        {
+            var field = names[$"volumes[{i.ToString(CultureInfo.InvariantCulture)}]"];
+            var entry = volumes[i] ?? throw Invalid($"{field} is empty");
+            var host = entry.HostPath;
+            if (string.IsNullOrEmpty(host) || !Path.IsPathFullyQualified(host) || host.Contains('\0', StringComparison.Ordinal))
+            {
+                throw Invalid($"{field} '{entry}': the host directory '{host}' must be an absolute path (for example $PWD/data)");
+            }
+
+            // virtiofsd takes its directory as a comma-separated -o option.
+            if (host.Contains(',', StringComparison.Ordinal))
+            {
+                throw Invalid($"{field} '{entry}': the host directory '{host}' contains ',', which virtiofsd cannot take; use a path without commas");
+            }
+
+            if (!Directory.Exists(host))
+            {
+                throw Invalid(File.Exists(host)
+                    ? $"{field} '{entry}': '{host}' is a file; a volume shares a directory (copy single files with cocoon cp)"
+                    : $"{field} '{entry}': the host directory '{host}' does not exist; create it first");
+            }
+
+            var guest = entry.GuestPath;
+            if (string.IsNullOrEmpty(guest) || guest[0] != '/' || guest.Contains('\0', StringComparison.Ordinal)
+                || guest.Split('/').Any(part => part is "." or ".."))
+            {
+                throw Invalid($"{field} '{entry}': the guest path '{guest}' must be an absolute path without '.' or '..' parts");
+            }
+
+            var normal = "/" + string.Join('/', guest.Split('/', StringSplitOptions.RemoveEmptyEntries));
+            if (normal == "/" || ReservedGuestPaths.Any(r => normal == r || normal.StartsWith(r + "/", StringComparison.Ordinal)))
+            {
+                throw Invalid($"{field} '{entry}': the guest path '{guest}' is reserved for the box itself; pick another (for example /data)");
+            }
+
+            if (!seen.Add(normal))
+            {
+                throw Invalid($"{field} '{entry}': the guest path '{normal}' is used twice; each volume needs its own path");
+            }
+
+            result.Add(new VolumeMount(Path.TrimEndingDirectorySeparator(host), normal, entry.ReadOnly));
         }
 
         return result;

@@ -16,6 +16,7 @@ namespace Cocoon.Configuration;
 /// cpus: 2
 /// memory: 1G            # or 1024 (MiB), 512M
 /// network: user         # or none (loopback only)
+/// volumes: [/srv/data:/data, /srv/cfg:/etc/app:ro]
 /// support_docker: false
 /// vsock_ports:
 ///   - port: 2000
@@ -30,7 +31,7 @@ internal static class BoxConfigYaml
 {
     /// <summary>The keys a box file may contain.</summary>
     public static readonly IReadOnlyList<string> Keys =
-        ["name", "image", "cpus", "memory", "network", "vsock_ports", "publish", "support_docker", "entrypoint", "cmd", "env"];
+        ["name", "image", "cpus", "memory", "network", "vsock_ports", "publish", "volumes", "support_docker", "entrypoint", "cmd", "env"];
 
     /// <summary>Reads and parses <paramref name="path"/>.</summary>
     public static (BoxOptions Options, FieldNames Names) Load(string path)
@@ -135,6 +136,13 @@ internal static class BoxConfigYaml
                     foreach (var spec in StringList(source, key, value))
                     {
                         options.Publish.Add(Forwarding.PortMapping.ParsePublish(spec).ToPublishedPort());
+                    }
+
+                    break;
+                case "volumes":
+                    foreach (var spec in StringList(source, key, value))
+                    {
+                        options.Volumes.Add(VolumeMount.Parse(spec, $"'{key}' ({source}:{value.Start.Line.ToString(CultureInfo.InvariantCulture)})"));
                     }
 
                     break;

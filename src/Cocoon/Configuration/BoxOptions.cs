@@ -19,6 +19,9 @@ namespace Cocoon;
 /// <item><c>network</c>: <c>user</c> (the default) or <c>none</c>.</item>
 /// <item><c>vsock_ports</c>: ports 1–65535 except 1024 and 1025 (the agent's); no duplicates;
 /// absolute socket paths of at most 107 bytes.</item>
+/// <item><c>volumes</c>: an existing host directory (absolute path, no ',') and an absolute guest
+/// path other than <c>/</c>, <c>/proc</c>, <c>/sys</c>, <c>/dev</c> and what is under them; each guest
+/// path once; at most 8.</item>
 /// <item><c>env</c>: keys match <c>[A-Za-z_][A-Za-z0-9_]*</c>; no NUL in keys, values or
 /// arguments.</item>
 /// </list>
@@ -59,6 +62,9 @@ public sealed class BoxOptions
 
     /// <summary>Guest→host vsock ports, in order.</summary>
     public IList<VsockPort> VsockPorts { get; } = [];
+
+    /// <summary>Host directories shared into the box (<c>-v</c>), in order.</summary>
+    public IList<VolumeMount> Volumes { get; } = [];
 
     /// <summary>Whether to use the Docker profile.</summary>
     public bool SupportDocker { get; set; }
@@ -121,6 +127,16 @@ public sealed class BoxOptions
     public BoxOptions WithNetwork(BoxNetwork network)
     {
         Network = network;
+        return this;
+    }
+
+    /// <summary>
+    /// Shares the host directory <paramref name="hostPath"/> into the box at <paramref name="guestPath"/>
+    /// (<c>-v HOST_DIR:PATH[:ro]</c>), read-only when <paramref name="readOnly"/>.
+    /// </summary>
+    public BoxOptions WithVolume(string hostPath, string guestPath, bool readOnly = false)
+    {
+        Volumes.Add(new VolumeMount(hostPath, guestPath, readOnly));
         return this;
     }
 

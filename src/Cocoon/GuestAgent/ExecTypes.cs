@@ -75,4 +75,8 @@ public sealed record GuestInfo(
     TimeSpan Mounts,
     TimeSpan Modules,
     TimeSpan InitToServing,
-    int ModulesLoaded);
+    int ModulesLoaded)
+{
+    /// <summary>The box's volumes the agent could not mount at boot, one message each; empty when all are mounted.</summary>
+    public IReadOnlyList<string> VolumeErrors { get; init; } = [];
+}

@@ -64,7 +64,10 @@ internal sealed class GrpcGuestAgent : IGuestAgent
             TimeSpan.FromMicroseconds(t.MountsUs),
             TimeSpan.FromMicroseconds(t.ModulesUs),
             TimeSpan.FromMicroseconds(t.InitToServingUs),
-            (int)t.ModulesLoaded);
+            (int)t.ModulesLoaded)
+        {
+            VolumeErrors = [.. reply.VolumeErrors],
+        };
     }
 
     public async Task<GuestInfo> WaitForReadyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)

@@ -134,6 +134,10 @@ internal sealed class CocoonPaths
     /// <summary>boxes/&lt;name&gt;/supervisor.log: the supervisor's output.</summary>
     public string SupervisorLog(string name) => Path.Combine(BoxDirectory(name), "supervisor.log");
 
+    /// <summary>boxes/&lt;name&gt;/fs&lt;index&gt;.sock: the vhost-user socket of volume <paramref name="index"/>'s virtiofsd (while running).</summary>
+    public string VolumeSocket(string name, int index) =>
+        Path.Combine(BoxDirectory(name), "fs" + index.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".sock");
+
     /// <summary>The lock that serialises creating and removing boxes (boxes/.registry.lock).</summary>
     internal string RegistryLockTarget => Path.Combine(BoxesDirectory, ".registry");
 }

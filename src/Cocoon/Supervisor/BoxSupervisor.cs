@@ -17,11 +17,11 @@ namespace Cocoon.Supervisor;
 /// <code>
 ///  1. guard        refuse when another live supervisor runs the box
 ///  2. plan         guest image, then LaunchPlan.Create (pure): VM spec, device options, port links
-///  3. start        port links, vsock device, accelerator probe, QEMU, signals, control.sock
+///  3. start        port links, vsock device, volume daemons, accelerator probe, QEMU, signals, control.sock
 ///  4. record       state running, pids, start time
-///  5. watch        until QEMU exits (or the device ends first and QEMU is ended)
+///  5. watch        until QEMU exits (or the device or a virtiofsd ends first and QEMU is ended)
 ///  6. classify     StopReason.Classify(facts), pure
-///  7. clean up     QEMU, device, sockets and links; state stopped with the reason; answer pod.stop
+///  7. clean up     QEMU, virtiofsd, device, sockets and links; state stopped with the reason; answer pod.stop
 /// </code>
 /// </summary>
 internal sealed class BoxSupervisor
@@ -77,12 +77,13 @@ internal sealed class BoxSupervisor
         VsockDevice? device = null;
         ControlServer? control = null;
         var published = new List<PortForward>();
+        var volumes = new List<VolumeDaemon>();
         StopFacts facts;
         try
         {
             // :: Step 2
             var options = new QemuOptions { Launcher = ["setpriv", "--pdeathsig", "KILL", "--"] };
-            var image = AgentImage.GetOrBuild(_paths, options.Machine, _logger);
+            var image = AgentImage.GetOrBuild(_paths, options.Machine, _logger, record.Config.Volumes.Count > 0 ? ["virtiofs"] : null);
             var plan = LaunchPlan.Create(
                 _paths, record, image, Environment.GetEnvironmentVariable(GuestLogLevelVariable),
                 UserNetwork.ParseHostForwards(Environment.GetEnvironmentVariable(UserNetwork.BenchHostForwardsVariable)));
@@ -113,6 +114,12 @@ internal sealed class BoxSupervisor
                 }));
             }
 
+            // Main thread, on purpose, as QEMU: each daemon dies with this thread (PDEATHSIG).
+            foreach (var volume in plan.Volumes)
+            {
+                volumes.Add(VolumeDaemon.Start(volume, _logger));
+            }
+
             var choice = AcceleratorProbe.ChooseAsync(options.QemuPath, plan.Vm.KernelPath, _paths.GuestCacheDirectory, _logger)
                 .GetAwaiter().GetResult();
 
@@ -137,7 +144,7 @@ internal sealed class BoxSupervisor
             SupervisorLog.Running(_logger, _name, qemu.Pid);
 
             // :: Step 5
-            facts = Watch(qemu, device);
+            facts = Watch(qemu, device, volumes);
         }
         catch (Exception e)
         {
@@ -153,6 +160,11 @@ internal sealed class BoxSupervisor
             }
 
             _qemu?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            foreach (var volume in volumes)
+            {
+                volume.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
             device?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             foreach (var path in created)
             {
@@ -176,10 +188,25 @@ internal sealed class BoxSupervisor
         return reason.SupervisorExitCode;
     }
 
-    private StopFacts Watch(QemuProcess qemu, VsockDevice device)
+    private StopFacts Watch(QemuProcess qemu, VsockDevice device, IReadOnlyList<VolumeDaemon> volumes)
     {
         VsockDeviceExit? deviceEnded = null;
-        if (Task.WhenAny(qemu.Exited, device.Completion).GetAwaiter().GetResult() != qemu.Exited)
+        string? volumeEnded = null;
+        Task[] watched = [qemu.Exited, device.Completion, .. volumes.Select(v => v.Exited)];
+        var first = Task.WhenAny(watched).GetAwaiter().GetResult();
+        if (volumes.FirstOrDefault(v => v.Exited == first) is { } volume)
+        {
+            // A virtiofsd also ends when QEMU exiting closes its socket: give QEMU the same grace as
+            // for the device. Otherwise the guest's accesses to that volume would hang: stop the box,
+            // saying which volume and why.
+            if (!qemu.Exited.Wait(DeviceGrace))
+            {
+                volumeEnded = volume.DescribeExit();
+                SupervisorLog.VolumeEnded(_logger, volumeEnded);
+                qemu.Kill();
+            }
+        }
+        else if (first != qemu.Exited)
         {
             // QEMU closes the vhost-user socket while it exits: give it time to finish on its own.
             var exit = device.Completion.GetAwaiter().GetResult();
@@ -197,6 +224,7 @@ internal sealed class BoxSupervisor
             StopRequested = Volatile.Read(ref _stopRequested) == 1,
             StopForced = Volatile.Read(ref _stopForced) == 1,
             DeviceEnded = deviceEnded,
+            VolumeEnded = volumeEnded,
             QemuExitCode = qemu.Exited.GetAwaiter().GetResult(),
             QemuOutput = qemu.OutputTail,
         };
@@ -362,6 +390,12 @@ internal static partial class SupervisorLog
 
     [LoggerMessage(EventId = 1306, Level = LogLevel.Information, Message = "Shutdown of box {Name} through its agent failed: {Message}")]
     public static partial void ShutdownFailed(ILogger logger, string name, string message);
+
+    [LoggerMessage(EventId = 1307, Level = LogLevel.Information, Message = "Volume {Volume}: virtiofsd pid {Pid}")]
+    public static partial void VolumeStarted(ILogger logger, string volume, int pid);
+
+    [LoggerMessage(EventId = 1308, Level = LogLevel.Warning, Message = "A volume ended ({Detail}); stopping QEMU")]
+    public static partial void VolumeEnded(ILogger logger, string detail);
 
     [LoggerMessage(EventId = 1350, Level = LogLevel.Warning, Message = "Published port {Port}: {Message}")]
     public static partial void PublishDialFailed(ILogger logger, string port, string message);

@@ -22,8 +22,11 @@ internal readonly record struct PortLink(string Link, string Target);
 /// <param name="Boot">The boot configuration the agent reads from the kernel command line.</param>
 internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnlyList<PortLink> PortLinks, BootConfig Boot)
 {
+    /// <summary>The box's volumes, one virtiofsd each, in configuration order.</summary>
+    public IReadOnlyList<VolumePlan> Volumes { get; init; } = [];
+
     /// <summary>The files the run creates and removes again: sockets and port links.</summary>
-    public IEnumerable<string> RuntimeFiles => [Device.SocketPath, Device.UdsPath, .. PortLinks.Select(l => l.Link)];
+    public IEnumerable<string> RuntimeFiles => [Device.SocketPath, Device.UdsPath, .. PortLinks.Select(l => l.Link), .. Volumes.Select(v => v.SocketPath)];
 
     /// <summary>Plans the launch of <paramref name="record"/>'s box from <paramref name="image"/>.</summary>
     /// <param name="paths">The state layout (names only; nothing is touched).</param>
@@ -41,6 +44,7 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
         var config = record.Config;
         var vhost = paths.VhostSocket(name);
         var network = config.Network == BoxNetwork.User ? new UserNetwork { HostForwards = hostForwards ?? [] } : null;
+        VolumePlan[] volumes = [.. config.Volumes.Select((v, i) => new VolumePlan(v, paths.VolumeSocket(name, i), BootVolume.TagFor(i)))];
         var boot = new BootConfig
         {
             Hostname = name,
@@ -48,6 +52,7 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
             Env = config.Env.Count > 0 ? config.Env : null,
             LogLevel = string.IsNullOrEmpty(guestLogLevel) ? null : guestLogLevel,
             Network = network is null ? null : UserNetwork.GuestSide(),
+            Volumes = volumes.Length > 0 ? [.. volumes.Select(v => new BootVolume(v.Tag, v.Mount.GuestPath, v.Mount.ReadOnly))] : null,
         };
         var vm = new VmSpec
         {
@@ -60,6 +65,7 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
             Cpus = config.Cpus,
             VsockSocketPath = vhost,
             Network = network,
+            FsShares = [.. volumes.Select(v => new VirtioFsShare(v.SocketPath, v.Tag))],
         };
         var device = new VsockDeviceOptions
         {
@@ -69,6 +75,6 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
             AllowedHostPorts = [.. config.VsockPorts.Select(p => (uint)p.Port)],
         };
         PortLink[] links = [.. config.VsockPorts.Select(p => new PortLink(paths.VsockPortSocket(name, p.Port), p.Path))];
-        return new LaunchPlan(vm, device, links, boot);
+        return new LaunchPlan(vm, device, links, boot) { Volumes = volumes };
     }
 }

@@ -23,6 +23,9 @@ internal enum StopKind
     /// <summary>The vsock device ended while QEMU ran on, so the supervisor ended QEMU: <c>device ended (...)</c>.</summary>
     DeviceEnded,
 
+    /// <summary>A volume's virtiofsd ended while QEMU ran on, so the supervisor ended QEMU: <c>volume ended (...)</c>.</summary>
+    VolumeEnded,
+
     /// <summary>The box never ran: <c>failed to start: ...</c>.</summary>
     FailedToStart,
 
@@ -32,7 +35,7 @@ internal enum StopKind
 
 /// <summary>Why a box stopped: a kind plus, for some kinds, a detail. <see cref="ToString"/> is the recorded text.</summary>
 /// <param name="Kind">What happened.</param>
-/// <param name="Detail">The detail for <see cref="StopKind.Crashed"/>, <see cref="StopKind.DeviceEnded"/> and <see cref="StopKind.FailedToStart"/>.</param>
+/// <param name="Detail">The detail for <see cref="StopKind.Crashed"/>, <see cref="StopKind.DeviceEnded"/>, <see cref="StopKind.VolumeEnded"/> and <see cref="StopKind.FailedToStart"/>.</param>
 internal readonly record struct StopReason(StopKind Kind, string? Detail = null)
 {
     /// <summary>The supervisor's exit code for this reason: 1 when the box never ran, else 0.</summary>
@@ -46,6 +49,7 @@ internal readonly record struct StopReason(StopKind Kind, string? Detail = null)
         StopKind.Killed => "killed",
         StopKind.Crashed => $"crash ({Detail})",
         StopKind.DeviceEnded => $"device ended ({Detail})",
+        StopKind.VolumeEnded => $"volume ended ({Detail})",
         StopKind.FailedToStart => $"failed to start: {Detail}",
         StopKind.SupervisorDied => "supervisor died",
         _ => Kind.ToString(),
@@ -55,7 +59,7 @@ internal readonly record struct StopReason(StopKind Kind, string? Detail = null)
     /// Decides why the box stopped from what the run loop saw. Pure: the order of the checks is the
     /// policy. A start failure wins; then a signal to the supervisor; then a stop request (stopped when
     /// the guest powered off in time, killed when the grace period ran out); then a device that ended
-    /// first; then QEMU's exit status (0: the guest powered off by itself).
+    /// first; then a volume's virtiofsd that ended first; then QEMU's exit status (0: the guest powered off by itself).
     /// </summary>
     /// <param name="facts">What happened.</param>
     /// <returns>The reason to record.</returns>
@@ -80,6 +84,11 @@ internal readonly record struct StopReason(StopKind Kind, string? Detail = null)
         if (facts.DeviceEnded is { } device)
         {
             return new(StopKind.DeviceEnded, device.Detail is { Length: > 0 } detail ? $"{device.Reason}: {detail}" : device.Reason.ToString());
+        }
+
+        if (facts.VolumeEnded is { } volume)
+        {
+            return new(StopKind.VolumeEnded, volume);
         }
 
         var code = facts.QemuExitCode;
@@ -115,6 +124,9 @@ internal sealed record StopFacts
 
     /// <summary>The vsock device ended while QEMU kept running, and the supervisor killed QEMU.</summary>
     public VsockDeviceExit? DeviceEnded { get; init; }
+
+    /// <summary>A volume's virtiofsd ended while QEMU kept running (which one, how), and the supervisor killed QEMU.</summary>
+    public string? VolumeEnded { get; init; }
 
     /// <summary>QEMU's exit code (128 + n when signal n ended it).</summary>
     public int QemuExitCode { get; init; }

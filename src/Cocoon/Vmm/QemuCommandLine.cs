@@ -24,7 +24,7 @@ namespace Cocoon.Vmm;
 /// </para>
 /// <para>
 /// Guest RAM is a shared memfd (<c>memory-backend-memfd,share=on</c>) so a vhost-user backend can
-/// map it.
+/// map it: the built-in vsock device and each volume's virtiofsd (<c>vhost-user-fs</c>).
 /// </para>
 /// <para>
 /// microvm has no HPET or ACPI PM timer, so the guest calibrates its TSC against the PIT only. Under
@@ -139,6 +139,14 @@ internal static class QemuCommandLine
             args.AddRange(["-device", (options.Machine == QemuMachine.Microvm ? "virtio-net-device" : "virtio-net-pci") + ",netdev=net0"]);
         }
 
+        for (var i = 0; i < spec.FsShares.Count; i++)
+        {
+            var (socket, tag) = spec.FsShares[i];
+            var id = "fs" + i.ToString(CultureInfo.InvariantCulture);
+            args.AddRange(["-chardev", $"socket,id={id},path={EscapeOptionValue(socket)}"]);
+            args.AddRange(["-device", $"{(options.Machine == QemuMachine.Microvm ? "vhost-user-fs-device" : "vhost-user-fs-pci")},chardev={id},tag={EscapeOptionValue(tag)}"]);
+        }
+
         args.AddRange(spec.ExtraQemuArguments);
         return args;
     }
@@ -198,6 +206,11 @@ internal static class QemuCommandLine
         if (spec.VsockSocketPath is { } socket)
         {
             UnixSocketPath.EnsureFits(socket, "vsock socket path", "use a shorter state directory");
+        }
+
+        foreach (var share in spec.FsShares)
+        {
+            UnixSocketPath.EnsureFits(share.SocketPath, "virtio-fs socket path", "use a shorter state directory");
         }
     }
 }

@@ -38,9 +38,17 @@ internal sealed record VmSpec
     /// <summary>The virtio-net device on user-mode networking, or null for no network device.</summary>
     public UserNetwork? Network { get; init; }
 
+    /// <summary>virtio-fs shares: one <c>vhost-user-fs</c> device per entry, its backend (virtiofsd) listening on the socket.</summary>
+    public IReadOnlyList<VirtioFsShare> FsShares { get; init; } = [];
+
     /// <summary>Extra QEMU arguments appended as-is (tests and benchmarks).</summary>
     public IReadOnlyList<string> ExtraQemuArguments { get; init; } = [];
 }
+
+/// <summary>One virtio-fs device: QEMU connects to <paramref name="SocketPath"/>, where virtiofsd listens.</summary>
+/// <param name="SocketPath">virtiofsd's vhost-user socket.</param>
+/// <param name="Tag">The tag the guest mounts by.</param>
+internal readonly record struct VirtioFsShare(string SocketPath, string Tag);
 
 /// <summary>How to run QEMU.</summary>
 internal sealed record QemuOptions

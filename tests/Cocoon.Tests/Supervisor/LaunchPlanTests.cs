@@ -95,6 +95,55 @@ public sealed class LaunchPlanTests
             plan.RuntimeFiles);
     }
 
+    [Fact]
+    public void Create_Volumes_OneShareSocketAndBootVolumeEach()
+    {
+        var host = Path.GetTempPath();
+        var record = Record(new BoxOptions("web").WithVolume(host, "/data").WithVolume(host, "/cfg", readOnly: true));
+
+        var plan = LaunchPlan.Create(Paths, record, Image, guestLogLevel: null);
+
+        Assert.Equal(["/s/boxes/web/fs0.sock", "/s/boxes/web/fs1.sock"], plan.Volumes.Select(v => v.SocketPath));
+        Assert.Equal(["cocoon-vol-0", "cocoon-vol-1"], plan.Vm.FsShares.Select(s => s.Tag));
+        Assert.Equal(plan.Volumes.Select(v => v.SocketPath), plan.Vm.FsShares.Select(s => s.SocketPath));
+        Assert.Equal([new BootVolume("cocoon-vol-0", "/data"), new BootVolume("cocoon-vol-1", "/cfg", ReadOnly: true)], plan.Boot.Volumes!);
+        Assert.Contains("/s/boxes/web/fs1.sock", plan.RuntimeFiles);
+    }
+
+    [Fact]
+    public void Create_NoVolumes_NoSharesAndBootConfigOmitsThem()
+    {
+        var plan = LaunchPlan.Create(Paths, Record(new BoxOptions("web")), Image, guestLogLevel: null);
+
+        Assert.Empty(plan.Vm.FsShares);
+        Assert.Null(plan.Boot.Volumes);
+        Assert.DoesNotContain("volumes", plan.Boot.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void VolumeDaemon_ReadOnly_StartsInPrivateMountNamespaceWithReadOnlyBind()
+    {
+        var plan = new VolumePlan(new VolumeMount("/srv/d", "/data", ReadOnly: true), "/s/boxes/web/fs0.sock", "cocoon-vol-0");
+
+        var command = VolumeDaemon.CommandLine("/usr/lib/qemu/virtiofsd", plan);
+
+        Assert.Equal(["setpriv", "--pdeathsig", "KILL", "--", "unshare", "--mount", "--propagation", "private"], command.Take(8));
+        Assert.Contains("dir=\"$1\"; shift; mount --bind -o ro \"$dir\" \"$dir\" && exec \"$0\" \"$@\"", command);
+        var virtiofsd = command.ToList().IndexOf("/usr/lib/qemu/virtiofsd");
+        Assert.Equal(["/srv/d", "--socket-path=/s/boxes/web/fs0.sock", "-o", "source=/srv/d", "-o", "sandbox=namespace"], command.Skip(virtiofsd + 1).Take(6));
+    }
+
+    [Fact]
+    public void VolumeDaemon_ReadWrite_RunsVirtiofsdDirectly()
+    {
+        var plan = new VolumePlan(new VolumeMount("/srv/d", "/data"), "/s/fs0.sock", "cocoon-vol-0");
+
+        var command = VolumeDaemon.CommandLine("/v", plan);
+
+        Assert.Equal(["setpriv", "--pdeathsig", "KILL", "--", "/v", "--socket-path=/s/fs0.sock", "-o", "source=/srv/d"], command.Take(8));
+        Assert.DoesNotContain("unshare", command);
+    }
+
     private static BoxRecord Record(BoxOptions options) =>
         new() { Name = options.Name!, Config = options.Build(), Cid = 7, CreatedAt = DateTimeOffset.UnixEpoch };
 }

@@ -85,4 +85,13 @@ public sealed class StopReasonTests
     {
         Assert.Equal("supervisor died", new StopReason(StopKind.SupervisorDied).ToString());
     }
+
+    [Fact]
+    public void Classify_VolumeEnded_NamesTheVolumeUnlessAStopWasRequested()
+    {
+        var detail = "virtiofsd for /data (/srv/d) exited with code 1: fuse: bad";
+
+        Assert.Equal($"volume ended ({detail})", StopReason.Classify(new StopFacts { VolumeEnded = detail, QemuExitCode = 137 }).ToString());
+        Assert.Equal("stopped", StopReason.Classify(new StopFacts { VolumeEnded = detail, StopRequested = true }).ToString());
+    }
 }

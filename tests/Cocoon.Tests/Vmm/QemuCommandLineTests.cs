@@ -88,6 +88,27 @@ public sealed class QemuCommandLineTests
         Assert.DoesNotContain(args, a => a.Contains("boxlog", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Microvm", "vhost-user-fs-device")]
+    [InlineData("Q35", "vhost-user-fs-pci")]
+    public void Build_FsShares_OneVhostUserFsDevicePerShare(string machine, string device)
+    {
+        var spec = new VmSpec
+        {
+            KernelPath = "/k/vmlinuz",
+            InitrdPath = "/c/i.cpio",
+            ConsoleLogPath = "/b/console.log",
+            FsShares = [new VirtioFsShare("/b/fs0.sock", "cocoon-vol-0"), new VirtioFsShare("/b/f,1.sock", "cocoon-vol-1")],
+        };
+
+        var args = QemuCommandLine.Build(spec, new QemuOptions { Machine = Enum.Parse<QemuMachine>(machine) }, VmAccelerator.Tcg);
+
+        AssertPair(args, "-chardev", "socket,id=fs0,path=/b/fs0.sock");
+        AssertPair(args, "-chardev", "socket,id=fs1,path=/b/f,,1.sock");
+        AssertPair(args, "-device", $"{device},chardev=fs0,tag=cocoon-vol-0");
+        AssertPair(args, "-device", $"{device},chardev=fs1,tag=cocoon-vol-1");
+    }
+
     [Fact]
     public void ParseHostForwards_List_Pairs()
     {

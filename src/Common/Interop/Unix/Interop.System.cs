@@ -10,9 +10,12 @@ namespace Cocoon;
 internal static partial class Interop
 {
     // <sys/mount.h>
+    internal const ulong MS_RDONLY = 1;
     internal const ulong MS_NOSUID = 2;
     internal const ulong MS_NODEV = 4;
     internal const ulong MS_NOEXEC = 8;
+    internal const ulong MS_REMOUNT = 32;
+    internal const ulong MS_BIND = 4096;
 
     // <linux/reboot.h>
     internal const int RB_POWER_OFF = 0x4321fedc;
