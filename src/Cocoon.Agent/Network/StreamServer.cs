@@ -10,9 +10,10 @@ namespace Cocoon.Agent.Network;
 /// The agent's data-stream server on vsock port 1025 (docs/architecture.md §2.3). For each connection:
 /// <code>
 ///  1. read the stream header (bounded, within <see cref="HeaderTimeout"/>)
-///  2. dial what it names (only dial is served so far)
+///  2. dial what it names, or check a copy's path
 ///  3. answer one status line: ok, or error CODE MESSAGE, and close on error
-///  4. relay: raw bytes for tcp (StreamRelay), length-prefixed datagrams for udp (DatagramRelay)
+///  4. relay: raw bytes for tcp (StreamRelay), length-prefixed datagrams for udp (DatagramRelay);
+///     a copy packs its path as tar (out), or unpacks the host's tar and answers a second status line (in)
 /// </code>
 /// Connections run on .NET's async socket engine; no thread per stream.
 /// </summary>
@@ -69,9 +70,15 @@ internal sealed class StreamServer : IDisposable
                 }
             }
 
+            if (request is CopyRequest copy)
+            {
+                await ServeCopyAsync(connection, copy).ConfigureAwait(false);
+                return;
+            }
+
             if (request is not DialRequest dial)
             {
-                await AnswerAndCloseAsync(connection, error ?? StreamStatus.Error(StreamStatusCode.Unsupported, "only dial streams are served")).ConfigureAwait(false);
+                await AnswerAndCloseAsync(connection, error ?? StreamStatus.Error(StreamStatusCode.Unsupported, "only dial and copy streams are served")).ConfigureAwait(false);
                 return;
             }
 
@@ -110,6 +117,81 @@ internal sealed class StreamServer : IDisposable
         {
             NetworkLog.StreamFailed(_logger, ex);
             connection.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A copy stream (<see cref="TarCopy"/>): the path is checked before <c>ok</c>, so a missing source
+    /// or destination directory is the status line's error; a copy in answers a second line once
+    /// the whole archive is unpacked (or why it was not).
+    /// </summary>
+    private async Task ServeCopyAsync(Socket connection, CopyRequest copy)
+    {
+        if (copy.Container is not null)
+        {
+            await AnswerAndCloseAsync(connection, StreamStatus.Error(StreamStatusCode.Unsupported, "copying in a container's file system is not served by this agent yet")).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            if (copy.Direction == CopyDirection.Out)
+            {
+                TarCopy.CheckSource(copy.Path);
+            }
+            else
+            {
+                TarCopy.CheckDestination(copy.Path, copy.Placement);
+            }
+        }
+        catch (StreamException e)
+        {
+            await AnswerAndCloseAsync(connection, StreamStatus.Error(e.Status, e.Message)).ConfigureAwait(false);
+            return;
+        }
+
+        await SendAllAsync(connection, StreamStatus.Ok.Encode()).ConfigureAwait(false);
+        var stream = new NetworkStream(connection, ownsSocket: true);
+        await using (stream.ConfigureAwait(false))
+        {
+            if (copy.Direction == CopyDirection.Out)
+            {
+                await TarCopy.PackAsync(copy.Path, stream, _stop.Token).ConfigureAwait(false);
+                await stream.FlushAsync(_stop.Token).ConfigureAwait(false);
+                connection.Shutdown(SocketShutdown.Send);
+                await DrainAsync(stream).ConfigureAwait(false);
+                return;
+            }
+
+            StreamStatus result;
+            try
+            {
+                await TarCopy.UnpackAsync(stream, copy.Path, copy.Placement, dropSetId: false, _stop.Token).ConfigureAwait(false);
+                result = StreamStatus.Ok;
+            }
+            catch (StreamException e)
+            {
+                result = StreamStatus.Error(e.Status, e.Message);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or CocoonException)
+            {
+                result = StreamStatus.Error(StreamStatusCode.Internal, $"unpacking at {copy.Path} failed: {e.Message}");
+            }
+
+            // The answer first, then the rest of the host's bytes (all of them after a failure), so
+            // the host finishes sending and reads why.
+            await SendAllAsync(connection, result.Encode()).ConfigureAwait(false);
+            await DrainAsync(stream).ConfigureAwait(false);
+            connection.Shutdown(SocketShutdown.Send);
+        }
+    }
+
+    /// <summary>Reads the peer's side to its end (its half-close), so closing loses nothing in flight.</summary>
+    private async Task DrainAsync(Stream stream)
+    {
+        var buffer = new byte[16 * 1024];
+        while (await stream.ReadAsync(buffer, _stop.Token).ConfigureAwait(false) > 0)
+        {
         }
     }
 

@@ -34,6 +34,8 @@ public sealed class StreamException : CocoonException
         StreamStatusCode.UnknownContainer => CocoonErrorCode.NotFound,
         StreamStatusCode.Unsupported => CocoonErrorCode.Unsupported,
         StreamStatusCode.BoxNotRunning => CocoonErrorCode.InvalidState,
+        StreamStatusCode.NotFound => CocoonErrorCode.NotFound,
+        StreamStatusCode.BadPath => CocoonErrorCode.InvalidArgument,
         _ => CocoonErrorCode.Internal,
     };
 }
@@ -87,6 +89,7 @@ public static class StreamClient
     public static string Describe(StreamRequest request) => request switch
     {
         DialRequest dial => $"dial {dial.Network.Name()} port {dial.Port}{(dial.Container is null ? string.Empty : $" in container '{dial.Container}'")}",
+        CopyRequest copy => $"copy {(copy.Direction == CopyDirection.In ? "to" : "from")} {copy.Path}{(copy.Container is null ? string.Empty : $" in container '{copy.Container}'")}",
         _ => request.Kind.ToString().ToLowerInvariant(),
     };
 }

@@ -6,7 +6,7 @@ using System.Text;
 
 namespace Cocoon.Vsock.Streams;
 
-/// <summary>What a data stream attaches to (docs/architecture.md §2.3). Only <see cref="Dial"/> is served so far.</summary>
+/// <summary>What a data stream attaches to (docs/architecture.md §2.3). <see cref="Dial"/> and <see cref="Copy"/> are served so far.</summary>
 public enum StreamKind : byte
 {
     /// <summary>A TCP or UDP connection to an address inside the box.</summary>
@@ -18,8 +18,18 @@ public enum StreamKind : byte
     /// <summary>A pending connection the guest announced, by token (reserved).</summary>
     Accept = 3,
 
-    /// <summary>A tar stream into or out of a path (reserved).</summary>
+    /// <summary>A tar stream into or out of a path (<see cref="CopyRequest"/>).</summary>
     Copy = 4,
+}
+
+/// <summary>Which way a copy stream's tar flows.</summary>
+public enum CopyDirection : byte
+{
+    /// <summary>Host to box: the host sends a tar stream, the agent unpacks it at the path.</summary>
+    In = 1,
+
+    /// <summary>Box to host: the agent sends a tar stream of the path.</summary>
+    Out = 2,
 }
 
 /// <summary>The transport a dial opens inside the box.</summary>
@@ -50,6 +60,22 @@ public sealed record DialRequest(DialNetwork Network, int Port, string? Address 
     public override StreamKind Kind => StreamKind.Dial;
 }
 
+/// <summary>
+/// Copy a tar stream into or out of <paramref name="Path"/> in the box. After the agent's <c>ok</c>, an
+/// <see cref="CopyDirection.Out"/> stream carries the tar of the path and ends; an
+/// <see cref="CopyDirection.In"/> stream carries the host's tar until the host half-closes, and the agent
+/// answers a second status line once everything is unpacked (<see cref="TarCopy"/> has the rules).
+/// </summary>
+/// <param name="Direction">In or out of the box.</param>
+/// <param name="Path">An absolute path in the box: the source (out) or the destination (in).</param>
+/// <param name="Placement">In only: how the tar lands at the path.</param>
+/// <param name="Container">The container whose file system the path is in; null for the box's own (reserved: not served yet).</param>
+public sealed record CopyRequest(CopyDirection Direction, string Path, CopyPlacement Placement = CopyPlacement.Place, string? Container = null) : StreamRequest
+{
+    /// <inheritdoc/>
+    public override StreamKind Kind => StreamKind.Copy;
+}
+
 /// <summary>How <see cref="StreamHeader.TryParse"/> ended.</summary>
 public enum StreamHeaderParse
 {
@@ -76,6 +102,9 @@ public enum StreamHeaderParse
 ///
 ///  dial body:  network (1 byte: 1 tcp, 2 udp) · port (2) · address (1-byte length + UTF-8, empty = 127.0.0.1)
 ///              · container (1-byte length + UTF-8, empty = the box's own network namespace)
+///  copy body:  direction (1 byte: 1 in, 2 out) · placement (1 byte: 1 place, 2 into; 0 for out)
+///              · path (2-byte length + UTF-8, absolute, at most <see cref="MaxPathLength"/>)
+///              · container (1-byte length + UTF-8, empty = the box's own file system)
 /// </code>
 /// The parser treats its input as hostile: every length is bounded, trailing bytes are an error, text
 /// must be printable UTF-8, and it never reads past the bytes it was given.
@@ -94,6 +123,9 @@ public static class StreamHeader
     /// <summary>The longest address or container name (bytes of UTF-8).</summary>
     public const int MaxTextLength = 255;
 
+    /// <summary>The longest copy path (bytes of UTF-8); the body must hold it.</summary>
+    public const int MaxPathLength = 900;
+
     private const byte Magic0 = (byte)'C';
     private const byte Magic1 = (byte)'S';
 
@@ -104,6 +136,11 @@ public static class StreamHeader
     public static byte[] Encode(StreamRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request is CopyRequest copy)
+        {
+            return EncodeCopy(copy);
+        }
+
         if (request is not DialRequest dial)
         {
             throw new CocoonException(CocoonErrorCode.Unsupported, $"Stream kind '{request.Kind}' has no encoder yet.");
@@ -199,7 +236,16 @@ public static class StreamHeader
 
                 request = dial;
                 return StreamHeaderParse.Complete;
-            case StreamKind.Connect or StreamKind.Accept or StreamKind.Copy:
+            case StreamKind.Copy:
+                var copy = ParseCopy(body, out error);
+                if (copy is null)
+                {
+                    return StreamHeaderParse.Invalid;
+                }
+
+                request = copy;
+                return StreamHeaderParse.Complete;
+            case StreamKind.Connect or StreamKind.Accept:
                 error = StreamStatus.Error(StreamStatusCode.Unsupported, $"stream kind '{kind.ToString().ToLowerInvariant()}' is not served by this agent yet");
                 return StreamHeaderParse.Invalid;
             default:
@@ -272,20 +318,142 @@ public static class StreamHeader
         return error is null ? dial : null;
     }
 
-    private static bool TryReadText(ReadOnlySpan<byte> body, ref int at, string field, out string? text, out StreamStatus? error)
+    /// <summary>
+    /// Checks a copy's fields the way the agent will, so a host can refuse bad input before it opens
+    /// anything.
+    /// </summary>
+    /// <param name="copy">The request.</param>
+    /// <exception cref="StreamException">bad-path or unknown-container, naming the field.</exception>
+    public static void Validate(CopyRequest copy)
+    {
+        ArgumentNullException.ThrowIfNull(copy);
+        if (ValidateCopy(copy) is { } error)
+        {
+            throw new StreamException(error.Code, error.Message);
+        }
+    }
+
+    private static byte[] EncodeCopy(CopyRequest copy)
+    {
+        Validate(copy);
+        var path = Encoding.UTF8.GetBytes(copy.Path);
+        var container = Encoding.UTF8.GetBytes(copy.Container ?? string.Empty);
+        var bodyLength = 1 + 1 + 2 + path.Length + 1 + container.Length;
+        var header = new byte[PrefixLength + bodyLength];
+        header[0] = Magic0;
+        header[1] = Magic1;
+        header[2] = Version;
+        header[3] = (byte)StreamKind.Copy;
+        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(4), (ushort)bodyLength);
+        var body = header.AsSpan(PrefixLength);
+        body[0] = (byte)copy.Direction;
+        body[1] = copy.Direction == CopyDirection.In ? (byte)copy.Placement : (byte)0;
+        BinaryPrimitives.WriteUInt16BigEndian(body[2..], (ushort)path.Length);
+        path.CopyTo(body[4..]);
+        var at = 4 + path.Length;
+        body[at] = (byte)container.Length;
+        container.CopyTo(body[(at + 1)..]);
+        return header;
+    }
+
+    private static CopyRequest? ParseCopy(ReadOnlySpan<byte> body, out StreamStatus? error)
+    {
+        error = null;
+        if (body.Length < 5)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"copy body of {body.Length} bytes is shorter than 5");
+            return null;
+        }
+
+        var direction = (CopyDirection)body[0];
+        var placement = (CopyPlacement)body[1];
+        var pathLength = BinaryPrimitives.ReadUInt16BigEndian(body[2..]);
+        if (pathLength > MaxPathLength || 4 + pathLength > body.Length)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"copy path of {pathLength} bytes runs past the body or exceeds {MaxPathLength}");
+            return null;
+        }
+
+        if (!TryDecode(body.Slice(4, pathLength), "copy path", out var path, out error))
+        {
+            return null;
+        }
+
+        var at = 4 + pathLength;
+        if (!TryReadText(body, ref at, "container", out var container, out error, "copy"))
+        {
+            return null;
+        }
+
+        if (at != body.Length)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"copy body has {body.Length - at} trailing bytes");
+            return null;
+        }
+
+        if (direction is not (CopyDirection.In or CopyDirection.Out)
+            || direction == CopyDirection.In && placement is not (CopyPlacement.Place or CopyPlacement.Into)
+            || direction == CopyDirection.Out && (byte)placement != 0)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"copy direction {(byte)direction} with placement {(byte)placement} is not valid");
+            return null;
+        }
+
+        var copy = new CopyRequest(direction, path ?? string.Empty, direction == CopyDirection.In ? placement : CopyPlacement.Place, container);
+        error = ValidateCopy(copy);
+        return error is null ? copy : null;
+    }
+
+    private static StreamStatus? ValidateCopy(CopyRequest copy)
+    {
+        if (string.IsNullOrEmpty(copy.Path) || copy.Path[0] != '/' || copy.Path.Contains('\0', StringComparison.Ordinal))
+        {
+            return StreamStatus.Error(StreamStatusCode.BadPath, $"path '{StreamStatus.Printable(copy.Path ?? string.Empty)}' is not an absolute path in the box");
+        }
+
+        if (Encoding.UTF8.GetByteCount(copy.Path) > MaxPathLength)
+        {
+            return StreamStatus.Error(StreamStatusCode.BadPath, $"path of {Encoding.UTF8.GetByteCount(copy.Path)} bytes is longer than the {MaxPathLength} a copy takes");
+        }
+
+        if (copy.Container is { } container && !IsContainerName(container))
+        {
+            return StreamStatus.Error(StreamStatusCode.UnknownContainer, $"container name '{StreamStatus.Printable(container)}' is not valid: use 1-{MaxTextLength} of a-z, A-Z, 0-9, '_', '.', '-'");
+        }
+
+        return null;
+    }
+
+    private static bool TryDecode(ReadOnlySpan<byte> bytes, string field, out string? text, out StreamStatus? error)
+    {
+        text = null;
+        error = null;
+        try
+        {
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"{field} is not valid UTF-8");
+            return false;
+        }
+    }
+
+    private static bool TryReadText(ReadOnlySpan<byte> body, ref int at, string field, out string? text, out StreamStatus? error, string kind = "dial")
     {
         text = null;
         error = null;
         if (at >= body.Length)
         {
-            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"dial body ends before the {field} length");
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"{kind} body ends before the {field} length");
             return false;
         }
 
         var length = body[at++];
         if (at + length > body.Length)
         {
-            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"dial {field} of {length} bytes runs past the body");
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"{kind} {field} of {length} bytes runs past the body");
             return false;
         }
 
@@ -294,13 +462,8 @@ public static class StreamHeader
             return true;
         }
 
-        try
+        if (!TryDecode(body.Slice(at, length), $"{kind} {field}", out text, out error))
         {
-            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body.Slice(at, length));
-        }
-        catch (DecoderFallbackException)
-        {
-            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"dial {field} is not valid UTF-8");
             return false;
         }
 

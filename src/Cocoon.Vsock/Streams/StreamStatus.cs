@@ -46,6 +46,12 @@ public enum StreamStatusCode
     /// (SDK, supervisor); the agent never sends it.
     /// </summary>
     BoxNotRunning,
+
+    /// <summary><c>not-found</c>: a copy's source, or its destination's directory, does not exist.</summary>
+    NotFound,
+
+    /// <summary><c>bad-path</c>: a copy's path is not absolute, or the copy cannot land there (a directory onto a file).</summary>
+    BadPath,
 }
 
 /// <summary>
@@ -61,7 +67,7 @@ public sealed record StreamStatus(StreamStatusCode Code, string Message)
     public const int MaxLineLength = 512;
 
     private static readonly string[] Words =
-        ["ok", "refused", "unreachable", "timeout", "bad-network", "bad-port", "bad-address", "unknown-container", "bad-header", "unsupported", "internal", "box-not-running"];
+        ["ok", "refused", "unreachable", "timeout", "bad-network", "bad-port", "bad-address", "unknown-container", "bad-header", "unsupported", "internal", "box-not-running", "not-found", "bad-path"];
 
     /// <summary>The status that lets bytes flow.</summary>
     public static StreamStatus Ok { get; } = new(StreamStatusCode.Ok, string.Empty);

@@ -7,7 +7,7 @@ using Cocoon.Vsock.Streams;
 
 namespace Cocoon.Forwarding;
 
-/// <summary>Opens dial streams into one box through its hybrid vsock socket (port 1025).</summary>
+/// <summary>Opens dial and copy streams into one box through its hybrid vsock socket (port 1025).</summary>
 /// <param name="boxName">The box, for messages.</param>
 /// <param name="vsockPath">The box's <c>vsock.sock</c>.</param>
 internal sealed class StreamDialer(string boxName, string vsockPath)
@@ -17,9 +17,23 @@ internal sealed class StreamDialer(string boxName, string vsockPath)
     /// <summary>Validates, connects, sends the header and waits for ok.</summary>
     /// <returns>A socket that carries the dialed connection's bytes.</returns>
     /// <exception cref="StreamException">With the status that tells the failures apart; box-not-running when the box's agent cannot be reached.</exception>
-    public async Task<Socket> DialAsync(DialRequest request, CancellationToken cancellationToken)
+    public Task<Socket> DialAsync(DialRequest request, CancellationToken cancellationToken)
     {
         StreamHeader.Validate(request);
+        return OpenAsync(request, cancellationToken);
+    }
+
+    /// <summary>Validates, connects, sends the copy header and waits for ok.</summary>
+    /// <returns>A socket that carries the copy's tar stream.</returns>
+    /// <exception cref="StreamException">bad-path or not-found from the agent; box-not-running when the box's agent cannot be reached.</exception>
+    public Task<Socket> CopyAsync(CopyRequest request, CancellationToken cancellationToken)
+    {
+        StreamHeader.Validate(request);
+        return OpenAsync(request, cancellationToken);
+    }
+
+    private async Task<Socket> OpenAsync(StreamRequest request, CancellationToken cancellationToken)
+    {
         Socket socket;
         try
         {
