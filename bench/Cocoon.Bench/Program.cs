@@ -15,6 +15,8 @@ IBenchmark[] benchmarks =
     new PortForwardBenchmark(),
     new ImagePullBenchmark(),
     new RootfsBuildBenchmark(),
+    new CopyBenchmark(),
+    new VolumeBenchmark(),
 ];
 
 if (args.Length >= 2 && args[0] == "--worker")

@@ -5,7 +5,7 @@ namespace Cocoon;
 /// <summary>
 /// A host directory shared into the box (<c>-v HOST_DIR:PATH[:ro]</c>) over virtio-fs: the box's
 /// supervisor runs one <c>virtiofsd</c> for it and the guest agent mounts it at
-/// <paramref name="GuestPath"/> before any command runs (docs/architecture.md §2.9).
+/// <paramref name="GuestPath"/> before any command runs (docs/architecture.md §2.11).
 /// </summary>
 /// <param name="HostPath">An existing host directory, as an absolute path.</param>
 /// <param name="GuestPath">Where the box sees it: an absolute guest path.</param>
