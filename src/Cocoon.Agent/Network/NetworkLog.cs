@@ -13,4 +13,7 @@ internal static partial class NetworkLog
 
     [LoggerMessage(202, LogLevel.Error, "A data stream failed")]
     public static partial void StreamFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(203, LogLevel.Warning, "Copy {Direction} {Path} failed: {Message}")]
+    public static partial void CopyFailed(ILogger logger, string direction, string path, string message);
 }

@@ -151,14 +151,23 @@ internal sealed class StreamServer : IDisposable
         }
 
         await SendAllAsync(connection, StreamStatus.Ok.Encode()).ConfigureAwait(false);
-        var stream = new NetworkStream(connection, ownsSocket: true);
+        var stream = new SocketStream(connection, ownsSocket: true);
         await using (stream.ConfigureAwait(false))
         {
             if (copy.Direction == CopyDirection.Out)
             {
-                await TarCopy.PackAsync(copy.Path, stream, _stop.Token).ConfigureAwait(false);
-                await stream.FlushAsync(_stop.Token).ConfigureAwait(false);
-                connection.Shutdown(SocketShutdown.Send);
+                try
+                {
+                    await TarCopy.PackAsync(copy.Path, stream, _stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is StreamException or IOException or UnauthorizedAccessException)
+                {
+                    // The host sees the archive end early; the reason stays in the agent's log.
+                    NetworkLog.CopyFailed(_logger, "out of", copy.Path, e.Message);
+                    throw;
+                }
+
+                stream.CompleteWrites();
                 await DrainAsync(stream).ConfigureAwait(false);
                 return;
             }
@@ -180,6 +189,11 @@ internal sealed class StreamServer : IDisposable
 
             // The answer first, then the rest of the host's bytes (all of them after a failure), so
             // the host finishes sending and reads why.
+            if (!result.IsOk)
+            {
+                NetworkLog.CopyFailed(_logger, "into", copy.Path, result.Message);
+            }
+
             await SendAllAsync(connection, result.Encode()).ConfigureAwait(false);
             await DrainAsync(stream).ConfigureAwait(false);
             connection.Shutdown(SocketShutdown.Send);

@@ -147,7 +147,7 @@ public sealed class CopyTests(CopyFixture fixture) : IClassFixture<CopyFixture>,
     [Fact]
     public async Task CopyTo_ArchiveThroughGuestSymlink_RefusedAndTargetUntouched()
     {
-        var made = await Box.RunAsync(["sh", "-c", "mkdir -p /tmp/jail && ln -sfn /etc /tmp/jail/trap"]).WaitAsync(Timeout);
+        var made = await Box.RunAsync(["sh", "-c", "mkdir -p /tmp/jail && ln -sfn /root /tmp/jail/trap"]).WaitAsync(Timeout);
         Assert.True(made.ExitCode == 0, made.Stderr);
         using var archive = new MemoryStream();
         using (var writer = new TarWriter(archive, TarEntryFormat.Pax, leaveOpen: true))
@@ -157,7 +157,7 @@ public sealed class CopyTests(CopyFixture fixture) : IClassFixture<CopyFixture>,
 
         archive.Position = 0;
         var e = await Assert.ThrowsAsync<StreamException>(() => Box.CopyToAsync(archive, "/tmp/jail").WaitAsync(Timeout));
-        var check = await Box.RunAsync(["sh", "-c", "test -e /etc/pwned && echo present || echo absent"]).WaitAsync(Timeout);
+        var check = await Box.RunAsync(["sh", "-c", "test -e /root/pwned && echo present || echo absent"]).WaitAsync(Timeout);
 
         Assert.Equal(StreamStatusCode.BadPath, e.Status);
         Assert.Contains("links are never followed", e.Message, StringComparison.Ordinal);
@@ -192,19 +192,21 @@ public sealed class CopyTests(CopyFixture fixture) : IClassFixture<CopyFixture>,
     public async Task CopyTo_DirectoryOntoFile_BadPath()
     {
         Directory.CreateDirectory(Path.Combine(_host, "d"));
+        var made = await Box.RunAsync(["sh", "-c", "echo f > /tmp/plain.txt"]).WaitAsync(Timeout);
+        Assert.True(made.ExitCode == 0, made.Stderr);
 
-        var e = await Assert.ThrowsAsync<StreamException>(() => Box.CopyToAsync(Path.Combine(_host, "d"), "/etc/hostname").WaitAsync(Timeout));
+        var e = await Assert.ThrowsAsync<StreamException>(() => Box.CopyToAsync(Path.Combine(_host, "d"), "/tmp/plain.txt").WaitAsync(Timeout));
 
         Assert.Equal(StreamStatusCode.BadPath, e.Status);
-        Assert.Contains("cannot copy a directory onto the file /etc/hostname", e.Message, StringComparison.Ordinal);
+        Assert.Contains("cannot copy a directory onto the file /tmp/plain.txt", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData("{host}/missing.txt", "{box}:/tmp/", 3, "no such file or directory: {host}/missing.txt")]
     [InlineData("{host}", "{host}/x", 2, "one of SRC and DST must name a box")]
-    [InlineData("{box}:/etc/hostname", "{box}:/tmp/x", 2, "copying between two boxes is not supported")]
-    [InlineData("{box}:etc/hostname", "{host}", 2, "must be absolute")]
-    [InlineData("{box}:/etc/hostname", "{host}/no/such/dir/x", 3, "destination directory {host}/no/such/dir does not exist")]
+    [InlineData("{box}:/init", "{box}:/tmp/x", 2, "copying between two boxes is not supported")]
+    [InlineData("{box}:init", "{host}", 2, "must be absolute")]
+    [InlineData("{box}:/init", "{host}/no/such/dir/x", 3, "destination directory {host}/no/such/dir does not exist")]
     [InlineData("{host}", "nosuchbox:/tmp", 3, "nosuchbox")]
     public async Task Cli_BadInput_ClearErrorAndExitCode(string source, string destination, int exitCode, string message)
     {

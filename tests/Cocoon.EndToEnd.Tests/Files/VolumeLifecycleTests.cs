@@ -66,7 +66,7 @@ public sealed class VolumeLifecycleTests : IAsyncLifetime
     {
         var result = await _environment.CocoonAsync("run", "--name", "dup", "-v", _host + ":/data", "-v", _host + ":/data/", "--", "true");
 
-        Assert.Equal(125, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Contains("'/data' is used twice", result.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_environment.StateRoot, "boxes", "dup")));
     }
