@@ -3,7 +3,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
+using Cocoon.Vmm;
 using Microsoft.Extensions.Logging;
 
 namespace Cocoon.Supervisor;
@@ -49,14 +49,14 @@ internal sealed class VolumeDaemon : IAsyncDisposable
     private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(2);
 
     private readonly Process _process;
-    private readonly StringBuilder _tail = new();
+    private readonly OutputTail _tail = new(TailLimit);
     private readonly Task _stderr;
 
     private VolumeDaemon(VolumePlan plan, Process process)
     {
         Plan = plan;
         _process = process;
-        _stderr = PumpAsync(process.StandardError);
+        _stderr = _tail.PumpAsync(process.StandardError);
         Exited = WaitForExitAsync();
     }
 
@@ -71,7 +71,7 @@ internal sealed class VolumeDaemon : IAsyncDisposable
 
     /// <summary>Why the daemon ended, for the stop reason: the volume, the exit code and its last line.</summary>
     public string DescribeExit() =>
-        string.Create(CultureInfo.InvariantCulture, $"virtiofsd for {Plan.Mount.GuestPath} ({Plan.Mount.HostPath}) exited with code {(Exited.IsCompleted ? Exited.Result : -1)}: {LastLine()}");
+        string.Create(CultureInfo.InvariantCulture, $"virtiofsd for {Plan.Mount.GuestPath} ({Plan.Mount.HostPath}) exited with code {(Exited.IsCompleted ? Exited.Result : -1)}: {_tail.LastLine}");
 
     /// <summary>The virtiofsd binary: <c>COCOON_VIRTIOFSD</c>, else Debian's.</summary>
     public static string FindVirtiofsd()
@@ -201,33 +201,5 @@ internal sealed class VolumeDaemon : IAsyncDisposable
         await _process.WaitForExitAsync().ConfigureAwait(false);
         await _stderr.ConfigureAwait(false);
         return _process.ExitCode;
-    }
-
-    private string LastLine()
-    {
-        string text;
-        lock (_tail)
-        {
-            text = _tail.ToString().Trim();
-        }
-
-        return text.Length == 0 ? "no output" : text[(text.LastIndexOf('\n') + 1)..].Trim();
-    }
-
-    private async Task PumpAsync(StreamReader reader)
-    {
-        var buffer = new char[1024];
-        int read;
-        while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-        {
-            lock (_tail)
-            {
-                _tail.Append(buffer, 0, read);
-                if (_tail.Length > TailLimit)
-                {
-                    _tail.Remove(0, _tail.Length - TailLimit);
-                }
-            }
-        }
     }
 }

@@ -2,7 +2,6 @@
 
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -18,7 +17,7 @@ internal sealed class QemuProcess : IAsyncDisposable
     private const int TailLimit = 8192;
 
     private readonly Process _process;
-    private readonly StringBuilder _tail = new();
+    private readonly OutputTail _tail = new(TailLimit);
     private readonly Task _stdout;
     private readonly Task _stderr;
     private readonly ILogger _logger;
@@ -29,8 +28,8 @@ internal sealed class QemuProcess : IAsyncDisposable
         _logger = logger;
         Arguments = arguments;
         Pid = process.Id;
-        _stdout = PumpAsync(process.StandardOutput);
-        _stderr = PumpAsync(process.StandardError);
+        _stdout = _tail.PumpAsync(process.StandardOutput);
+        _stderr = _tail.PumpAsync(process.StandardError);
         Exited = WaitForExitAsync();
     }
 
@@ -44,16 +43,7 @@ internal sealed class QemuProcess : IAsyncDisposable
     public Task<int> Exited { get; }
 
     /// <summary>The last few KiB QEMU wrote to its standard output and error.</summary>
-    public string OutputTail
-    {
-        get
-        {
-            lock (_tail)
-            {
-                return _tail.ToString();
-            }
-        }
-    }
+    public string OutputTail => _tail.Text;
 
     /// <summary>Starts QEMU for <paramref name="spec"/>.</summary>
     public static QemuProcess Start(VmSpec spec, QemuOptions options, VmAccelerator accelerator, ILogger? logger = null)
@@ -130,22 +120,5 @@ internal sealed class QemuProcess : IAsyncDisposable
         var code = _process.ExitCode;
         VmmLog.QemuExited(_logger, Pid, code);
         return code;
-    }
-
-    private async Task PumpAsync(StreamReader reader)
-    {
-        var buffer = new char[4096];
-        int read;
-        while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-        {
-            lock (_tail)
-            {
-                _tail.Append(buffer, 0, read);
-                if (_tail.Length > TailLimit)
-                {
-                    _tail.Remove(0, _tail.Length - TailLimit);
-                }
-            }
-        }
     }
 }
