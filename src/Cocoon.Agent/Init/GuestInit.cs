@@ -10,6 +10,7 @@ namespace Cocoon.Agent.Init;
 /// What PID 1 does before serving:
 /// <code>
 ///  1. mount /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm, /run, /tmp, /sys/fs/cgroup
+///     and a root account in /etc/passwd and /etc/group when the image has none
 ///  2. make sure fds 0, 1, 2 are /dev/console (an initramfs without /dev/console leaves them closed)
 ///  3. read the boot configuration from /proc/cmdline
 ///  4. load the kernel modules in order (finit_module; EEXIST is fine)
@@ -58,6 +59,20 @@ internal static class GuestInit
                 if (!Path.Exists(link))
                 {
                     File.CreateSymbolicLink(link, target);
+                }
+            }
+        });
+
+        // A root account: without /etc/passwd, user-name lookups fail with ENOENT instead of "no such
+        // user", and .NET's tar writer (cocoon cp out of the box) looks up every file's owner.
+        Try("/etc/passwd", failures, () =>
+        {
+            Directory.CreateDirectory("/etc");
+            foreach (var (file, line) in new[] { ("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"), ("/etc/group", "root:x:0:\n") })
+            {
+                if (!File.Exists(file))
+                {
+                    File.WriteAllText(file, line);
                 }
             }
         });
