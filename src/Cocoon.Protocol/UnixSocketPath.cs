@@ -43,4 +43,54 @@ public static class UnixSocketPath
                 $"{what} '{path}' is {length} bytes, over the {MaxBytes}-byte limit of a UNIX socket path (sun_path is {SunPathSize} bytes with the NUL); {advice}");
         }
     }
+
+    /// <summary>
+    /// What is wrong with <paramref name="path"/> as a socket path to bind or connect: not absolute,
+    /// a NUL byte, or longer than <see cref="MaxBytes"/>; null when it is fine.
+    /// </summary>
+    /// <param name="path">The socket path.</param>
+    /// <returns>A phrase that completes "socket path '...' ..." (for example <c>is not absolute</c>), or null.</returns>
+    public static string? Problem(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return "is empty; give an absolute path";
+        }
+
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            return "contains a NUL byte";
+        }
+
+        if (path[0] != '/')
+        {
+            return "is not absolute; give a path that starts with '/'";
+        }
+
+        var length = ByteLength(path);
+        return length > MaxBytes
+            ? $"is {length} bytes, over the {MaxBytes}-byte limit of a UNIX socket path (sun_path is {SunPathSize} bytes with the NUL); use a shorter path"
+            : null;
+    }
+
+    /// <summary>Throws InvalidArgument naming <paramref name="what"/> and the path when <see cref="Problem"/> finds one.</summary>
+    /// <param name="path">The socket path.</param>
+    /// <param name="what">What the path is, for the message (<c>--host-path</c>, <c>hostPath</c>).</param>
+    /// <exception cref="CocoonException">InvalidArgument when the path is not usable.</exception>
+    public static void EnsureValid(string? path, string what)
+    {
+        if (Problem(path) is { } problem)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"{what} '{Printable(path ?? string.Empty)}' {problem}");
+        }
+    }
+
+    private static string Printable(string text) =>
+        string.Create(text.Length, text, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = char.IsControl(source[i]) ? '?' : source[i];
+            }
+        });
 }

@@ -90,6 +90,8 @@ public static class StreamClient
     {
         DialRequest dial => $"dial {dial.Network.Name()} port {dial.Port}{(dial.Container is null ? string.Empty : $" in container '{dial.Container}'")}",
         CopyRequest copy => $"copy {(copy.Direction == CopyDirection.In ? "to" : "from")} {copy.Path}{(copy.Container is null ? string.Empty : $" in container '{copy.Container}'")}",
+        ConnectRequest connect => $"connect to socket {StreamStatus.Printable(connect.Path)}{(connect.Container is null ? string.Empty : $" in container '{connect.Container}'")}",
+        AcceptRequest accept => accept.Refuse ? "refuse a forwarded connection" : "accept a forwarded connection",
         _ => request.Kind.ToString().ToLowerInvariant(),
     };
 }

@@ -6,16 +6,16 @@ using System.Text;
 
 namespace Cocoon.Vsock.Streams;
 
-/// <summary>What a data stream attaches to (docs/architecture.md §2.3). <see cref="Dial"/> and <see cref="Copy"/> are served so far.</summary>
+/// <summary>What a data stream attaches to (docs/architecture.md §2.3).</summary>
 public enum StreamKind : byte
 {
     /// <summary>A TCP or UDP connection to an address inside the box.</summary>
     Dial = 1,
 
-    /// <summary>A UNIX socket path inside a container's mount namespace (reserved).</summary>
+    /// <summary>A UNIX socket path inside the box or a container's mount namespace (<see cref="ConnectRequest"/>).</summary>
     Connect = 2,
 
-    /// <summary>A pending connection the guest announced, by token (reserved).</summary>
+    /// <summary>A pending connection the guest announced, by token (<see cref="AcceptRequest"/>).</summary>
     Accept = 3,
 
     /// <summary>A tar stream into or out of a path (<see cref="CopyRequest"/>).</summary>
@@ -76,6 +76,31 @@ public sealed record CopyRequest(CopyDirection Direction, string Path, CopyPlace
     public override StreamKind Kind => StreamKind.Copy;
 }
 
+/// <summary>
+/// Connect to the UNIX socket at <paramref name="Path"/> inside the box (a guest service seen on the
+/// host: <c>socket-forward</c>); after <c>ok</c> the stream carries that connection's bytes.
+/// </summary>
+/// <param name="Path">An absolute socket path in the box that fits <c>sun_path</c> (107 bytes of UTF-8, no NUL).</param>
+/// <param name="Container">The container whose mount namespace the path is in; null for the box's own.</param>
+public sealed record ConnectRequest(string Path, string? Container = null) : StreamRequest
+{
+    /// <inheritdoc/>
+    public override StreamKind Kind => StreamKind.Connect;
+}
+
+/// <summary>
+/// Attach to the connection a guest client made to a forwarded socket, which the agent announced
+/// with <paramref name="Token"/> (a host service seen inside the box). With <paramref name="Refuse"/>
+/// the agent closes that client instead, at once: the host has no socket for it.
+/// </summary>
+/// <param name="Token">The announced token: <see cref="StreamHeader.TokenLength"/> lowercase hex digits.</param>
+/// <param name="Refuse">Close the guest's connection rather than splice it.</param>
+public sealed record AcceptRequest(string Token, bool Refuse = false) : StreamRequest
+{
+    /// <inheritdoc/>
+    public override StreamKind Kind => StreamKind.Accept;
+}
+
 /// <summary>How <see cref="StreamHeader.TryParse"/> ended.</summary>
 public enum StreamHeaderParse
 {
@@ -105,6 +130,8 @@ public enum StreamHeaderParse
 ///  copy body:  direction (1 byte: 1 in, 2 out) · placement (1 byte: 1 place, 2 into; 0 for out)
 ///              · path (2-byte length + UTF-8, absolute, at most <see cref="MaxPathLength"/>)
 ///              · container (1-byte length + UTF-8, empty = the box's own file system)
+///  connect body: path (2-byte length + UTF-8, absolute, fits sun_path) · container (1-byte length + UTF-8)
+///  accept body:  token (1-byte length, <see cref="TokenLength"/> lowercase hex digits) · action (1 byte: 1 splice, 2 refuse)
 /// </code>
 /// The parser treats its input as hostile: every length is bounded, trailing bytes are an error, text
 /// must be printable UTF-8, and it never reads past the bytes it was given.
@@ -126,6 +153,9 @@ public static class StreamHeader
     /// <summary>The longest copy path (bytes of UTF-8); the body must hold it.</summary>
     public const int MaxPathLength = 900;
 
+    /// <summary>The length of an accept token: 32 lowercase hex digits (16 random bytes).</summary>
+    public const int TokenLength = 32;
+
     private const byte Magic0 = (byte)'C';
     private const byte Magic1 = (byte)'S';
 
@@ -136,9 +166,14 @@ public static class StreamHeader
     public static byte[] Encode(StreamRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request is CopyRequest copy)
+        switch (request)
         {
-            return EncodeCopy(copy);
+            case CopyRequest copy:
+                return EncodeCopy(copy);
+            case ConnectRequest connect:
+                return EncodeConnect(connect);
+            case AcceptRequest accept:
+                return EncodeAccept(accept);
         }
 
         if (request is not DialRequest dial)
@@ -149,13 +184,7 @@ public static class StreamHeader
         Validate(dial);
         var address = Encoding.UTF8.GetBytes(dial.Address ?? string.Empty);
         var container = Encoding.UTF8.GetBytes(dial.Container ?? string.Empty);
-        var bodyLength = 1 + 2 + 1 + address.Length + 1 + container.Length;
-        var header = new byte[PrefixLength + bodyLength];
-        header[0] = Magic0;
-        header[1] = Magic1;
-        header[2] = Version;
-        header[3] = (byte)StreamKind.Dial;
-        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(4), (ushort)bodyLength);
+        var header = NewHeader(StreamKind.Dial, 1 + 2 + 1 + address.Length + 1 + container.Length);
         var body = header.AsSpan(PrefixLength);
         body[0] = (byte)dial.Network;
         BinaryPrimitives.WriteUInt16BigEndian(body[1..], (ushort)dial.Port);
@@ -245,9 +274,12 @@ public static class StreamHeader
 
                 request = copy;
                 return StreamHeaderParse.Complete;
-            case StreamKind.Connect or StreamKind.Accept:
-                error = StreamStatus.Error(StreamStatusCode.Unsupported, $"stream kind '{kind.ToString().ToLowerInvariant()}' is not served by this agent yet");
-                return StreamHeaderParse.Invalid;
+            case StreamKind.Connect:
+                request = ParseConnect(body, out error);
+                return request is null ? StreamHeaderParse.Invalid : StreamHeaderParse.Complete;
+            case StreamKind.Accept:
+                request = ParseAccept(body, out error);
+                return request is null ? StreamHeaderParse.Invalid : StreamHeaderParse.Complete;
             default:
                 error = StreamStatus.Error(StreamStatusCode.BadHeader, $"unknown stream kind {(byte)kind}");
                 return StreamHeaderParse.Invalid;
@@ -338,13 +370,7 @@ public static class StreamHeader
         Validate(copy);
         var path = Encoding.UTF8.GetBytes(copy.Path);
         var container = Encoding.UTF8.GetBytes(copy.Container ?? string.Empty);
-        var bodyLength = 1 + 1 + 2 + path.Length + 1 + container.Length;
-        var header = new byte[PrefixLength + bodyLength];
-        header[0] = Magic0;
-        header[1] = Magic1;
-        header[2] = Version;
-        header[3] = (byte)StreamKind.Copy;
-        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(4), (ushort)bodyLength);
+        var header = NewHeader(StreamKind.Copy, 1 + 1 + 2 + path.Length + 1 + container.Length);
         var body = header.AsSpan(PrefixLength);
         body[0] = (byte)copy.Direction;
         body[1] = copy.Direction == CopyDirection.In ? (byte)copy.Placement : (byte)0;
@@ -470,6 +496,172 @@ public static class StreamHeader
         at += length;
         return true;
     }
+
+    /// <summary>Checks a connect's fields the way the agent will, before the host opens anything.</summary>
+    /// <param name="connect">The request.</param>
+    /// <exception cref="StreamException">bad-path or unknown-container, naming the field.</exception>
+    public static void Validate(ConnectRequest connect)
+    {
+        ArgumentNullException.ThrowIfNull(connect);
+        if (ValidateConnect(connect) is { } error)
+        {
+            throw new StreamException(error.Code, error.Message);
+        }
+    }
+
+    /// <summary>Checks an accept's token the way the agent will.</summary>
+    /// <param name="accept">The request.</param>
+    /// <exception cref="StreamException">bad-header naming the token.</exception>
+    public static void Validate(AcceptRequest accept)
+    {
+        ArgumentNullException.ThrowIfNull(accept);
+        if (ValidateAccept(accept) is { } error)
+        {
+            throw new StreamException(error.Code, error.Message);
+        }
+    }
+
+    /// <summary>Whether <paramref name="token"/> is <see cref="TokenLength"/> lowercase hex digits.</summary>
+    /// <param name="token">The token.</param>
+    /// <returns>True when it has the shape of an accept token.</returns>
+    public static bool IsToken(string? token)
+    {
+        if (token is null || token.Length != TokenLength)
+        {
+            return false;
+        }
+
+        foreach (var c in token)
+        {
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static byte[] EncodeConnect(ConnectRequest connect)
+    {
+        Validate(connect);
+        var path = Encoding.UTF8.GetBytes(connect.Path);
+        var container = Encoding.UTF8.GetBytes(connect.Container ?? string.Empty);
+        var header = NewHeader(StreamKind.Connect, 2 + path.Length + 1 + container.Length);
+        var body = header.AsSpan(PrefixLength);
+        BinaryPrimitives.WriteUInt16BigEndian(body, (ushort)path.Length);
+        path.CopyTo(body[2..]);
+        body[2 + path.Length] = (byte)container.Length;
+        container.CopyTo(body[(3 + path.Length)..]);
+        return header;
+    }
+
+    private static byte[] EncodeAccept(AcceptRequest accept)
+    {
+        Validate(accept);
+        var header = NewHeader(StreamKind.Accept, 1 + TokenLength + 1);
+        var body = header.AsSpan(PrefixLength);
+        body[0] = TokenLength;
+        Encoding.ASCII.GetBytes(accept.Token, body[1..]);
+        body[1 + TokenLength] = accept.Refuse ? (byte)2 : (byte)1;
+        return header;
+    }
+
+    private static byte[] NewHeader(StreamKind kind, int bodyLength)
+    {
+        var header = new byte[PrefixLength + bodyLength];
+        header[0] = Magic0;
+        header[1] = Magic1;
+        header[2] = Version;
+        header[3] = (byte)kind;
+        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(4), (ushort)bodyLength);
+        return header;
+    }
+
+    private static ConnectRequest? ParseConnect(ReadOnlySpan<byte> body, out StreamStatus? error)
+    {
+        error = null;
+        if (body.Length < 3)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"connect body of {body.Length} bytes is shorter than 3");
+            return null;
+        }
+
+        var pathLength = BinaryPrimitives.ReadUInt16BigEndian(body);
+        if (2 + pathLength > body.Length)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"connect path of {pathLength} bytes runs past the body");
+            return null;
+        }
+
+        if (!TryDecode(body.Slice(2, pathLength), "connect path", out var path, out error))
+        {
+            return null;
+        }
+
+        var at = 2 + pathLength;
+        if (!TryReadText(body, ref at, "container", out var container, out error, "connect"))
+        {
+            return null;
+        }
+
+        if (at != body.Length)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"connect body has {body.Length - at} trailing bytes");
+            return null;
+        }
+
+        var connect = new ConnectRequest(path ?? string.Empty, container);
+        error = ValidateConnect(connect);
+        return error is null ? connect : null;
+    }
+
+    private static AcceptRequest? ParseAccept(ReadOnlySpan<byte> body, out StreamStatus? error)
+    {
+        error = null;
+        if (body.Length != 1 + TokenLength + 1 || body[0] != TokenLength)
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"accept body must be {2 + TokenLength} bytes: a {TokenLength}-byte token and an action");
+            return null;
+        }
+
+        if (body[1 + TokenLength] is not (1 or 2))
+        {
+            error = StreamStatus.Error(StreamStatusCode.BadHeader, $"accept action {body[1 + TokenLength]} is not 1 (splice) or 2 (refuse)");
+            return null;
+        }
+
+        foreach (var b in body.Slice(1, TokenLength))
+        {
+            if (b is not ((>= (byte)'0' and <= (byte)'9') or (>= (byte)'a' and <= (byte)'f')))
+            {
+                error = StreamStatus.Error(StreamStatusCode.BadHeader, $"accept token is not {TokenLength} lowercase hex digits");
+                return null;
+            }
+        }
+
+        return new AcceptRequest(Encoding.ASCII.GetString(body.Slice(1, TokenLength)), body[1 + TokenLength] == 2);
+    }
+
+    private static StreamStatus? ValidateConnect(ConnectRequest connect)
+    {
+        if (Protocol.UnixSocketPath.Problem(connect.Path) is { } problem)
+        {
+            return StreamStatus.Error(StreamStatusCode.BadPath, $"socket path '{StreamStatus.Printable(connect.Path ?? string.Empty)}' {problem}");
+        }
+
+        if (connect.Container is { } container && !IsContainerName(container))
+        {
+            return StreamStatus.Error(StreamStatusCode.UnknownContainer, $"container name '{StreamStatus.Printable(container)}' is not valid: use 1-{MaxTextLength} of a-z, A-Z, 0-9, '_', '.', '-'");
+        }
+
+        return null;
+    }
+
+    private static StreamStatus? ValidateAccept(AcceptRequest accept) =>
+        IsToken(accept.Token)
+            ? null
+            : StreamStatus.Error(StreamStatusCode.BadHeader, $"accept token '{StreamStatus.Printable(accept.Token ?? string.Empty)}' is not {TokenLength} lowercase hex digits");
 
     private static StreamStatus? ValidateDial(DialRequest dial)
     {

@@ -6,26 +6,32 @@ namespace Cocoon.Vsock.Streams.Tests;
 
 public sealed class StreamHeaderTests
 {
-    public static TheoryData<DialRequest> Dials => new()
+    public static TheoryData<StreamRequest> Requests => new()
     {
         new DialRequest(DialNetwork.Tcp, 80),
         new DialRequest(DialNetwork.Udp, 65535, "::1"),
         new DialRequest(DialNetwork.Tcp, 1, "10.0.2.15", "web-1"),
         new DialRequest(DialNetwork.Tcp, 8080, "localhost", new string('c', StreamHeader.MaxTextLength)),
+        new ConnectRequest("/run/app.sock"),
+        new ConnectRequest("/var/run/docker.sock", "web-1"),
+        new ConnectRequest("/" + new string('s', 106)),
+        new ConnectRequest("/tmp/ünïcode.sock", new string('c', StreamHeader.MaxTextLength)),
+        new AcceptRequest("00112233445566778899aabbccddeeff"),
+        new AcceptRequest("00112233445566778899aabbccddeeff", Refuse: true),
     };
 
     [Theory]
-    [MemberData(nameof(Dials))]
-    public void Encode_ThenParse_RoundTrips(DialRequest dial)
+    [MemberData(nameof(Requests))]
+    public void Encode_ThenParse_RoundTrips(StreamRequest request)
     {
-        var bytes = StreamHeader.Encode(dial);
+        var bytes = StreamHeader.Encode(request);
 
         var result = StreamHeader.TryParse(bytes, out var parsed, out var needed, out var error);
 
         Assert.Equal(StreamHeaderParse.Complete, result);
         Assert.Null(error);
         Assert.Equal(bytes.Length, needed);
-        Assert.Equal(dial, parsed);
+        Assert.Equal(request, parsed);
     }
 
     [Fact]
@@ -62,7 +68,7 @@ public sealed class StreamHeaderTests
         { "future version", [(byte)'C', (byte)'S', 2, 1, 0, 5], StreamStatusCode.BadHeader },
         { "body too long", [(byte)'C', (byte)'S', 1, 1, 0xff, 0xff], StreamStatusCode.BadHeader },
         { "unknown kind", [(byte)'C', (byte)'S', 1, 99, 0, 0], StreamStatusCode.BadHeader },
-        { "connect not served", [(byte)'C', (byte)'S', 1, 2, 0, 0], StreamStatusCode.Unsupported },
+        { "connect with empty body", [(byte)'C', (byte)'S', 1, 2, 0, 0], StreamStatusCode.BadHeader },
         { "short dial body", [(byte)'C', (byte)'S', 1, 1, 0, 3, 1, 0, 80], StreamStatusCode.BadHeader },
         { "address runs past body", [(byte)'C', (byte)'S', 1, 1, 0, 5, 1, 0, 80, 9, 0], StreamStatusCode.BadHeader },
         { "container length missing", [(byte)'C', (byte)'S', 1, 1, 0, 5, 1, 0, 80, 1, (byte)'x'], StreamStatusCode.BadHeader },
@@ -74,6 +80,16 @@ public sealed class StreamHeaderTests
         { "address invalid UTF-8", [(byte)'C', (byte)'S', 1, 1, 0, 7, 1, 0, 80, 2, 0xc3, 0x28, 0], StreamStatusCode.BadHeader },
         { "container with slash", [(byte)'C', (byte)'S', 1, 1, 0, 8, 1, 0, 80, 0, 3, (byte)'.', (byte)'/', (byte)'x'], StreamStatusCode.UnknownContainer },
         { "container with newline", [(byte)'C', (byte)'S', 1, 1, 0, 6, 1, 0, 80, 0, 1, (byte)'\n'], StreamStatusCode.UnknownContainer },
+        { "connect short body", [(byte)'C', (byte)'S', 1, 2, 0, 2, 0, 1], StreamStatusCode.BadHeader },
+        { "connect path runs past body", [(byte)'C', (byte)'S', 1, 2, 0, 4, 0, 9, (byte)'/', 0], StreamStatusCode.BadHeader },
+        { "connect relative path", [(byte)'C', (byte)'S', 1, 2, 0, 4, 0, 1, (byte)'a', 0], StreamStatusCode.BadPath },
+        { "connect empty path", [(byte)'C', (byte)'S', 1, 2, 0, 3, 0, 0, 0], StreamStatusCode.BadPath },
+        { "connect NUL in path", [(byte)'C', (byte)'S', 1, 2, 0, 5, 0, 2, (byte)'/', 0, 0], StreamStatusCode.BadPath },
+        { "connect path invalid UTF-8", [(byte)'C', (byte)'S', 1, 2, 0, 5, 0, 2, 0xc3, 0x28, 0], StreamStatusCode.BadHeader },
+        { "connect trailing bytes", [(byte)'C', (byte)'S', 1, 2, 0, 5, 0, 1, (byte)'/', 0, 7], StreamStatusCode.BadHeader },
+        { "connect container with slash", [(byte)'C', (byte)'S', 1, 2, 0, 6, 0, 1, (byte)'/', 2, (byte)'.', (byte)'/'], StreamStatusCode.UnknownContainer },
+        { "accept empty body", [(byte)'C', (byte)'S', 1, 3, 0, 0], StreamStatusCode.BadHeader },
+        { "accept short token", [(byte)'C', (byte)'S', 1, 3, 0, 3, 1, (byte)'a', 1], StreamStatusCode.BadHeader },
     };
 
     [Theory]
@@ -166,6 +182,8 @@ public sealed class StreamHeaderTests
             StreamHeader.Encode(new DialRequest(DialNetwork.Tcp, 80)),
             StreamHeader.Encode(new DialRequest(DialNetwork.Udp, 5353, "fe80::1", "c")),
             StreamHeader.Encode(new DialRequest(DialNetwork.Tcp, 65535, "255.255.255.255", "a.b_c-d")),
+            StreamHeader.Encode(new ConnectRequest("/run/app.sock", "web")),
+            StreamHeader.Encode(new AcceptRequest("0123456789abcdef0123456789abcdef")),
         };
         var accepted = 0;
         for (var iteration = 0; iteration < 200_000; iteration++)
