@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Net.Sockets;
+using Cocoon.Agent.Forwarding;
 using Cocoon.Vsock;
 using Cocoon.Vsock.Streams;
 
@@ -10,10 +11,12 @@ namespace Cocoon.Agent.Network;
 /// The agent's data-stream server on vsock port 1025 (docs/architecture.md §2.3). For each connection:
 /// <code>
 ///  1. read the stream header (bounded, within <see cref="HeaderTimeout"/>)
-///  2. dial what it names, or check a copy's path
+///  2. dial what it names, connect to a UNIX socket, take an announced connection by its token,
+///     or check a copy's path
 ///  3. answer one status line: ok, or error CODE MESSAGE, and close on error
-///  4. relay: raw bytes for tcp (StreamRelay), length-prefixed datagrams for udp (DatagramRelay);
-///     a copy packs its path as tar (out), or unpacks the host's tar and answers a second status line (in)
+///  4. relay: raw bytes for tcp, connect and accept (StreamRelay), length-prefixed datagrams for
+///     udp (DatagramRelay); a copy packs its path as tar (out), or unpacks the host's tar and
+///     answers a second status line (in)
 /// </code>
 /// Connections run on .NET's async socket engine; no thread per stream.
 /// </summary>
@@ -23,14 +26,16 @@ internal sealed class StreamServer : IDisposable
 
     private readonly VsockListener _listener;
     private readonly Dialer _dialer;
+    private readonly SocketForwards _forwards;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
 
-    public StreamServer(VsockListener listener, Dialer dialer, ILogger logger)
+    public StreamServer(VsockListener listener, Dialer dialer, SocketForwards forwards, ILogger logger)
     {
         _listener = listener;
         _dialer = dialer;
+        _forwards = forwards;
         _logger = logger;
         _acceptLoop = AcceptLoopAsync();
     }
@@ -76,38 +81,27 @@ internal sealed class StreamServer : IDisposable
                 return;
             }
 
+            if (request is AcceptRequest accept)
+            {
+                await ServeAcceptAsync(connection, accept).ConfigureAwait(false);
+                return;
+            }
+
+            if (request is ConnectRequest connect)
+            {
+                var (socket, connected) = await ConnectAsync(connect).ConfigureAwait(false);
+                await AnswerAndRelayAsync(connection, socket, connected).ConfigureAwait(false);
+                return;
+            }
+
             if (request is not DialRequest dial)
             {
-                await AnswerAndCloseAsync(connection, error ?? StreamStatus.Error(StreamStatusCode.Unsupported, "only dial and copy streams are served")).ConfigureAwait(false);
+                await AnswerAndCloseAsync(connection, error ?? StreamStatus.Error(StreamStatusCode.Unsupported, "only dial, connect, accept and copy streams are served")).ConfigureAwait(false);
                 return;
             }
 
             var (target, status) = await _dialer.DialAsync(dial, _stop.Token).ConfigureAwait(false);
-            if (target is null)
-            {
-                NetworkLog.DialFailed(_logger, status.ToString());
-                await AnswerAndCloseAsync(connection, status).ConfigureAwait(false);
-                return;
-            }
-
-            try
-            {
-                await SendAllAsync(connection, StreamStatus.Ok.Encode()).ConfigureAwait(false);
-            }
-            catch
-            {
-                target.Dispose();
-                throw;
-            }
-
-            if (dial.Network == DialNetwork.Udp)
-            {
-                await DatagramRelay.RunAsync(connection, target, _stop.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                await StreamRelay.RunAsync(connection, target, _stop.Token).ConfigureAwait(false);
-            }
+            await AnswerAndRelayAsync(connection, target, status, datagrams: dial.Network == DialNetwork.Udp).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
@@ -117,6 +111,87 @@ internal sealed class StreamServer : IDisposable
         {
             NetworkLog.StreamFailed(_logger, ex);
             connection.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// An accept stream: the token names a connection a guest client made to a forwarded socket
+    /// (<see cref="SocketForwards"/>). Unknown, taken or expired tokens are refused and logged.
+    /// </summary>
+    private async Task ServeAcceptAsync(Socket connection, AcceptRequest accept)
+    {
+        if (_forwards.TakePending(accept.Token) is not { } client)
+        {
+            ForwardingLog.UnknownToken(_logger);
+            await AnswerAndCloseAsync(connection, StreamStatus.Error(StreamStatusCode.NotFound, "no forwarded connection waits with that token (unknown, taken or expired)")).ConfigureAwait(false);
+            return;
+        }
+
+        if (accept.Refuse)
+        {
+            // The host has nothing to connect it to: the guest client sees its connection closed now.
+            client.Dispose();
+            await AnswerAndCloseAsync(connection, StreamStatus.Ok).ConfigureAwait(false);
+            return;
+        }
+
+        await AnswerAndRelayAsync(connection, client, StreamStatus.Ok).ConfigureAwait(false);
+    }
+
+    /// <summary>Connects to a UNIX socket in the box; failures are values naming the path.</summary>
+    private async Task<(Socket? Socket, StreamStatus Status)> ConnectAsync(ConnectRequest connect)
+    {
+        var what = $"socket {StreamStatus.Printable(connect.Path)}";
+        if (connect.Container is not null)
+        {
+            return (null, StreamStatus.Error(StreamStatusCode.Unsupported, $"connecting to {what} in a container is not served by this agent yet"));
+        }
+
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(connect.Path), _stop.Token).ConfigureAwait(false);
+            return (socket, StreamStatus.Ok);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            return (null, ex.SocketErrorCode switch
+            {
+                SocketError.ConnectionRefused => StreamStatus.Error(StreamStatusCode.Refused, $"connection refused: nothing listens on {what} in the box"),
+                SocketError.AddressNotAvailable => StreamStatus.Error(StreamStatusCode.NotFound, $"no {what} in the box"),
+                _ => StreamStatus.Error(StreamStatusCode.Internal, $"connecting to {what} in the box failed: {ex.Message}"),
+            });
+        }
+    }
+
+    /// <summary>Answers ok and relays (bytes, or framed datagrams for udp), or answers the failure and closes; the target is owned from here.</summary>
+    private async Task AnswerAndRelayAsync(Socket connection, Socket? target, StreamStatus status, bool datagrams = false)
+    {
+        if (target is null)
+        {
+            NetworkLog.DialFailed(_logger, status.ToString());
+            await AnswerAndCloseAsync(connection, status).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await SendAllAsync(connection, StreamStatus.Ok.Encode()).ConfigureAwait(false);
+        }
+        catch
+        {
+            target.Dispose();
+            throw;
+        }
+
+        if (datagrams)
+        {
+            await DatagramRelay.RunAsync(connection, target, _stop.Token).ConfigureAwait(false);
+        }
+        else
+        {
+            await StreamRelay.RunAsync(connection, target, _stop.Token).ConfigureAwait(false);
         }
     }
 

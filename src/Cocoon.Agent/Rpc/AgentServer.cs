@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Runtime.InteropServices;
+using Cocoon.Agent.Forwarding;
 using Cocoon.Agent.Init;
 using Cocoon.Agent.Network;
 using Cocoon.Agent.Processes;
@@ -30,6 +31,9 @@ internal static class AgentServer
     /// <summary>How long a dial's connect may take inside the box.</summary>
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a forwarded connection waits for the host's accept stream before it is closed.</summary>
+    private static readonly TimeSpan ForwardAcceptTimeout = TimeSpan.FromSeconds(30);
+
     public static int Run(AgentServerOptions options)
     {
         using var loggerFactory = ConsoleLineLoggerProvider.CreateFactory(options.BootConfig.LogLevel);
@@ -42,6 +46,11 @@ internal static class AgentServer
         var dispatcher = new GrpcDispatcher(MaxRequestMessageLength, options.DetailedErrors, logger);
         Protocol.Agent.V1.Agent.BindService(dispatcher, new AgentService(state, power));
         Protocol.Agent.V1.Process.BindService(dispatcher, new ProcessService(launcher, state, loggerFactory.CreateLogger<ProcessService>()));
+        using var forwards = new SocketForwards(
+            options.UnixPath is null ? SocketForwards.DefaultDirectory : SocketForwardsTestDirectory(),
+            ForwardAcceptTimeout,
+            loggerFactory.CreateLogger<SocketForwards>());
+        Protocol.Agent.V1.SocketForwards.BindService(dispatcher, new SocketForwardService(forwards));
 
         ulong modulesUs = 0;
         uint modulesLoaded = 0;
@@ -59,7 +68,7 @@ internal static class AgentServer
 
         using var server = CreateKestrel(options, loggerFactory);
         server.StartAsync(dispatcher, CancellationToken.None).GetAwaiter().GetResult();
-        using var streams = StartStreams(options, loggerFactory.CreateLogger<StreamServer>());
+        using var streams = StartStreams(options, forwards, loggerFactory.CreateLogger<StreamServer>());
         state.Timings = new BootTimingsSnapshot(
             options.Init?.KernelToInitUs ?? 0,
             options.Init?.MountsUs ?? 0,
@@ -88,7 +97,7 @@ internal static class AgentServer
     /// The data streams (docs/architecture.md §2.3) on vsock port 1025, or in --listen-unix mode on
     /// <c>PATH_1025</c>, the name a hybrid vsock device gives a port's socket.
     /// </summary>
-    private static StreamServer StartStreams(AgentServerOptions options, ILogger logger)
+    private static StreamServer StartStreams(AgentServerOptions options, SocketForwards forwards, ILogger logger)
     {
         VsockListener listener;
         string where;
@@ -105,8 +114,15 @@ internal static class AgentServer
         }
 
         NetworkLog.Serving(logger, where);
-        return new StreamServer(listener, new Dialer(new NoContainerNamespaces(), DialTimeout), logger);
+        return new StreamServer(listener, new Dialer(new NoContainerNamespaces(), DialTimeout), forwards, logger);
     }
+
+    /// <summary>
+    /// Where --listen-unix puts the socket forwards' listeners (/run/socketfwd as init): a short path
+    /// of its own under the temp directory, as a listener name is 69 bytes of a 107-byte limit.
+    /// </summary>
+    public static string SocketForwardsTestDirectory() =>
+        Path.Combine(Path.GetTempPath(), "cocoon-fwd-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>Where --listen-unix PATH serves the data streams.</summary>
     public static string StreamsUnixPath(string unixPath) => unixPath + "_" + AgentPorts.Streams.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -73,8 +73,20 @@ internal sealed class GrpcDispatcher : ServiceBinderBase, IHttpApplication<IFeat
     public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler) =>
         throw new NotSupportedException($"{method.FullName}: the agent's server has no client-streaming calls; add support here first.");
 
-    public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler) =>
-        throw new NotSupportedException($"{method.FullName}: the agent's server has no server-streaming calls; add support here first.");
+    public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        _methods.Add(method.FullName, async call =>
+        {
+            var (read, request) = await GrpcFraming.ReadMessageAsync(call.RequestBody, method.RequestMarshaller, _maxMessageLength, call.CancellationToken);
+            if (!read)
+            {
+                throw new RpcException(new Status(StatusCode.Internal, $"{method.FullName} needs one request message; the stream ended without one."));
+            }
+
+            await handler(request!, new GrpcResponseStream<TResponse>(call, method.ResponseMarshaller), call);
+        });
+    }
 
     public IFeatureCollection CreateContext(IFeatureCollection contextFeatures) => contextFeatures;
 

@@ -18,12 +18,13 @@ internal enum ConnectionLoss
 }
 
 /// <summary><see cref="IGuestAgent"/> over Grpc.Net.Client, with the connection supplied by a delegate.</summary>
-internal sealed class GrpcGuestAgent : IGuestAgent
+internal sealed class GrpcGuestAgent : IGuestAgent, ISocketForwardAgent
 {
     private readonly GrpcChannel _channel;
     private readonly Protocol.Agent.V1.Agent.AgentClient _agent;
     private readonly Protocol.Agent.V1.Process.ProcessClient _process;
     private readonly string? _box;
+    private readonly Protocol.Agent.V1.SocketForwards.SocketForwardsClient _socketForwards;
 
     /// <summary>A client whose connection comes from <paramref name="connect"/>.</summary>
     /// <param name="connect">Opens a byte stream to the agent.</param>
@@ -49,6 +50,30 @@ internal sealed class GrpcGuestAgent : IGuestAgent
         });
         _agent = new Protocol.Agent.V1.Agent.AgentClient(_channel);
         _process = new Protocol.Agent.V1.Process.ProcessClient(_channel);
+        _socketForwards = new Protocol.Agent.V1.SocketForwards.SocketForwardsClient(_channel);
+    }
+
+    public async Task<string> BindSocketForwardAsync(string forwardId, string? linkPath, CancellationToken cancellationToken)
+    {
+        var request = new BindSocketForwardRequest { ForwardId = forwardId, LinkPath = linkPath ?? string.Empty };
+        var reply = await Call(() => _socketForwards.BindAsync(request, cancellationToken: cancellationToken).ResponseAsync, "SocketForwards.Bind", _box).ConfigureAwait(false);
+        return reply.ListenerPath;
+    }
+
+    public async Task<bool> UnbindSocketForwardAsync(string forwardId, CancellationToken cancellationToken)
+    {
+        var request = new UnbindSocketForwardRequest { ForwardId = forwardId };
+        var reply = await Call(() => _socketForwards.UnbindAsync(request, cancellationToken: cancellationToken).ResponseAsync, "SocketForwards.Unbind", _box).ConfigureAwait(false);
+        return reply.Removed;
+    }
+
+    public async IAsyncEnumerable<AnnouncedConnection> WatchSocketForwardAcceptsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var call = _socketForwards.WatchAccepts(new WatchAcceptsRequest(), cancellationToken: cancellationToken);
+        while (await Call(() => call.ResponseStream.MoveNext(cancellationToken), "SocketForwards.WatchAccepts", _box).ConfigureAwait(false))
+        {
+            yield return new AnnouncedConnection(call.ResponseStream.Current.ForwardId, call.ResponseStream.Current.Token);
+        }
     }
 
     public async Task<GuestInfo> GetInfoAsync(CancellationToken cancellationToken = default)

@@ -6,14 +6,13 @@ using System.Security.Cryptography;
 using System.Text;
 using Cocoon.Agent.Tests.Infrastructure;
 using Cocoon.Vsock.Streams;
+using static Cocoon.Agent.Tests.Infrastructure.SocketHelpers;
 
 namespace Cocoon.Agent.Network.Tests;
 
 /// <summary>The agent's data-stream server (port 1025) as a real process on a UNIX socket, dialing servers on this host's loopback.</summary>
 public sealed class StreamServerTests(AgentProcessFixture fixture) : IClassFixture<AgentProcessFixture>
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task Dial_Tcp_HalfCloseBothWaysCarriesBytes()
     {
@@ -31,8 +30,8 @@ public sealed class StreamServerTests(AgentProcessFixture fixture) : IClassFixtu
         using var stream = await OpenAsync(new DialRequest(DialNetwork.Tcp, Port(server)));
         await SendAllAsync(stream, "question"u8.ToArray());
         stream.Shutdown(SocketShutdown.Send);
-        var answer = await ReadToEndAsync(stream).WaitAsync(Timeout);
-        await serve.WaitAsync(Timeout);
+        var answer = await ReadToEndAsync(stream).WaitAsync(StepTimeout);
+        await serve.WaitAsync(StepTimeout);
 
         Assert.Equal("answer:question", Encoding.ASCII.GetString(answer));
     }
@@ -53,12 +52,12 @@ public sealed class StreamServerTests(AgentProcessFixture fixture) : IClassFixtu
         });
 
         using var stream = await OpenAsync(new DialRequest(DialNetwork.Tcp, Port(server), "::1"));
-        var got = await ReadToEndAsync(stream).WaitAsync(Timeout);
+        var got = await ReadToEndAsync(stream).WaitAsync(StepTimeout);
         await SendAllAsync(stream, "thanks"u8.ToArray());
         stream.Shutdown(SocketShutdown.Send);
 
         Assert.Equal(SHA256.HashData(body), SHA256.HashData(got));
-        Assert.Equal("thanks", Encoding.ASCII.GetString(await serve.WaitAsync(Timeout)));
+        Assert.Equal("thanks", Encoding.ASCII.GetString(await serve.WaitAsync(StepTimeout)));
     }
 
     [Fact]
@@ -85,22 +84,22 @@ public sealed class StreamServerTests(AgentProcessFixture fixture) : IClassFixtu
     [Fact]
     public async Task Dial_GarbageHeader_BadHeaderStatusLine()
     {
-        using var socket = await ConnectAsync();
+        using var socket = await ConnectUnixAsync(fixture.SocketPath + "_1025");
 
         await SendAllAsync(socket, "GET / HTTP/1.1\r\n\r\n"u8.ToArray());
-        var status = await StreamStatus.ReadAsync(socket, CancellationToken.None).AsTask().WaitAsync(Timeout);
+        var status = await StreamStatus.ReadAsync(socket, CancellationToken.None).AsTask().WaitAsync(StepTimeout);
 
         Assert.Equal(StreamStatusCode.BadHeader, status!.Code);
-        Assert.True(await ClosedAsync(socket).WaitAsync(Timeout));
+        Assert.True(await ClosedAsync(socket).WaitAsync(StepTimeout));
     }
 
     [Fact]
     public async Task Dial_BadPortInHeader_BadPortStatusLine()
     {
-        using var socket = await ConnectAsync();
+        using var socket = await ConnectUnixAsync(fixture.SocketPath + "_1025");
 
         await SendAllAsync(socket, [(byte)'C', (byte)'S', 1, 1, 0, 5, 1, 0, 0, 0, 0]);
-        var status = await StreamStatus.ReadAsync(socket, CancellationToken.None).AsTask().WaitAsync(Timeout);
+        var status = await StreamStatus.ReadAsync(socket, CancellationToken.None).AsTask().WaitAsync(StepTimeout);
 
         Assert.Equal(StreamStatusCode.BadPort, status!.Code);
     }
@@ -128,7 +127,7 @@ public sealed class StreamServerTests(AgentProcessFixture fixture) : IClassFixtu
         {
             var datagram = RandomNumberGenerator.GetBytes(size);
             await SendAllAsync(stream, frame.AsMemory(0, DatagramFraming.WriteFrame(datagram, frame)).ToArray());
-            var length = await DatagramFraming.ReceiveFrameAsync(stream, buffer, CancellationToken.None).AsTask().WaitAsync(Timeout);
+            var length = await DatagramFraming.ReceiveFrameAsync(stream, buffer, CancellationToken.None).AsTask().WaitAsync(StepTimeout);
             Assert.Equal(datagram, buffer.AsSpan(0, length).ToArray());
         }
 
@@ -168,31 +167,11 @@ public sealed class StreamServerTests(AgentProcessFixture fixture) : IClassFixtu
             stream.Shutdown(SocketShutdown.Send);
             Assert.Equal(SHA256.HashData(body), await ReadToEndAsync(stream));
         });
-        await Task.WhenAll(clients).WaitAsync(Timeout);
-        await serve.WaitAsync(Timeout);
+        await Task.WhenAll(clients).WaitAsync(StepTimeout);
+        await serve.WaitAsync(StepTimeout);
     }
 
-    private async Task<Socket> ConnectAsync()
-    {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(fixture.SocketPath + "_1025")).WaitAsync(Timeout);
-        return socket;
-    }
-
-    private async Task<Socket> OpenAsync(DialRequest request)
-    {
-        var socket = await ConnectAsync();
-        try
-        {
-            await StreamClient.OpenAsync(socket, request).WaitAsync(Timeout);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
+    private Task<Socket> OpenAsync(DialRequest request) => OpenStreamAsync(fixture, request);
 
     private static int Port(Socket socket) => ((IPEndPoint)socket.LocalEndPoint!).Port;
 
@@ -201,40 +180,5 @@ public sealed class StreamServerTests(AgentProcessFixture fixture) : IClassFixtu
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return Port(probe);
-    }
-
-    private static async Task SendAllAsync(Socket socket, byte[] data)
-    {
-        var sent = 0;
-        while (sent < data.Length)
-        {
-            sent += await socket.SendAsync(data.AsMemory(sent));
-        }
-    }
-
-    /// <summary>True once the peer closed: end-of-stream, or a reset because our unread bytes were discarded.</summary>
-    private static async Task<bool> ClosedAsync(Socket socket)
-    {
-        try
-        {
-            return await socket.ReceiveAsync(new byte[1]) == 0;
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
-        {
-            return true;
-        }
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(Socket socket)
-    {
-        var output = new MemoryStream();
-        var buffer = new byte[65536];
-        int read;
-        while ((read = await socket.ReceiveAsync(buffer)) > 0)
-        {
-            output.Write(buffer, 0, read);
-        }
-
-        return output.ToArray();
     }
 }

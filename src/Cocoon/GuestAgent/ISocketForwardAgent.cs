@@ -1,0 +1,22 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+namespace Cocoon.GuestAgent;
+
+/// <summary>A connection a guest client made to a forwarded socket, as the agent announced it (untrusted).</summary>
+/// <param name="ForwardId">The forward id the agent names; the host checks it against its own record.</param>
+/// <param name="Token">The token for the accept stream.</param>
+internal readonly record struct AnnouncedConnection(string ForwardId, string Token);
+
+/// <summary>The agent's SocketForwards service (proto/cocoon/agent/v1/socket_forward.proto), host side.</summary>
+internal interface ISocketForwardAgent
+{
+    /// <summary>Binds the listener of <paramref name="forwardId"/> in the box, and a symlink at <paramref name="linkPath"/> when given.</summary>
+    /// <returns>The listener's path in the box.</returns>
+    Task<string> BindSocketForwardAsync(string forwardId, string? linkPath, CancellationToken cancellationToken);
+
+    /// <summary>Closes the listener of <paramref name="forwardId"/>; false when it was not bound.</summary>
+    Task<bool> UnbindSocketForwardAsync(string forwardId, CancellationToken cancellationToken);
+
+    /// <summary>Every connection accepted on a bound forward, until cancelled or the connection to the agent breaks.</summary>
+    IAsyncEnumerable<AnnouncedConnection> WatchSocketForwardAcceptsAsync(CancellationToken cancellationToken);
+}
