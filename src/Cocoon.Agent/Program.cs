@@ -14,7 +14,8 @@ namespace Cocoon.Agent;
 /// <summary>
 /// cocoon-agent: PID 1 of every box, or a plain server for tests.
 /// <code>
-///  cocoon-agent                          as PID 1: init the guest, serve gRPC on vsock port 1024
+///  cocoon-agent                          as PID 1: move the root to a tmpfs and start again (below)
+///  cocoon-agent --switched-root          as PID 1: init the guest, serve gRPC on vsock port 1024
 ///  cocoon-agent --listen-unix PATH       serve the same services on a UNIX socket (no mounts, no modules)
 ///  cocoon-agent --exec-as UID:GID -- PATH ARGV...   internal: drop privileges and exec
 /// </code>
@@ -69,7 +70,15 @@ internal static class Program
         AppDomain.CurrentDomain.UnhandledException += (_, e) => CrashAsInit(e.ExceptionObject as Exception);
         try
         {
-            var (config, kernelToInitUs, mountsUs, failures) = GuestInit.Prepare(start);
+            // The first start runs from the initramfs: move to a tmpfs root and start again from there.
+            var switched = args.Contains(RootSwitch.SwitchedArgument);
+            var switchFailure = switched ? null : RootSwitch.SwitchAndReexecute();
+            var (config, kernelToInitUs, mountsUs, failures) = GuestInit.Prepare(start, devMounted: switched);
+            if (switchFailure is not null)
+            {
+                failures.Add(("switch root", switchFailure));
+            }
+
             AgentServer.Run(new AgentServerOptions(null, IsInit: true, config, detailedErrors, start, new InitFacts(kernelToInitUs, mountsUs, failures)));
             CrashAsInit(new InvalidOperationException("The agent's server stopped."));
         }

@@ -46,6 +46,9 @@ public sealed class BootConfig
     /// <summary>The network interface to configure; unset means the box has only loopback (<c>--network none</c>).</summary>
     public BootNetwork? Network { get; init; }
 
+    /// <summary>Block devices the agent mounts at boot, after loading the modules; unset for none.</summary>
+    public IReadOnlyList<BootDisk>? Disks { get; init; }
+
     /// <summary>Serializes the document as UTF-8 JSON.</summary>
     /// <returns>The JSON text.</returns>
     public string ToJson() => JsonSerializer.Serialize(this, BootConfigJsonContext.Default.BootConfig);
@@ -138,4 +141,24 @@ public sealed record BootVolume(string Tag, string Path, bool ReadOnly = false)
     /// <param name="index">The volume's position, from 0.</param>
     /// <returns>For example <c>cocoon-vol-0</c>.</returns>
     public static string TagFor(int index) => "cocoon-vol-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// A virtio block device the agent mounts at boot. The host gives each disk a serial number and the
+/// agent finds the device whose <c>/sys/block/vd*/serial</c> matches, so the order devices probe in
+/// does not matter.
+/// </summary>
+public sealed record BootDisk
+{
+    /// <summary>The device's virtio serial (at most 20 bytes).</summary>
+    public required string Serial { get; init; }
+
+    /// <summary>The absolute guest path to mount it on (created when missing).</summary>
+    public required string MountPoint { get; init; }
+
+    /// <summary>The file system type, for example <c>ext4</c>.</summary>
+    public string FsType { get; init; } = "ext4";
+
+    /// <summary>Whether to mount it read-only.</summary>
+    public bool ReadOnly { get; init; }
 }

@@ -7,16 +7,17 @@ using Cocoon.Protocol;
 namespace Cocoon.Agent.Init;
 
 /// <summary>
-/// What PID 1 does before serving:
+/// What PID 1 does before serving, once <see cref="RootSwitch"/> made its root a tmpfs:
 /// <code>
 ///  1. mount /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm, /run, /tmp, /sys/fs/cgroup
 ///     and a root account in /etc/passwd and /etc/group when the image has none
 ///  2. make sure fds 0, 1, 2 are /dev/console (an initramfs without /dev/console leaves them closed)
 ///  3. read the boot configuration from /proc/cmdline
 ///  4. load the kernel modules in order (finit_module; EEXIST is fine)
-///  5. set the hostname, bring up lo
-///  6. configure the box's network interface, when the box has one (Network/GuestNetwork.cs)
-///  7. mount the volumes: each virtio-fs tag at /run/volumes/TAG, bound at its path (read-only when asked)
+///  5. mount the boot configuration's disks, found by virtio serial
+///  6. set the hostname, bring up lo
+///  7. configure the box's network interface, when the box has one (Network/GuestNetwork.cs)
+///  8. mount the volumes: each virtio-fs tag at /run/volumes/TAG, bound at its path (read-only when asked)
 /// </code>
 /// Each step is timed; a failed step is logged and the boot goes on, so the host can still ask.
 /// </summary>
@@ -35,12 +36,19 @@ internal static class GuestInit
     ];
 
     /// <summary>Steps 1–3; returns the boot configuration and the time spent mounting.</summary>
-    public static (BootConfig Config, ulong KernelToInitUs, ulong MountsUs, List<(string Step, Exception Error)> Failures) Prepare(long startTimestamp)
+    /// <param name="startTimestamp">When the agent started.</param>
+    /// <param name="devMounted">Whether <see cref="RootSwitch"/> already mounted devtmpfs on /dev.</param>
+    public static (BootConfig Config, ulong KernelToInitUs, ulong MountsUs, List<(string Step, Exception Error)> Failures) Prepare(long startTimestamp, bool devMounted)
     {
         var failures = new List<(string, Exception)>();
         var mountStart = Stopwatch.GetTimestamp();
         foreach (var (source, target, type, flags, data) in Mounts)
         {
+            if (devMounted && target == "/dev")
+            {
+                continue;
+            }
+
             Try($"mount {target}", failures, () =>
             {
                 Directory.CreateDirectory(target);
@@ -120,6 +128,11 @@ internal static class GuestInit
 
         var modulesUs = ElapsedUs(start);
         var failures = new List<(string, Exception)>();
+        foreach (var disk in config.Disks ?? [])
+        {
+            Try($"disk {disk.Serial}", failures, () => MountDisk(disk, "/sys/block"));
+        }
+
         if (!string.IsNullOrEmpty(config.Hostname))
         {
             Try("hostname", failures, () => Interop.SetHostName(config.Hostname));
@@ -142,7 +155,7 @@ internal static class GuestInit
     /// <summary>Where each volume's virtio-fs share is mounted before it is bound at its path (containers bind from here too).</summary>
     public const string VolumesDirectory = "/run/volumes";
 
-    /// <summary>Step 6; returns one message per volume that could not be mounted (the host fails the start on any).</summary>
+    /// <summary>Step 8; returns one message per volume that could not be mounted (the host fails the start on any).</summary>
     public static List<string> MountVolumes(BootConfig config, ILogger logger)
     {
         var errors = new List<string>();
@@ -172,6 +185,31 @@ internal static class GuestInit
         }
 
         return errors;
+    }
+
+    /// <summary>Mounts the virtio disk whose serial is <paramref name="disk"/>'s on its mount point.</summary>
+    private static void MountDisk(BootDisk disk, string sysBlock)
+    {
+        var device = FindDiskBySerial(sysBlock, disk.Serial)
+            ?? throw new CocoonException(CocoonErrorCode.NotFound, $"No virtio disk has the serial '{disk.Serial}' ({sysBlock}/vd*/serial).");
+        Directory.CreateDirectory(disk.MountPoint);
+        Interop.Mount(device, disk.MountPoint, disk.FsType, disk.ReadOnly ? Interop.MS_RDONLY : 0, null)
+            .ThrowIfFailed($"mount {device} ({disk.Serial}) on {disk.MountPoint}");
+    }
+
+    /// <summary>The <c>/dev</c> path of the virtio disk whose <c>serial</c> attribute is <paramref name="serial"/>; null when none is.</summary>
+    internal static string? FindDiskBySerial(string sysBlock, string serial)
+    {
+        foreach (var directory in Directory.EnumerateDirectories(sysBlock, "vd*"))
+        {
+            var file = Path.Combine(directory, "serial");
+            if (File.Exists(file) && File.ReadAllText(file).Trim() == serial)
+            {
+                return "/dev/" + Path.GetFileName(directory);
+            }
+        }
+
+        return null;
     }
 
     public static ulong ElapsedUs(long startTimestamp) => (ulong)Stopwatch.GetElapsedTime(startTimestamp).Ticks / 10;

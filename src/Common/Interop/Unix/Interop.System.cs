@@ -16,6 +16,10 @@ internal static partial class Interop
     internal const ulong MS_NOEXEC = 8;
     internal const ulong MS_REMOUNT = 32;
     internal const ulong MS_BIND = 4096;
+    internal const ulong MS_MOVE = 8192;
+
+    // <sys/mount.h>: umount2 flags
+    internal const int MNT_DETACH = 2;
 
     // <linux/reboot.h>
     internal const int RB_POWER_OFF = 0x4321fedc;
@@ -35,6 +39,12 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SysMount(string source, string target, string fstype, ulong flags, string? data);
 
+    [LibraryImport(Libc, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SysUmount2(string target, int flags);
+
+    [LibraryImport(Libc, EntryPoint = "chroot", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SysChroot(string path);
+
     [LibraryImport(Libc, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial long SysFinitModule(long number, SafeHandle fd, string args, int flags);
 
@@ -53,6 +63,14 @@ internal static partial class Interop
     /// <summary>mount(2); a failure is a value (EBUSY: already mounted).</summary>
     internal static IoResult Mount(string source, string target, string fstype, ulong flags, string? data) =>
         Call(() => SysMount(source, target, fstype, flags, data));
+
+    /// <summary>umount2(2); a failure is a value (EINVAL: not a mount point).</summary>
+    internal static IoResult Unmount(string target, int flags = 0) =>
+        Call(() => SysUmount2(target, flags));
+
+    /// <summary>chroot(2).</summary>
+    internal static void ChangeRoot(string path) =>
+        CheckIo(() => SysChroot(path), $"chroot '{path}'");
 
     /// <summary>finit_module(2) through syscall(2); a failure is a value (EEXIST: already loaded).</summary>
     internal static IoResult FinitModule(SafeHandle module) =>
