@@ -138,10 +138,21 @@ public sealed class CocoonImages
     }
 
     /// <summary>The root file system image (ext4) of a stored image, built if missing.</summary>
-    internal Task<string> GetRootfsAsync(string reference, CancellationToken cancellationToken)
+    internal Task<string> GetRootfsAsync(string reference, CancellationToken cancellationToken) =>
+        GetRootfsAsync(_runtime.Paths, reference, cancellationToken);
+
+    /// <summary>The root file system image (ext4) of an image stored under <paramref name="paths"/>, built if missing.</summary>
+    internal static async Task<string> GetRootfsAsync(CocoonPaths paths, string reference, CancellationToken cancellationToken)
+    {
+        using var service = CreateService(paths, []);
+        return await service.GetRootfsAsync(reference, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The config (ENTRYPOINT, CMD, Env, WorkingDir, User) of a stored image.</summary>
+    internal ImageConfig GetConfig(string reference)
     {
         using var service = CreateService();
-        return service.GetRootfsAsync(reference, cancellationToken);
+        return service.GetConfig(reference);
     }
 
     private static bool Uses(string? boxImage, ImageInfo image)
@@ -155,9 +166,11 @@ public sealed class CocoonImages
             boxImage == image.Digest;
     }
 
-    private ImageService CreateService()
+    private ImageService CreateService() => CreateService(_runtime.Paths, _insecure);
+
+    private static ImageService CreateService(CocoonPaths paths, IReadOnlyList<string> insecure)
     {
         var config = DockerConfig.FromEnvironment();
-        return new ImageService(_runtime.Paths.ImagesDirectory, StateFiles.Instance, new RegistryClient(config.Find, _insecure));
+        return new ImageService(paths.ImagesDirectory, StateFiles.Instance, new RegistryClient(config.Find, insecure));
     }
 }

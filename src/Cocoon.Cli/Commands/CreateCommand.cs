@@ -18,6 +18,8 @@ internal static class CreateCommand
     private static readonly Option<string> ImageOption = new("--image") { Description = "Container image reference." };
     private static readonly Option<int?> CpusOption = NumberOption.Create("--cpus", $"Virtual CPUs, 1 to the host's count [default: {BoxOptions.DefaultCpus}].");
     private static readonly Option<string> MemoryOption = new("--memory", "-m") { Description = $"Guest memory: MiB (512) or with a unit (512M, 1G) [default: {BoxOptions.DefaultMemoryMiB}]." };
+    /// <summary><c>--disk-size</c>, shared with <c>run</c>.</summary>
+    internal static readonly Option<string> DiskSizeOption = new("--disk-size") { Description = $"Scratch disk for containers' writes (sparse): MiB or with a unit (8G) [default: {BoxOptions.DefaultDiskSizeMiB / 1024}G]." };
     private static readonly Option<string[]> VsockPortOption = new("--vsock-port") { Description = "Let the guest reach a host UNIX socket: PORT:PATH (repeatable).", HelpName = "PORT:PATH" };
     private static readonly Option<bool> SupportDockerOption = new("--support-docker") { Description = "Use the Docker profile (all capabilities, writable cgroups)." };
     private static readonly Option<string> EntrypointOption = new("--entrypoint") { Description = "Replace the image ENTRYPOINT (\"\" clears it)." };
@@ -30,7 +32,7 @@ internal static class CreateCommand
     {
         var command = new Command("create", "Create a box (validated; nothing is allocated for a rejected box).")
         {
-            NameOption, ImageOption, CpusOption, MemoryOption, VsockPortOption, PublishOption, NetworkOption, VolumeOption, SupportDockerOption,
+            NameOption, ImageOption, CpusOption, MemoryOption, DiskSizeOption, VsockPortOption, PublishOption, NetworkOption, VolumeOption, SupportDockerOption,
             EntrypointOption, CmdOption, EnvOption, FileOption,
         };
         command.SetAction(parseResult =>
@@ -57,7 +59,8 @@ internal static class CreateCommand
         string? File,
         IReadOnlyList<string>? Publish = null,
         string? Network = null,
-        IReadOnlyList<string>? Volumes = null);
+        IReadOnlyList<string>? Volumes = null,
+        string? DiskSize = null);
 
     /// <summary>Reads the flags into <see cref="Arguments"/>.</summary>
     internal static Arguments Read(ParseResult parseResult) => new(
@@ -73,7 +76,8 @@ internal static class CreateCommand
         parseResult.GetValue(FileOption),
         parseResult.GetValue(PublishOption) ?? [],
         parseResult.GetValue(NetworkOption),
-        parseResult.GetValue(VolumeOption) ?? []);
+        parseResult.GetValue(VolumeOption) ?? [],
+        parseResult.GetValue(DiskSizeOption));
 
     /// <summary>The one place flags become a validated <see cref="BoxConfig"/>; errors name the flag.</summary>
     internal static BoxConfig ToConfig(Arguments args)
@@ -84,6 +88,7 @@ internal static class CreateCommand
             AddIf(conflicting, args.Image is not null, "--image");
             AddIf(conflicting, args.Cpus is not null, "--cpus");
             AddIf(conflicting, args.Memory is not null, "--memory");
+            AddIf(conflicting, args.DiskSize is not null, "--disk-size");
             AddIf(conflicting, args.VsockPorts.Count > 0, "--vsock-port");
             AddIf(conflicting, args.Publish is { Count: > 0 }, "--publish");
             AddIf(conflicting, args.Network is not null, "--network");
@@ -114,6 +119,7 @@ internal static class CreateCommand
             Image = args.Image,
             Cpus = args.Cpus,
             MemoryMiB = args.Memory is null ? null : MemorySize.Parse(args.Memory, "--memory"),
+            DiskSizeMiB = args.DiskSize is null ? null : MemorySize.Parse(args.DiskSize, "--disk-size"),
             SupportDocker = args.SupportDocker,
             Network = args.Network is null ? null : BoxConfigValidator.ParseNetwork(args.Network, "--network"),
             Entrypoint = args.Entrypoint switch

@@ -34,6 +34,14 @@ public sealed record BoxConfig
     [JsonPropertyName("memory_mib")]
     public int MemoryMiB { get; internal init; } = BoxOptions.DefaultMemoryMiB;
 
+    /// <summary>
+    /// The size in MiB of the box's sparse scratch disk (container upper layers), made when a box with
+    /// an image first starts; null for <see cref="BoxOptions.DefaultDiskSizeMiB"/>.
+    /// </summary>
+    [JsonInclude]
+    [JsonPropertyName("disk_size_mib")]
+    public int? DiskSizeMiB { get; internal init; }
+
     /// <summary>Guest→host vsock ports the guest may connect to, in the order given.</summary>
     [JsonInclude]
     public IReadOnlyList<VsockPort> VsockPorts { get; internal init; } = [];

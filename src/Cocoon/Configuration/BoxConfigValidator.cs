@@ -43,12 +43,18 @@ internal static class BoxConfigValidator
             throw Invalid($"{names["network"]} {(int)network} is not a network: use user or none");
         }
 
+        if (options.DiskSizeMiB is < MinDiskSizeMiB or > MaxDiskSizeMiB)
+        {
+            throw Invalid($"{names["disk_size"]} {options.DiskSizeMiB} MiB is out of range: use {MinDiskSizeMiB} MiB to {MaxDiskSizeMiB / (1024 * 1024)} TiB");
+        }
+
         return new BoxConfig
         {
             Name = name,
             Image = image,
             Cpus = cpus,
             MemoryMiB = memory,
+            DiskSizeMiB = options.DiskSizeMiB,
             VsockPorts = ValidatePorts(options.VsockPorts, names),
             Publish = ValidatePublish(options.Publish, names),
             Network = network,
@@ -59,6 +65,12 @@ internal static class BoxConfigValidator
             Env = ValidateEnv(options.Env, names["env"]),
         };
     }
+
+    /// <summary>The smallest scratch disk in MiB (ext4 with a journal needs a few).</summary>
+    public const int MinDiskSizeMiB = 64;
+
+    /// <summary>The largest scratch disk in MiB (16 TiB, ext4's limit with 4 KiB blocks).</summary>
+    public const int MaxDiskSizeMiB = 16 * 1024 * 1024;
 
     /// <summary>Checks one guest→host port number.</summary>
     public static void ValidatePort(int port, string field)

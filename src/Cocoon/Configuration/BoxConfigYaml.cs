@@ -16,6 +16,7 @@ namespace Cocoon.Configuration;
 /// cpus: 2
 /// memory: 1G            # or 1024 (MiB), 512M
 /// network: user         # or none (loopback only)
+/// disk_size: 8G         # the scratch disk of a box with an image (sparse)
 /// volumes: [/srv/data:/data, /srv/cfg:/etc/app:ro]
 /// support_docker: false
 /// vsock_ports:
@@ -31,7 +32,7 @@ internal static class BoxConfigYaml
 {
     /// <summary>The keys a box file may contain.</summary>
     public static readonly IReadOnlyList<string> Keys =
-        ["name", "image", "cpus", "memory", "network", "vsock_ports", "publish", "volumes", "support_docker", "entrypoint", "cmd", "env"];
+        ["name", "image", "cpus", "memory", "disk_size", "network", "vsock_ports", "publish", "volumes", "support_docker", "entrypoint", "cmd", "env"];
 
     /// <summary>Reads and parses <paramref name="path"/>.</summary>
     public static (BoxOptions Options, FieldNames Names) Load(string path)
@@ -116,6 +117,8 @@ internal static class BoxConfigYaml
                     break;
                 case "network":
                     options.Network = BoxConfigValidator.ParseNetwork(String(source, key, value), $"'{key}' ({source}:{keyNode.Start.Line.ToString(CultureInfo.InvariantCulture)})");
+                case "disk_size":
+                    options.DiskSizeMiB = Memory(source, key, value);
                     break;
                 case "support_docker":
                     options.SupportDocker = Boolean(source, key, value);

@@ -17,6 +17,8 @@ namespace Cocoon;
 /// <item><c>cpus</c>: 1 to the host's CPU count; default 1.</item>
 /// <item><c>memory</c>: MiB, 128 to 1048576 (and no more than the host has); default 512.</item>
 /// <item><c>network</c>: <c>user</c> (the default) or <c>none</c>.</item>
+/// <item><c>disk_size</c>: the scratch disk of a box with an image, in MiB, 64 to 16777216 (16 TiB);
+/// sparse, so only what containers write takes host space; default 8 GiB.</item>
 /// <item><c>vsock_ports</c>: ports 1–65535 except 1024 and 1025 (the agent's); no duplicates;
 /// absolute socket paths of at most 107 bytes.</item>
 /// <item><c>volumes</c>: an existing host directory (absolute path, no ',') and an absolute guest
@@ -33,6 +35,9 @@ public sealed class BoxOptions
 
     /// <summary>Memory in MiB when none is asked for.</summary>
     public const int DefaultMemoryMiB = 512;
+
+    /// <summary>Scratch disk size in MiB when none is asked for (8 GiB, sparse).</summary>
+    public const int DefaultDiskSizeMiB = 8 * 1024;
 
     /// <summary>Creates empty options; set at least <see cref="Name"/>.</summary>
     public BoxOptions()
@@ -53,6 +58,9 @@ public sealed class BoxOptions
 
     /// <summary>Guest memory in MiB; null for <see cref="DefaultMemoryMiB"/>.</summary>
     public int? MemoryMiB { get; set; }
+
+    /// <summary>Scratch disk size in MiB for a box with an image; null for <see cref="DefaultDiskSizeMiB"/>.</summary>
+    public int? DiskSizeMiB { get; set; }
 
     /// <summary>Published ports (<c>-p</c>), in order.</summary>
     public IList<PublishedPort> Publish { get; } = [];

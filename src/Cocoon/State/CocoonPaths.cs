@@ -125,6 +125,9 @@ internal sealed class CocoonPaths
     /// <summary>The box log: the agent's log and the box command's output, appended across boots (<c>cocoon logs</c>).</summary>
     public string BoxLog(string name) => Path.Combine(BoxDirectory(name), "box.log");
 
+    /// <summary>boxes/&lt;name&gt;/scratch.ext4: the box's writable disk (container upper layers), sparse.</summary>
+    public string ScratchDisk(string name) => Path.Combine(BoxDirectory(name), "scratch.ext4");
+
     /// <summary>boxes/&lt;name&gt;/control.sock: the supervisor's control API.</summary>
     public string ControlSocket(string name) => Path.Combine(BoxDirectory(name), "control.sock");
 

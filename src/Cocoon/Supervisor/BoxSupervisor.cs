@@ -16,7 +16,7 @@ namespace Cocoon.Supervisor;
 /// that forked it exits.
 /// <code>
 ///  1. guard        refuse when another live supervisor runs the box
-///  2. plan         guest image, then LaunchPlan.Create (pure): VM spec, device options, port links
+///  2. plan         disks (image rootfs, scratch), guest image, then LaunchPlan.Create (pure): VM spec, device options, port links
 ///  3. start        port links, vsock device, volume daemons, accelerator probe, QEMU, signals, control.sock
 ///  4. record       state running, pids, start time
 ///  5. watch        until QEMU exits (or the device or a virtiofsd ends first and QEMU is ended)
@@ -83,10 +83,17 @@ internal sealed class BoxSupervisor
         {
             // :: Step 2
             var options = new QemuOptions { Launcher = ["setpriv", "--pdeathsig", "KILL", "--"] };
-            var image = AgentImage.GetOrBuild(_paths, options.Machine, _logger, record.Config.Volumes.Count > 0 ? ["virtiofs"] : null);
+            var disks = BoxDisks.Prepare(_paths, record, CancellationToken.None);
+            var modules = new List<string>(disks is null ? [] : BoxDisks.Modules);
+            if (record.Config.Volumes.Count > 0)
+            {
+                modules.Add("virtiofs");
+            }
+
+            var image = AgentImage.GetOrBuild(_paths, options.Machine, _logger, modules);
             var plan = LaunchPlan.Create(
                 _paths, record, image, Environment.GetEnvironmentVariable(GuestLogLevelVariable),
-                UserNetwork.ParseHostForwards(Environment.GetEnvironmentVariable(UserNetwork.BenchHostForwardsVariable)));
+                UserNetwork.ParseHostForwards(Environment.GetEnvironmentVariable(UserNetwork.BenchHostForwardsVariable)), disks);
 
             // :: Step 3
             foreach (var path in plan.RuntimeFiles)

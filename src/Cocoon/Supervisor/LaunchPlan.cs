@@ -34,8 +34,9 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
     /// <param name="image">The guest kernel, initramfs and modules.</param>
     /// <param name="guestLogLevel">The agent's log level, or null for its default.</param>
     /// <param name="hostForwards">QEMU <c>hostfwd</c> ports for the port-forward benchmark's baseline only (see <see cref="UserNetwork.HostForwards"/>).</param>
+    /// <param name="disks">The image and scratch disks of a box with an image; null for none.</param>
     /// <returns>The plan.</returns>
-    public static LaunchPlan Create(CocoonPaths paths, BoxRecord record, AgentImage image, string? guestLogLevel, IReadOnlyList<(int HostPort, int GuestPort)>? hostForwards = null)
+    public static LaunchPlan Create(CocoonPaths paths, BoxRecord record, AgentImage image, string? guestLogLevel, IReadOnlyList<(int HostPort, int GuestPort)>? hostForwards = null, BoxDisks? disks = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(record);
@@ -53,6 +54,7 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
             LogLevel = string.IsNullOrEmpty(guestLogLevel) ? null : guestLogLevel,
             Network = network is null ? null : UserNetwork.GuestSide(),
             Volumes = volumes.Length > 0 ? [.. volumes.Select(v => new BootVolume(v.Tag, v.Mount.GuestPath, v.Mount.ReadOnly))] : null,
+            Disks = disks?.BootDisks,
         };
         var vm = new VmSpec
         {
@@ -66,6 +68,7 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
             VsockSocketPath = vhost,
             Network = network,
             FsShares = [.. volumes.Select(v => new VirtioFsShare(v.SocketPath, v.Tag))],
+            Disks = disks?.VmDisks ?? [],
         };
         var device = new VsockDeviceOptions
         {

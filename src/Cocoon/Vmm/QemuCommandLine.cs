@@ -147,6 +147,14 @@ internal static class QemuCommandLine
             args.AddRange(["-device", $"{(options.Machine == QemuMachine.Microvm ? "vhost-user-fs-device" : "vhost-user-fs-pci")},chardev={id},tag={EscapeOptionValue(tag)}"]);
         }
 
+        for (var i = 0; i < spec.Disks.Count; i++)
+        {
+            var disk = spec.Disks[i];
+            var id = "disk" + i.ToString(CultureInfo.InvariantCulture);
+            args.AddRange(["-drive", $"file={EscapeOptionValue(disk.Path)},if=none,id={id},format=raw,readonly={(disk.ReadOnly ? "on" : "off")}"]);
+            args.AddRange(["-device", (options.Machine == QemuMachine.Microvm ? "virtio-blk-device" : "virtio-blk-pci") + $",drive={id},serial={disk.Serial}"]);
+        }
+
         args.AddRange(spec.ExtraQemuArguments);
         return args;
     }
@@ -200,6 +208,14 @@ internal static class QemuCommandLine
             if (string.IsNullOrWhiteSpace(argument) || argument.Any(char.IsWhiteSpace))
             {
                 throw new CocoonException(CocoonErrorCode.InvalidArgument, $"Kernel argument '{argument}' is empty or contains whitespace; pass one argument per item.");
+            }
+        }
+
+        foreach (var disk in spec.Disks)
+        {
+            if (string.IsNullOrEmpty(disk.Path) || disk.Serial.Length is 0 or > 20 || !disk.Serial.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"Disk '{disk.Path}' with serial '{disk.Serial}' is not valid: give a path and a serial of 1-20 letters, digits or '-'.");
             }
         }
 

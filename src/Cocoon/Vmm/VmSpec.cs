@@ -41,6 +41,9 @@ internal sealed record VmSpec
     /// <summary>virtio-fs shares: one <c>vhost-user-fs</c> device per entry, its backend (virtiofsd) listening on the socket.</summary>
     public IReadOnlyList<VirtioFsShare> FsShares { get; init; } = [];
 
+    /// <summary>Virtio block devices, in order; empty for none.</summary>
+    public IReadOnlyList<VmDisk> Disks { get; init; } = [];
+
     /// <summary>Extra QEMU arguments appended as-is (tests and benchmarks).</summary>
     public IReadOnlyList<string> ExtraQemuArguments { get; init; } = [];
 }
@@ -49,6 +52,12 @@ internal sealed record VmSpec
 /// <param name="SocketPath">virtiofsd's vhost-user socket.</param>
 /// <param name="Tag">The tag the guest mounts by.</param>
 internal readonly record struct VirtioFsShare(string SocketPath, string Tag);
+
+/// <summary>A raw disk image the guest sees as a virtio block device.</summary>
+/// <param name="Path">The host file.</param>
+/// <param name="Serial">The device's serial, how the guest tells disks apart (at most 20 bytes of [A-Za-z0-9-]).</param>
+/// <param name="ReadOnly">Whether the guest may only read it.</param>
+internal sealed record VmDisk(string Path, string Serial, bool ReadOnly);
 
 /// <summary>How to run QEMU.</summary>
 internal sealed record QemuOptions

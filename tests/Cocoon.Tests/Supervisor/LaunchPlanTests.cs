@@ -3,6 +3,7 @@
 using Cocoon.Guest;
 using Cocoon.Protocol;
 using Cocoon.State;
+using Cocoon.Vmm;
 
 namespace Cocoon.Supervisor.Tests;
 
@@ -74,6 +75,24 @@ public sealed class LaunchPlanTests
 
         Assert.Null(plan.Boot.Env);
         Assert.Null(plan.Boot.LogLevel);
+        Assert.Null(plan.Boot.Disks);
+        Assert.Empty(plan.Vm.Disks);
+    }
+
+    [Fact]
+    public void Create_WithDisks_QemuAttachesThemAndTheAgentMountsThemBySerial()
+    {
+        var disks = new BoxDisks("/s/images/rootfs/sha256-1.ext4", "/s/boxes/web/scratch.ext4");
+
+        var plan = LaunchPlan.Create(Paths, Record(new BoxOptions("web").WithImage("busybox")), Image, guestLogLevel: null, disks: disks);
+
+        Assert.Equal(
+            [new VmDisk("/s/images/rootfs/sha256-1.ext4", "cocoon-image", ReadOnly: true), new VmDisk("/s/boxes/web/scratch.ext4", "cocoon-scratch", ReadOnly: false)],
+            plan.Vm.Disks);
+        Assert.Equal(
+            [("cocoon-image", BoxDisks.ImageMountPoint, true), ("cocoon-scratch", BoxDisks.ScratchMountPoint, false)],
+            plan.Boot.Disks!.Select(d => (d.Serial, d.MountPoint, d.ReadOnly)));
+        Assert.Equal(plan.Boot.ToKernelArgument(), Assert.Single(plan.Vm.KernelArguments));
     }
 
     [Fact]

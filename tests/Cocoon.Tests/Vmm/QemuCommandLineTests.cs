@@ -109,6 +109,29 @@ public sealed class QemuCommandLineTests
         AssertPair(args, "-device", $"{device},chardev=fs1,tag=cocoon-vol-1");
     }
 
+    [InlineData("Microvm", "virtio-blk-device")]
+    [InlineData("Q35", "virtio-blk-pci")]
+    public void Build_WithDisks_DriveAndBlockDeviceWithSerialEach(string machine, string device)
+    {
+        var args = Args(machine: machine, disks: [new VmDisk("/i/a,b.ext4", "cocoon-image", ReadOnly: true), new VmDisk("/b/scratch.ext4", "cocoon-scratch", ReadOnly: false)]);
+
+        AssertPair(args, "-drive", "file=/i/a,,b.ext4,if=none,id=disk0,format=raw,readonly=on");
+        AssertPair(args, "-device", device + ",drive=disk0,serial=cocoon-image");
+        AssertPair(args, "-drive", "file=/b/scratch.ext4,if=none,id=disk1,format=raw,readonly=off");
+        AssertPair(args, "-device", device + ",drive=disk1,serial=cocoon-scratch");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("serial,with=comma")]
+    [InlineData("a-serial-longer-than-20")]
+    public void Build_BadDiskSerial_InvalidArgument(string serial)
+    {
+        var error = Assert.Throws<CocoonException>(() => Args(disks: [new VmDisk("/d.ext4", serial, ReadOnly: false)]));
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, error.Code);
+    }
+
     [Fact]
     public void ParseHostForwards_List_Pairs()
     {
@@ -174,7 +197,8 @@ public sealed class QemuCommandLineTests
         string kernelArgument = "cocoon.x=1",
         string[]? extra = null,
         bool network = false,
-        int[]? hostForwards = null)
+        int[]? hostForwards = null,
+        VmDisk[]? disks = null)
     {
         var forwards = (hostForwards ?? []).Chunk(2).Select(p => (p[0], p[1])).ToList();
         var spec = new VmSpec
@@ -189,6 +213,7 @@ public sealed class QemuCommandLineTests
             BoxLogPath = boxLog,
             ExtraQemuArguments = extra ?? [],
             Network = network ? new UserNetwork { HostForwards = forwards } : null,
+            Disks = disks ?? [],
         };
         var options = new QemuOptions { Machine = Enum.Parse<QemuMachine>(machine), GuestTscKhz = 2_000_000 };
         return QemuCommandLine.Build(spec, options, Enum.Parse<VmAccelerator>(accelerator));

@@ -1,0 +1,66 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using Cocoon.Oci.Unpack;
+using Cocoon.Protocol;
+using Cocoon.State;
+using Cocoon.Vmm;
+
+namespace Cocoon.Supervisor;
+
+/// <summary>
+/// The two disks of a box with an image (docs/architecture.md §2.7): the image's read-only ext4
+/// root file system (<c>images/rootfs/&lt;digest&gt;.ext4</c>, shared by every box of that image) and
+/// the box's own sparse ext4 scratch disk (<c>boxes/&lt;name&gt;/scratch.ext4</c>), which holds the
+/// containers' overlay upper and work directories. The agent mounts both at boot and finds them by
+/// serial.
+/// </summary>
+/// <param name="ImagePath">The image's root file system on the host.</param>
+/// <param name="ScratchPath">The box's scratch disk on the host.</param>
+internal sealed record BoxDisks(string ImagePath, string ScratchPath)
+{
+    /// <summary>Where the agent mounts the image's root file system (read-only): the containers' lower layer.</summary>
+    public const string ImageMountPoint = "/run/cocoon/image";
+
+    /// <summary>Where the agent mounts the scratch disk: the containers' upper and work directories.</summary>
+    public const string ScratchMountPoint = "/run/cocoon/scratch";
+
+    /// <summary>The kernel modules a box with disks loads beyond the base set (ext4 is built into the Debian kernel).</summary>
+    public static readonly IReadOnlyList<string> Modules = ["virtio_blk", "overlay"];
+
+    private const string ImageSerial = "cocoon-image";
+    private const string ScratchSerial = "cocoon-scratch";
+
+    /// <summary>The disks as QEMU attaches them.</summary>
+    public IReadOnlyList<VmDisk> VmDisks => [new(ImagePath, ImageSerial, ReadOnly: true), new(ScratchPath, ScratchSerial, ReadOnly: false)];
+
+    /// <summary>The disks as the agent mounts them.</summary>
+    public IReadOnlyList<BootDisk> BootDisks =>
+    [
+        new() { Serial = ImageSerial, MountPoint = ImageMountPoint, ReadOnly = true },
+        new() { Serial = ScratchSerial, MountPoint = ScratchMountPoint },
+    ];
+
+    /// <summary>
+    /// Finds (building it if missing) the root file system of <paramref name="record"/>'s image and
+    /// makes the box's scratch disk on its first start; null for a box without an image.
+    /// </summary>
+    /// <exception cref="CocoonException">NotFound when the image is not stored (pull it first).</exception>
+    public static BoxDisks? Prepare(CocoonPaths paths, BoxRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.Config.Image is not { } image)
+        {
+            return null;
+        }
+
+        var rootfs = CocoonImages.GetRootfsAsync(paths, image, cancellationToken).GetAwaiter().GetResult();
+        var scratch = paths.ScratchDisk(record.Name);
+        if (!File.Exists(scratch))
+        {
+            RootfsBuilder.MakeEmptyExt4(scratch, record.Config.DiskSizeMiB ?? BoxOptions.DefaultDiskSizeMiB);
+        }
+
+        return new BoxDisks(rootfs, scratch);
+    }
+}
