@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Runtime.InteropServices;
+using Cocoon.Agent.Containers;
 using Cocoon.Agent.Forwarding;
 using Cocoon.Agent.Init;
 using Cocoon.Agent.Network;
@@ -42,10 +43,12 @@ internal static class AgentServer
         var state = new AgentState(options.IsInit, options.BootConfig);
         var power = new PowerControl(state, stop.Set, loggerFactory.CreateLogger<PowerControl>());
         var launcher = new ProcessLauncher(new ChildReaper());
+        var containers = new BoxContainers();
 
         var dispatcher = new GrpcDispatcher(MaxRequestMessageLength, options.DetailedErrors, logger);
         Protocol.Agent.V1.Agent.BindService(dispatcher, new AgentService(state, power));
-        Protocol.Agent.V1.Process.BindService(dispatcher, new ProcessService(launcher, state, loggerFactory.CreateLogger<ProcessService>()));
+        Protocol.Agent.V1.Process.BindService(dispatcher, new ProcessService(launcher, state, containers, loggerFactory.CreateLogger<ProcessService>()));
+        Protocol.Agent.V1.Containers.BindService(dispatcher, new ContainerService(containers, launcher, loggerFactory.CreateLogger<ContainerService>()));
         using var forwards = new SocketForwards(
             options.UnixPath is null ? SocketForwards.DefaultDirectory : SocketForwardsTestDirectory(),
             ForwardAcceptTimeout,

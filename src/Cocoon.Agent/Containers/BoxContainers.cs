@@ -1,0 +1,402 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Globalization;
+using System.Text;
+using Cocoon.Agent.Processes;
+using Cocoon.Protocol.Agent.V1;
+
+namespace Cocoon.Agent.Containers;
+
+/// <summary>
+/// The box's containers: each one an overlay over the image's read-only root, a bundle, and a
+/// <c>crun run</c> process started by the agent's one <see cref="ProcessLauncher"/>.
+/// <code>
+///  1. validate  name (free), image root, scratch directory, argv, working directory, user (in the image)
+///  2. layer     &lt;scratch&gt;/containers/&lt;name&gt;/{upper,work}, emptied; overlay on &lt;bundle&gt;/rootfs
+///  3. bundle    /run/cocoon/containers/&lt;name&gt;/: config.json (<see cref="RuntimeSpec"/>), hosts, hostname, resolv.conf
+///  4. run       crun run --bundle &lt;bundle&gt; &lt;name&gt;: crun's exit status is the container's
+/// </code>
+/// Output is appended to &lt;scratch&gt;/containers/&lt;name&gt;/output.log whether a client is attached or not.
+/// A container is killed through its cgroup (<c>cgroup.kill</c>), which reaches every process in it.
+/// </summary>
+internal sealed class BoxContainers
+{
+    /// <summary>Where bundles live (a tmpfs).</summary>
+    public const string BundlesDirectory = "/run/cocoon/containers";
+
+    private const string Crun = "/usr/bin/crun";
+    private static readonly string[] CrunEnvironment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"];
+
+    private readonly Lock _lock = new();
+    private readonly List<Container> _containers = [];
+
+    /// <summary>Steps 1–3; returns the container and what to start for step 4.</summary>
+    /// <exception cref="CocoonException">InvalidArgument or AlreadyExists naming the bad input; nothing is left behind.</exception>
+    public (Container Container, ExecSpec Crun) Create(ContainerSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+
+        // :: Step 1
+        ValidateName(spec.Name);
+        if (!Directory.Exists(spec.ImageRoot))
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The image root '{spec.ImageRoot}' of container '{spec.Name}' is not a directory in the guest; was the box started with this image?");
+        }
+
+        if (!Directory.Exists(spec.ScratchDir))
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The scratch directory '{spec.ScratchDir}' of container '{spec.Name}' is not a directory in the guest.");
+        }
+
+        if (spec.Argv.Count == 0 || spec.Argv[0].Length == 0)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"Container '{spec.Name}' has no command: argv is empty.");
+        }
+
+        var workingDir = spec.WorkingDir.Length == 0 ? "/" : spec.WorkingDir;
+        if (!workingDir.StartsWith('/'))
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The working directory '{workingDir}' of container '{spec.Name}' is not absolute.");
+        }
+
+        foreach (var entry in spec.Env)
+        {
+            if (entry.IndexOf('=', StringComparison.Ordinal) <= 0 || entry.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The environment entry '{entry}' of container '{spec.Name}' is not KEY=VALUE.");
+            }
+        }
+
+        var user = ResolveUser(spec.User, spec.ImageRoot);
+        var container = new Container(spec.Name, spec.Image, [.. spec.Argv], Path.Combine(BundlesDirectory, spec.Name), Path.Combine(spec.ScratchDir, "containers", spec.Name));
+        lock (_lock)
+        {
+            if (_containers.Any(c => c.Name == spec.Name))
+            {
+                throw new CocoonException(CocoonErrorCode.AlreadyExists, $"The box already has a container named '{spec.Name}'; pick another name or remove it first.");
+            }
+
+            _containers.Add(container);
+        }
+
+        try
+        {
+            // :: Step 2
+            if (Directory.Exists(container.Layer))
+            {
+                Directory.Delete(container.Layer, recursive: true);
+            }
+
+            Directory.CreateDirectory(Path.Combine(container.Layer, "upper"));
+            Directory.CreateDirectory(Path.Combine(container.Layer, "work"));
+            Directory.CreateDirectory(container.Rootfs);
+            Interop.Mount("overlay", container.Rootfs, "overlay", 0, $"lowerdir={spec.ImageRoot},upperdir={container.Layer}/upper,workdir={container.Layer}/work")
+                .ThrowIfFailed($"mount the overlay of container '{spec.Name}'");
+            container.OpenLog();
+
+            // :: Step 3
+            var hostname = spec.Hostname.Length > 0 ? spec.Hostname : spec.Name;
+            var files = WriteEtcFiles(container.Bundle, hostname);
+            var env = spec.Env.ToList();
+            AddDefault(env, "HOSTNAME", hostname);
+            AddDefault(env, "HOME", user.Home ?? "/");
+            if (spec.Tty)
+            {
+                AddDefault(env, "TERM", "xterm");
+            }
+
+            container.Env = env;
+            EnsureExecutable(container, container.Argv[0], workingDir, []);
+            var processSpec = new ContainerProcessSpec(spec.Name, container.Rootfs, hostname, container.Argv, env, workingDir, user, spec.Tty, files);
+            File.WriteAllBytes(Path.Combine(container.Bundle, "config.json"), RuntimeSpec.Write(processSpec, ContainerProfile.Default));
+        }
+        catch
+        {
+            Discard(container);
+            throw;
+        }
+
+        // :: Step 4
+        var rows = (ushort)Math.Clamp(spec.WindowSize?.Rows ?? 24, 1, ushort.MaxValue);
+        var columns = (ushort)Math.Clamp(spec.WindowSize?.Columns ?? 80, 1, ushort.MaxValue);
+        var crun = new ExecSpec(Crun, ["crun", "run", "--bundle", container.Bundle, spec.Name], CrunEnvironment, container.Bundle, null, spec.Tty, rows, columns, spec.Stdin && !spec.Detach);
+        return (container, crun);
+    }
+
+    /// <summary>Records that <paramref name="process"/> (crun) runs <paramref name="container"/>.</summary>
+    public static void Started(Container container, ChildProcess process) => container.Started(process);
+
+    /// <summary>Undoes a <see cref="Create"/> whose crun never started.</summary>
+    public void Discard(Container container)
+    {
+        lock (_lock)
+        {
+            _containers.Remove(container);
+        }
+
+        container.Clean();
+    }
+
+    /// <summary>The exec spec of <c>crun exec</c> for an exec into a running container (<see cref="ExecStart.Container"/>).</summary>
+    public ExecSpec PrepareExec(ExecStart start)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        var container = Get(start.Container);
+        if (container.Exited?.IsCompleted != false)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidState, $"Container '{container.Name}' is not running; exec needs a running container.");
+        }
+
+        if (start.Argv.Count == 0 || string.IsNullOrEmpty(start.Argv[0]))
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, "The exec request has no program: argv is empty.");
+        }
+
+        var argv = new List<string> { "crun", "exec" };
+        if (start.Tty)
+        {
+            argv.Add("--tty");
+        }
+
+        if (start.WorkingDir.Length > 0)
+        {
+            argv.AddRange(["--cwd", start.WorkingDir]);
+        }
+
+        if (start.User.Length > 0)
+        {
+            var user = ResolveUser(start.User, container.Rootfs);
+            argv.AddRange(["--user", string.Create(CultureInfo.InvariantCulture, $"{user.Uid}:{user.Gid}")]);
+        }
+
+        foreach (var (key, value) in start.Env)
+        {
+            if (key.Length == 0 || key.Contains('=', StringComparison.Ordinal) || key.Contains('\0', StringComparison.Ordinal) || value.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The environment variable '{key}' is not valid: names must be non-empty without '=' and no NUL anywhere.");
+            }
+
+            argv.AddRange(["--env", $"{key}={value}"]);
+        }
+
+        EnsureExecutable(container, start.Argv[0], start.WorkingDir.Length > 0 ? start.WorkingDir : "/", start.Env);
+        argv.Add(container.Name);
+        argv.AddRange(start.Argv);
+        var rows = (ushort)Math.Clamp(start.WindowSize?.Rows ?? 24, 1, ushort.MaxValue);
+        var columns = (ushort)Math.Clamp(start.WindowSize?.Columns ?? 80, 1, ushort.MaxValue);
+        return new ExecSpec(Crun, argv, CrunEnvironment, "/", null, start.Tty, rows, columns, start.Stdin || start.Tty);
+    }
+
+    /// <summary>The containers, in creation order.</summary>
+    public IReadOnlyList<Container> List()
+    {
+        lock (_lock)
+        {
+            return [.. _containers];
+        }
+    }
+
+    /// <summary>The container called <paramref name="name"/>.</summary>
+    /// <exception cref="CocoonException">NotFound.</exception>
+    public Container Get(string name)
+    {
+        lock (_lock)
+        {
+            return _containers.FirstOrDefault(c => c.Name == name)
+                ?? throw new CocoonException(CocoonErrorCode.NotFound, $"The box has no container named '{name}'.");
+        }
+    }
+
+    /// <summary>Kills the container when it runs, waits for crun, then removes its overlay, bundle and layer.</summary>
+    public async Task RemoveAsync(string name, CancellationToken cancellationToken)
+    {
+        var container = Get(name);
+        if (container.Exited is { IsCompleted: false } exited)
+        {
+            container.Kill();
+            await exited.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        }
+
+        Discard(container);
+    }
+
+    /// <summary>
+    /// Refuses a program that does not exist in the container (NotFound, exit 127 as in Docker)
+    /// before crun is started: crun reports it only as its own failure (exit 1 or 255).
+    /// </summary>
+    private static void EnsureExecutable(Container container, string program, string workingDir, IEnumerable<KeyValuePair<string, string>> extraEnv)
+    {
+        var path = extraEnv.Where(e => e.Key == "PATH").Select(e => e.Value).LastOrDefault()
+            ?? container.Env.LastOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..]
+            ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        if (RootedPath.FindExecutable(container.Rootfs, program, path, workingDir) is null)
+        {
+            throw new CocoonException(CocoonErrorCode.NotFound, $"executable file '{program}' not found in container '{container.Name}' (PATH {path})");
+        }
+    }
+
+    private static void ValidateName(string name)
+    {
+        var valid = name.Length is > 0 and <= 64 && (char.IsAsciiLetterLower(name[0]) || char.IsAsciiDigit(name[0]))
+            && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '.' or '-');
+        if (!valid)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The container name '{name}' is not valid: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit.");
+        }
+    }
+
+    /// <summary>Resolves a user against the image's /etc/passwd; the default is root.</summary>
+    private static UserSpec ResolveUser(string user, string root) =>
+        UserSpec.Resolve(user.Length == 0 ? "0" : user, Path.Combine(root, "etc", "passwd")) ?? new UserSpec(0, 0, "/root");
+
+    private static void AddDefault(List<string> env, string key, string value)
+    {
+        if (!env.Any(e => e.StartsWith(key + "=", StringComparison.Ordinal)))
+        {
+            env.Add($"{key}={value}");
+        }
+    }
+
+    /// <summary>Writes the bundle's /etc/hosts, /etc/hostname and /etc/resolv.conf (the box's, when it has one).</summary>
+    private static List<(string Destination, string Source)> WriteEtcFiles(string bundle, string hostname)
+    {
+        var hosts = Path.Combine(bundle, "hosts");
+        File.WriteAllText(hosts, $"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n", Encoding.ASCII);
+        var hostnameFile = Path.Combine(bundle, "hostname");
+        File.WriteAllText(hostnameFile, hostname + "\n", Encoding.ASCII);
+        var resolv = Path.Combine(bundle, "resolv.conf");
+        if (File.Exists("/etc/resolv.conf"))
+        {
+            File.Copy("/etc/resolv.conf", resolv, overwrite: true);
+        }
+        else
+        {
+            File.WriteAllText(resolv, "", Encoding.ASCII);
+        }
+
+        return [("/etc/hosts", hosts), ("/etc/hostname", hostnameFile), ("/etc/resolv.conf", resolv)];
+    }
+}
+
+/// <summary>One container of the box.</summary>
+internal sealed class Container(string name, string image, IReadOnlyList<string> argv, string bundle, string layer)
+{
+    private readonly Lock _logLock = new();
+    private FileStream? _log;
+    private TaskCompletionSource _logGrew = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string Name { get; } = name;
+
+    public string Image { get; } = image;
+
+    public IReadOnlyList<string> Argv { get; } = argv;
+
+    /// <summary>The main process's environment (KEY=VALUE); an exec's PATH comes from it.</summary>
+    public IReadOnlyList<string> Env { get; set; } = [];
+
+    /// <summary>The bundle directory (config.json, rootfs/).</summary>
+    public string Bundle { get; } = bundle;
+
+    /// <summary>The overlay mount: the container's root as crun sees it.</summary>
+    public string Rootfs => Path.Combine(Bundle, "rootfs");
+
+    /// <summary>The writable layer's directory on the scratch disk (upper/, work/, output.log).</summary>
+    public string Layer { get; } = layer;
+
+    public string LogPath => Path.Combine(Layer, "output.log");
+
+    public DateTimeOffset Created { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>crun's process; null until started.</summary>
+    public ChildProcess? Process { get; private set; }
+
+    /// <summary>crun's exit (the container's); null until started.</summary>
+    public Task<ExitStatus>? Exited => Process?.Exited;
+
+    /// <summary>Completes at the next append to the log.</summary>
+    public Task LogGrew => Volatile.Read(ref _logGrew).Task;
+
+    public void Started(ChildProcess process) => Process = process;
+
+    public void OpenLog() => _log = new FileStream(LogPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+
+    /// <summary>Appends output to the log (the tee of an attached run, or the drain of a detached one).</summary>
+    public void AppendLog(OutputChunk chunk)
+    {
+        lock (_logLock)
+        {
+            if (_log is null)
+            {
+                return;
+            }
+
+            _log.Write(chunk.Data);
+            _log.Flush();
+        }
+
+        Interlocked.Exchange(ref _logGrew, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    /// <summary>Reads output into the log until the container's output ends (a detached run).</summary>
+    public async Task DrainAsync(ChildProcess process)
+    {
+        using (process)
+        {
+            await foreach (var chunk in process.Output.ReadAllAsync())
+            {
+                AppendLog(chunk);
+            }
+        }
+    }
+
+    /// <summary>Kills every process of the container through its cgroup.</summary>
+    public void Kill()
+    {
+        var kill = $"/sys/fs/cgroup{RuntimeSpec.CgroupParent}/{Name}/cgroup.kill";
+        try
+        {
+            File.WriteAllText(kill, "1");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // No cgroup (yet, or any more): signal crun, which forwards to the container.
+            Process?.Signal(Interop.SIGKILL);
+        }
+    }
+
+    /// <summary>
+    /// Waits until crun has created the container (its state file exists), so an exec right after
+    /// `started` finds it; returns early when crun exits first.
+    /// </summary>
+    public async Task WaitCreatedAsync(CancellationToken cancellationToken)
+    {
+        var state = $"/run/crun/{Name}/status";
+        while (!File.Exists(state) && Exited is { IsCompleted: false })
+        {
+            await Task.Delay(5, cancellationToken);
+        }
+    }
+
+    /// <summary>Unmounts the overlay and deletes the bundle and the writable layer.</summary>
+    public void Clean()
+    {
+        lock (_logLock)
+        {
+            _log?.Dispose();
+            _log = null;
+        }
+
+        _ = Interop.Unmount(Rootfs, Interop.MNT_DETACH);
+        if (Directory.Exists(Bundle))
+        {
+            Directory.Delete(Bundle, recursive: true);
+        }
+
+        if (Directory.Exists(Layer))
+        {
+            Directory.Delete(Layer, recursive: true);
+        }
+
+        Volatile.Read(ref _logGrew).TrySetResult();
+    }
+}
