@@ -31,6 +31,7 @@ internal static class CocoonCli
         root.Subcommands.Add(StopCommand.Create(context));
         root.Subcommands.Add(ExecCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
+        root.Subcommands.Add(PsCommand.Create(context));
         root.Subcommands.Add(LogsCommand.Create(context));
         root.Subcommands.Add(PullCommand.Create(context));
         root.Subcommands.Add(ImagesCommand.Create(context));

@@ -77,6 +77,49 @@ public sealed class Box : IAsyncDisposable
     }
 
     /// <summary>
+    /// Runs a container of the box's image (docs/architecture.md §2.8): the image's config merged with
+    /// <paramref name="options"/> as <c>docker run</c> merges them, an overlay over the image's
+    /// read-only root, the default profile, the box's network namespace.
+    /// </summary>
+    /// <param name="options">The image and <c>docker run</c>'s options.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running container; read its <see cref="Container.Session"/> unless detached.</returns>
+    /// <exception cref="CocoonException">
+    /// InvalidArgument (bad options, nothing to run, an image other than the box's), NotFound (the image
+    /// is not stored, or the executable is missing in it), AlreadyExists (the name is taken).
+    /// </exception>
+    public async Task<Container> RunContainerAsync(ContainerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var agent = _agent as GuestAgent.IContainerAgent
+            ?? throw new CocoonException(CocoonErrorCode.Unsupported, "This box's agent client cannot run containers.");
+        var spec = Containers.ContainerPlan.Create(_runtime, _runtime.Boxes.Get(Name).Config, options);
+        var session = await agent.RunContainerAsync(spec, cancellationToken).ConfigureAwait(false);
+        return new Container(this, agent, spec.Name, session);
+    }
+
+    /// <summary>The box's containers, running and exited, in creation order.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Their status.</returns>
+    public async Task<IReadOnlyList<ContainerStatus>> ListContainersAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_agent is not GuestAgent.IContainerAgent agent)
+        {
+            return [];
+        }
+
+        var containers = await agent.ListContainersAsync(cancellationToken).ConfigureAwait(false);
+        return [.. containers.Select(c => new ContainerStatus(
+            c.Name,
+            c.Image,
+            [.. c.Argv],
+            DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedUnixMs),
+            c.Exit is null ? null : GuestAgent.GrpcGuestAgent.ToExit(c.Exit)))];
+    }
+
+    /// <summary>
     /// Dials <paramref name="network"/> to <paramref name="port"/> inside the box over a data stream
     /// (vsock port 1025). Nothing has to be published beforehand.
     /// </summary>

@@ -5,12 +5,13 @@ using System.CommandLine;
 namespace Cocoon.Cli.Commands;
 
 /// <summary>
-/// <c>cocoon exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] BOX CMD...</c>: runs a command in a running
-/// box. Options end at BOX (<see cref="CommandGrammar"/>).
+/// <c>cocoon exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] [--container C] BOX CMD...</c>: runs a command in a
+/// running box, or in one of its containers. Options end at BOX (<see cref="CommandGrammar"/>).
 /// </summary>
 internal static class ExecCommand
 {
     private static readonly Argument<string> NameArgument = new("BOX") { Description = "The box." };
+    private static readonly Option<string> ContainerOption = new("--container", "-c") { Description = "The container to run in [default: the box's first running container, if it has one]." };
     private static readonly Argument<string[]> CommandArgument = new("COMMAND") { Description = "The command and its arguments.", Arity = ArgumentArity.OneOrMore };
 
     /// <summary>Builds the command.</summary>
@@ -18,7 +19,7 @@ internal static class ExecCommand
     {
         var command = new TrailingCommand("exec", "Run a command in a running box; the exit status is the command's (125: cocoon failed, 126: cannot invoke, 127: not found). Options end at BOX.", leadingWords: 1)
         {
-            NameArgument, CommandArgument, ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, ExecPump.UserOption,
+            NameArgument, CommandArgument, ContainerOption, ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, ExecPump.UserOption,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -26,7 +27,8 @@ internal static class ExecCommand
             try
             {
                 await using var box = context.Runtime.GetBox(parseResult.GetRequiredValue(NameArgument));
-                return await ExecPump.RunAsync(box, request, context.Error, cancellationToken);
+                var container = parseResult.GetValue(ContainerOption) ?? await DefaultContainerAsync(context, box, cancellationToken);
+                return await ExecPump.RunAsync(box, request with { Container = container }, context.Error, cancellationToken);
             }
             catch (CocoonException e)
             {
@@ -35,5 +37,18 @@ internal static class ExecCommand
             }
         });
         return command;
+    }
+
+    /// <summary>As docs/architecture.md §2.10: a box that runs containers is exec'd into its first running one.</summary>
+    private static async Task<string?> DefaultContainerAsync(CliContext context, Box box, CancellationToken cancellationToken)
+    {
+        // Only a box with an image has containers: the others skip the extra call.
+        if (context.Runtime.GetBoxInfo(box.Name).Config.Image is null)
+        {
+            return null;
+        }
+
+        var containers = await box.ListContainersAsync(cancellationToken);
+        return containers.FirstOrDefault(c => c.IsRunning)?.Name;
     }
 }

@@ -80,6 +80,12 @@ internal static class ExecPump
             return (int)(e.Code == CocoonErrorCode.NotFound ? ExitCode.CommandNotFound : ExitCode.CommandNotInvokable);
         }
 
+        return await PumpAsync(session, request.Tty, request.Stdin, error, cancellationToken);
+    }
+
+    /// <summary>Pumps a started session's stdio and the host's signals until it exits; returns the shell-style exit status.</summary>
+    public static async Task<int> PumpAsync(IExecSession session, bool tty, bool stdin, TextWriter error, CancellationToken cancellationToken)
+    {
         await using (session)
         {
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
@@ -92,21 +98,21 @@ internal static class ExecPump
                 context.Cancel = true;
                 _ = session.SignalAsync(15, CancellationToken.None);
             });
-            using var resize = request.Tty && !OperatingSystem.IsWindows()
+            using var resize = tty && !OperatingSystem.IsWindows()
                 ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, context =>
                 {
                     context.Cancel = true;
                     _ = session.ResizeAsync(CurrentSize(), CancellationToken.None);
                 })
                 : null;
-            var restore = request.Tty ? Interop.TryEnterRawMode(StandardStream.Borrow(StandardStream.Input)) : null;
+            var restore = tty ? Interop.TryEnterRawMode(StandardStream.Borrow(StandardStream.Input)) : null;
             try
             {
                 using var stdout = new StandardStream(StandardStream.Output);
                 using var stderr = new StandardStream(StandardStream.Error);
                 var output = CopyAsync(session.Stdout, stdout);
                 var errors = CopyAsync(session.Stderr, stderr);
-                if (request.Stdin)
+                if (stdin)
                 {
                     _ = Task.Run(() => PumpStdinAsync(session));
                 }
@@ -161,7 +167,8 @@ internal static class ExecPump
         }
     }
 
-    private static TerminalSize CurrentSize() =>
+    /// <summary>The host terminal's size (24x80 when there is none).</summary>
+    public static TerminalSize CurrentSize() =>
         (Interop.TryGetWindowSize(StandardStream.Borrow(StandardStream.Output)) ?? Interop.TryGetWindowSize(StandardStream.Borrow(StandardStream.Input))) is { } size
             ? new TerminalSize(size.Rows, size.Columns)
             : new TerminalSize(24, 80);

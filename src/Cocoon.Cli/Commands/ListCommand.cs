@@ -54,7 +54,8 @@ internal static class ListCommand
         return command;
     }
 
-    private static void WriteTable(TextWriter output, List<string[]> rows)
+    /// <summary>Writes rows as columns padded to their widest cell (the first row is the header).</summary>
+    internal static void WriteTable(TextWriter output, List<string[]> rows)
     {
         var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
         foreach (var row in rows)

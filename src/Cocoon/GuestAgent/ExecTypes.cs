@@ -29,6 +29,9 @@ public sealed record ExecRequest(IReadOnlyList<string> Argv)
     /// <c>cocoon run</c> sets it for its command.
     /// </summary>
     public bool LogOutput { get; init; }
+
+    /// <summary>Run in this running container of the box instead of the box itself; null for the box.</summary>
+    public string? Container { get; init; }
 }
 
 /// <summary>A terminal size in character cells.</summary>

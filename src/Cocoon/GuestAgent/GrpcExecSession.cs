@@ -123,9 +123,7 @@ internal sealed class GrpcExecSession : IExecSession
                         await _stderr.Writer.WriteAsync(message.Stderr.Memory).ConfigureAwait(false);
                         break;
                     case ExecServerMessage.KindOneofCase.Exit:
-                        var exit = message.Exit.StatusCase == Protocol.Agent.V1.ExecExit.StatusOneofCase.Signal
-                            ? new Cocoon.ExecExit(null, message.Exit.Signal) { OomKilled = message.Exit.OomKilled }
-                            : new Cocoon.ExecExit(message.Exit.Code, null);
+                        var exit = GrpcGuestAgent.ToExit(message.Exit);
                         await CompleteRequestsAsync().ConfigureAwait(false);
                         return exit;
                     default:

@@ -18,13 +18,14 @@ internal enum ConnectionLoss
 }
 
 /// <summary><see cref="IGuestAgent"/> over Grpc.Net.Client, with the connection supplied by a delegate.</summary>
-internal sealed class GrpcGuestAgent : IGuestAgent, ISocketForwardAgent
+internal sealed class GrpcGuestAgent : IGuestAgent, IContainerAgent, ISocketForwardAgent
 {
     private readonly GrpcChannel _channel;
     private readonly Protocol.Agent.V1.Agent.AgentClient _agent;
     private readonly Protocol.Agent.V1.Process.ProcessClient _process;
     private readonly string? _box;
     private readonly Protocol.Agent.V1.SocketForwards.SocketForwardsClient _socketForwards;
+    private readonly Protocol.Agent.V1.Containers.ContainersClient _containers;
 
     /// <summary>A client whose connection comes from <paramref name="connect"/>.</summary>
     /// <param name="connect">Opens a byte stream to the agent.</param>
@@ -51,6 +52,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent, ISocketForwardAgent
         _agent = new Protocol.Agent.V1.Agent.AgentClient(_channel);
         _process = new Protocol.Agent.V1.Process.ProcessClient(_channel);
         _socketForwards = new Protocol.Agent.V1.SocketForwards.SocketForwardsClient(_channel);
+        _containers = new Protocol.Agent.V1.Containers.ContainersClient(_channel);
     }
 
     public async Task<string> BindSocketForwardAsync(string forwardId, string? linkPath, CancellationToken cancellationToken)
@@ -168,6 +170,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent, ISocketForwardAgent
             LogOutput = request.LogOutput,
             WorkingDir = request.WorkingDirectory ?? string.Empty,
             User = request.User ?? string.Empty,
+            Container = request.Container ?? string.Empty,
         };
         start.Argv.AddRange(request.Argv);
         if (request.Environment is not null)
@@ -183,11 +186,63 @@ internal sealed class GrpcGuestAgent : IGuestAgent, ISocketForwardAgent
             start.WindowSize = new WindowSize { Rows = (uint)size.Rows, Columns = (uint)size.Columns };
         }
 
-        var call = _process.Exec(cancellationToken: CancellationToken.None);
+        return await StartSessionAsync(_process.Exec(cancellationToken: CancellationToken.None), new ExecClientMessage { Start = start }, "Exec", cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IExecSession?> RunContainerAsync(ContainerSpec spec, CancellationToken cancellationToken)
+    {
+        var session = await StartSessionAsync(_containers.Run(cancellationToken: CancellationToken.None), new ExecClientMessage { ContainerStart = spec }, "Containers.Run", cancellationToken).ConfigureAwait(false);
+        if (!spec.Detach)
+        {
+            return session;
+        }
+
+        // A detached run's call ends after `started`: there is no session to keep.
+        await session.DisposeAsync().ConfigureAwait(false);
+        return null;
+    }
+
+    public async Task<IReadOnlyList<ContainerInfo>> ListContainersAsync(CancellationToken cancellationToken)
+    {
+        var reply = await Call(() => _containers.ListAsync(new ListContainersRequest(), cancellationToken: cancellationToken).ResponseAsync, "Containers.List", _box).ConfigureAwait(false);
+        return reply.Containers;
+    }
+
+    public Task SignalContainerAsync(string name, int signal, CancellationToken cancellationToken) =>
+        Call(() => _containers.SignalAsync(new SignalContainerRequest { Name = name, Signal = signal }, cancellationToken: cancellationToken).ResponseAsync, "Containers.Signal", _box);
+
+    public async Task<Cocoon.ExecExit> WaitContainerAsync(string name, CancellationToken cancellationToken)
+    {
+        var exit = await Call(() => _containers.WaitAsync(new WaitContainerRequest { Name = name }, cancellationToken: cancellationToken).ResponseAsync, "Containers.Wait", _box).ConfigureAwait(false);
+        return ToExit(exit);
+    }
+
+    public Task RemoveContainerAsync(string name, CancellationToken cancellationToken) =>
+        Call(() => _containers.RemoveAsync(new RemoveContainerRequest { Name = name }, cancellationToken: cancellationToken).ResponseAsync, "Containers.Remove", _box);
+
+    public async IAsyncEnumerable<ReadOnlyMemory<byte>> ContainerLogsAsync(string name, bool follow, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var call = _containers.Logs(new ContainerLogsRequest { Name = name, Follow = follow }, cancellationToken: cancellationToken);
+        while (await Call(() => call.ResponseStream.MoveNext(cancellationToken), "Containers.Logs", _box).ConfigureAwait(false))
+        {
+            yield return call.ResponseStream.Current.Data.Memory;
+        }
+    }
+
+    /// <summary>The wire's exit status as the SDK's.</summary>
+    internal static Cocoon.ExecExit ToExit(Protocol.Agent.V1.ExecExit exit) =>
+        exit.StatusCase == Protocol.Agent.V1.ExecExit.StatusOneofCase.Signal
+            ? new Cocoon.ExecExit(null, exit.Signal) { OomKilled = exit.OomKilled }
+            : new Cocoon.ExecExit(exit.Code, null);
+
+    /// <summary>Sends the first message of an Exec-shaped call and waits for `started`.</summary>
+    private async Task<IExecSession> StartSessionAsync(
+        AsyncDuplexStreamingCall<ExecClientMessage, ExecServerMessage> call, ExecClientMessage first, string operation, CancellationToken cancellationToken)
+    {
         try
         {
-            await Call(() => call.RequestStream.WriteAsync(new ExecClientMessage { Start = start }, cancellationToken), "Exec", _box).ConfigureAwait(false);
-            var started = await Call(() => call.ResponseStream.MoveNext(cancellationToken), "Exec", _box).ConfigureAwait(false);
+            await Call(() => call.RequestStream.WriteAsync(first, cancellationToken), operation, _box).ConfigureAwait(false);
+            var started = await Call(() => call.ResponseStream.MoveNext(cancellationToken), operation, _box).ConfigureAwait(false);
             if (!started || call.ResponseStream.Current.KindCase != ExecServerMessage.KindOneofCase.Started)
             {
                 throw new CocoonException(CocoonErrorCode.Internal, "The guest agent did not confirm the process start.");

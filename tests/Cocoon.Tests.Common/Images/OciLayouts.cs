@@ -9,9 +9,10 @@ public static class OciLayouts
 
     /// <summary>
     /// Creates (or adds to) the layout at <paramref name="layout"/> an image tagged <paramref name="tag"/>
-    /// with the given layers, bottom first.
+    /// with the given layers, bottom first. <paramref name="config"/> are umoci's <c>--config.*</c> flags
+    /// (default: ENTRYPOINT /bin/sh and COCOON_TEST=1).
     /// </summary>
-    public static async Task BuildAsync(string layout, string tag, IReadOnlyList<byte[]> layers, string? architecture = null)
+    public static async Task BuildAsync(string layout, string tag, IReadOnlyList<byte[]> layers, string? architecture = null, IReadOnlyList<string>? config = null)
     {
         if (!Directory.Exists(layout))
         {
@@ -34,8 +35,8 @@ public static class OciLayouts
             Directory.Delete(scratch, recursive: true);
         }
 
-        await Umoci("config", "--image", $"{layout}:{tag}", "--config.entrypoint", "/bin/sh", "--config.env", "COCOON_TEST=1",
-            "--architecture", architecture ?? "amd64", "--os", "linux");
+        await Umoci(["config", "--image", $"{layout}:{tag}", .. config ?? ["--config.entrypoint", "/bin/sh", "--config.env", "COCOON_TEST=1"],
+            "--architecture", architecture ?? "amd64", "--os", "linux"]);
     }
 
     private static async Task Umoci(params string[] arguments)

@@ -104,12 +104,36 @@ public sealed class CommandGrammarTests : CliHarness
     }
 
     [Fact]
-    public void Run_ImageWithoutImages_UsageErrorShowingTheDoubleDashForm()
+    public void Run_ImageFromAnUnreachableRegistry_FailsNamingItAndLeavesNoBox()
     {
-        var (exit, _, stderr) = Run("run", "--rm", "echo", "-n", "x");
+        var (exit, _, stderr) = Run("run", "--rm", "127.0.0.1:1/nothing:1", "echo", "-n", "x");
+
+        Assert.Equal(125, exit);
+        Assert.Contains("127.0.0.1:1", stderr, StringComparison.Ordinal);
+        Assert.True(NoBoxes());
+    }
+
+    [Theory]
+    [InlineData("-d", "-t")]
+    [InlineData("-d", "-i")]
+    public void Run_DetachWithATerminalOrStdin_UsageErrorBeforeAnything(string detach, string attach)
+    {
+        var (exit, _, stderr) = Run("run", detach, attach, "127.0.0.1:1/nothing:1", "true");
 
         Assert.Equal(2, exit);
-        Assert.Contains("cocoon run [OPTIONS] -- echo -n x", stderr, StringComparison.Ordinal);
+        Assert.Contains("-d cannot be combined", stderr, StringComparison.Ordinal);
+        Assert.True(NoBoxes());
+    }
+
+    [Theory]
+    [InlineData("--box", "b")]
+    [InlineData("--entrypoint", "/bin/sh")]
+    public void Run_ImageOptionWithoutAnImage_UsageError(string option, string value)
+    {
+        var (exit, _, stderr) = Run("run", option, value, "--", "true");
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"{option} applies to an image's container", stderr, StringComparison.Ordinal);
         Assert.True(NoBoxes());
     }
 
@@ -119,7 +143,7 @@ public sealed class CommandGrammarTests : CliHarness
         var (exit, _, stderr) = Run("run", "--rm");
 
         Assert.Equal(2, exit);
-        Assert.Contains("no command given", stderr, StringComparison.Ordinal);
+        Assert.Contains("no image or command given", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,78 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using Cocoon.Oci.Run;
+using Cocoon.Protocol.Agent.V1;
+using Cocoon.Supervisor;
+
+namespace Cocoon.Containers;
+
+/// <summary>
+/// Turns <see cref="ContainerOptions"/> into the agent's <see cref="ContainerSpec"/>: the image must be
+/// the box's (its root file system is the disk the box booted with), its config is merged with the
+/// options by <see cref="RunSpec.Merge"/>, and the name is checked or generated. Everything is
+/// validated here, before the agent creates anything.
+/// </summary>
+internal static class ContainerPlan
+{
+    /// <summary>The agent's spec for <paramref name="options"/> in a box configured as <paramref name="box"/>.</summary>
+    public static ContainerSpec Create(CocoonRuntime runtime, BoxConfig box, ContainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(box);
+        ArgumentNullException.ThrowIfNull(options);
+        var image = runtime.Images.Find(options.Image)
+            ?? throw new CocoonException(CocoonErrorCode.NotFound, $"image '{options.Image}' is not stored; pull it first: cocoon pull {options.Image}");
+        if (box.Image is null || runtime.Images.Find(box.Image) is not { } boxImage || boxImage.Digest != image.Digest)
+        {
+            throw new CocoonException(
+                CocoonErrorCode.InvalidArgument,
+                box.Image is null
+                    ? $"box '{box.Name}' was created without an image, so it has no image disk to run '{options.Image}' from; create the box with --image {options.Image}"
+                    : $"box '{box.Name}' runs image '{box.Image}'; a box runs containers of its own image only, so '{options.Image}' needs a box of its own (cocoon run {options.Image})");
+        }
+
+        var process = Merge(runtime, options);
+        var spec = new ContainerSpec
+        {
+            Name = options.Name ?? GenerateName(),
+            Image = options.Image,
+            ImageRoot = BoxDisks.ImageMountPoint,
+            ScratchDir = BoxDisks.ScratchMountPoint,
+            WorkingDir = process.WorkingDir,
+            User = process.User,
+            Tty = options.Tty,
+            Stdin = options.Stdin,
+            Detach = options.Detach,
+        };
+        spec.Argv.AddRange(process.Args);
+        spec.Env.AddRange(process.Env);
+        if (options.WindowSize is { } size)
+        {
+            spec.WindowSize = new WindowSize { Rows = (uint)size.Rows, Columns = (uint)size.Columns };
+        }
+
+        return spec;
+    }
+
+    /// <summary>The container's process: the stored image's config merged with <paramref name="options"/> (<see cref="RunSpec.Merge"/>).</summary>
+    /// <exception cref="CocoonException">NotFound when the image is not stored; InvalidArgument naming a bad option.</exception>
+    public static ContainerProcess Merge(CocoonRuntime runtime, ContainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(options);
+        var image = runtime.Images.Find(options.Image)
+            ?? throw new CocoonException(CocoonErrorCode.NotFound, $"image '{options.Image}' is not stored; pull it first: cocoon pull {options.Image}");
+        return RunSpec.Merge(runtime.Images.GetConfig(image.Reference), new RunOverrides
+        {
+            Entrypoint = options.Entrypoint,
+            Cmd = options.Cmd,
+            Arguments = options.Arguments,
+            Env = options.Environment,
+            WorkingDir = options.WorkingDirectory,
+            User = options.User,
+        });
+    }
+
+    /// <summary>A container name as Docker makes them unique: a short random hex id.</summary>
+    public static string GenerateName() => "c-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
+}
