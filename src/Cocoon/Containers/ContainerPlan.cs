@@ -1,8 +1,9 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using Cocoon.Oci.Run;
+extern alias oci;
 using Cocoon.Protocol.Agent.V1;
 using Cocoon.Supervisor;
+using oci::Cocoon.Oci.Run;
 
 namespace Cocoon.Containers;
 

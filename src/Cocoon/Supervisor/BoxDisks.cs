@@ -1,9 +1,10 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using Cocoon.Oci.Unpack;
+extern alias oci;
 using Cocoon.Protocol;
 using Cocoon.State;
 using Cocoon.Vmm;
+using oci::Cocoon.Oci.Unpack;
 
 namespace Cocoon.Supervisor;
 
