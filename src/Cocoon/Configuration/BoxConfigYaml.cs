@@ -117,6 +117,7 @@ internal static class BoxConfigYaml
                     break;
                 case "network":
                     options.Network = BoxConfigValidator.ParseNetwork(String(source, key, value), $"'{key}' ({source}:{keyNode.Start.Line.ToString(CultureInfo.InvariantCulture)})");
+                    break;
                 case "disk_size":
                     options.DiskSizeMiB = Memory(source, key, value);
                     break;
