@@ -1,0 +1,179 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+namespace Cocoon.EndToEnd.Tests.Containers;
+
+/// <summary>
+/// Containers in one shared box of a test image (ENTRYPOINT <c>/bin/echo ep</c>, CMD <c>cmd</c>):
+/// docker run's ENTRYPOINT/CMD table, the default profile seen from inside, a pod's shared network,
+/// exec, and the exit statuses. A container per test, removed by the test.
+/// </summary>
+public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<ContainerFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>What <c>docker run</c> prints for the image with these options.</summary>
+    [Theory]
+    [InlineData(null, new string[0], new string[0], "ep cmd")]
+    [InlineData(null, new[] { "x", "y" }, new string[0], "ep x y")]
+    [InlineData(null, new string[0], new[] { "c1", "c2" }, "ep c1 c2")]
+    [InlineData("/bin/echo", new string[0], new string[0], "")]
+    [InlineData("/bin/echo", new[] { "a" }, new string[0], "a")]
+    [InlineData("", new[] { "/bin/echo", "z" }, new string[0], "z")]
+    public async Task Run_EntrypointAndCmd_AsDockerRun(string? entrypoint, string[] arguments, string[] cmd, string expected)
+    {
+        var (stdout, exit) = await RunToEndAsync(new ContainerOptions(fixture.Image) { Entrypoint = entrypoint, Arguments = arguments, Cmd = cmd });
+
+        Assert.Equal(0, exit.ShellExitCode);
+        Assert.Equal(expected + "\n", stdout);
+    }
+
+    [Fact]
+    public async Task Run_DefaultProfile_CapBndMasksAndReadOnlyCgroupSeenInside()
+    {
+        const string Script =
+            "grep CapBnd /proc/self/status; " +
+            "echo kcore=$(wc -c < /proc/kcore); " +
+            "echo keys=$(cat /proc/keys | wc -c); " +
+            "mkdir /sys/fs/cgroup/x 2>/dev/null && echo cgroup=rw || echo cgroup=ro; " +
+            "(echo 1 > /proc/sys/vm/drop_caches) 2>/dev/null && echo procsys=rw || echo procsys=ro; " +
+            "grep -c ' /sys/fs/cgroup cgroup2 ro,' /proc/mounts";
+
+        var (stdout, exit) = await RunToEndAsync(new ContainerOptions(fixture.Image) { Entrypoint = "/bin/sh", Arguments = ["-c", Script] });
+
+        Assert.Equal(0, exit.ShellExitCode);
+        Assert.Equal("CapBnd:\t00000000a80425fb\nkcore=0\nkeys=0\ncgroup=ro\nprocsys=ro\n1\n", stdout);
+    }
+
+    [Fact]
+    public async Task Run_EnvWorkdirUserAndHostname_FromImageAndOptions()
+    {
+        var (stdout, exit) = await RunToEndAsync(new ContainerOptions(fixture.Image)
+        {
+            Name = "named",
+            Entrypoint = "/bin/sh",
+            Arguments = ["-c", "echo $FROM_IMAGE $EXTRA $(pwd) $(id -u):$(id -g) $(hostname)"],
+            Environment = ["EXTRA=2"],
+            User = "app",
+        });
+
+        Assert.Equal(0, exit.ShellExitCode);
+        Assert.Equal("1 2 /srv 1000:1000 named\n", stdout);
+    }
+
+    [Fact]
+    public async Task Run_TwoContainers_ReachEachOtherOn127001()
+    {
+        // Arrange: a detached server in one container.
+        await using var server = await fixture.Box.RunContainerAsync(new ContainerOptions(fixture.Image)
+        {
+            Entrypoint = "/bin/sh",
+            Arguments = ["-c", "echo pong | nc -l -p 7000"],
+            Detach = true,
+        }).WaitAsync(Timeout);
+
+        // Act: a client in another, retrying until the server listens.
+        var (stdout, exit) = await RunToEndAsync(new ContainerOptions(fixture.Image)
+        {
+            Entrypoint = "/bin/sh",
+            Arguments = ["-c", "for i in $(seq 100); do nc 127.0.0.1 7000 </dev/null && exit 0; sleep 0.1; done; exit 1"],
+        });
+
+        // Assert
+        Assert.Equal(0, exit.ShellExitCode);
+        Assert.Equal("pong\n", stdout);
+        Assert.Equal(0, (await server.WaitAsync().WaitAsync(Timeout)).ShellExitCode);
+    }
+
+    [Fact]
+    public async Task Run_MissingExecutable_NotFoundAndTheCliExits127()
+    {
+        var error = await Assert.ThrowsAsync<CocoonException>(() => fixture.Box.RunContainerAsync(new ContainerOptions(fixture.Image) { Entrypoint = "/no/such/program" }));
+        var cli = await fixture.Environment.CocoonAsync("run", "--box", "ctr", "--entrypoint", "nosuchprogram", fixture.Image);
+
+        Assert.Equal(CocoonErrorCode.NotFound, error.Code);
+        Assert.Equal(127, cli.ExitCode);
+        Assert.Contains("'nosuchprogram' not found", cli.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Exec_IntoRunningContainer_RunsInItsNamespaces()
+    {
+        // Arrange
+        await using var container = await fixture.Box.RunContainerAsync(new ContainerOptions(fixture.Image)
+        {
+            Name = "execd",
+            Entrypoint = "/bin/sh",
+            Arguments = ["-c", "echo ready > /tmp/mark; sleep 600"],
+            Detach = true,
+        }).WaitAsync(Timeout);
+
+        // Act: poll for the mark the main process wrote in its own root.
+        BoxRunResult result;
+        var deadline = DateTime.UtcNow + Timeout;
+        do
+        {
+            result = await container.RunAsync(["sh", "-c", "cat /tmp/mark && hostname && echo $FROM_IMAGE"]).WaitAsync(Timeout);
+        }
+        while (result.ExitCode != 0 && DateTime.UtcNow < deadline);
+
+        // Assert
+        Assert.Equal("ready\nexecd\n1\n", result.Stdout);
+        var listed = Assert.Single(await fixture.Box.ListContainersAsync(), c => c.Name == "execd");
+        Assert.True(listed.IsRunning);
+    }
+
+    [Fact]
+    public async Task Kill_RunningContainer_WaitReportsTheSignal()
+    {
+        await using var container = await fixture.Box.RunContainerAsync(new ContainerOptions(fixture.Image)
+        {
+            Entrypoint = "/bin/sleep",
+            Arguments = ["600"],
+            Detach = true,
+        }).WaitAsync(Timeout);
+
+        await container.KillAsync(9);
+        var exit = await container.WaitAsync().WaitAsync(Timeout);
+
+        Assert.Equal(137, exit.ShellExitCode);
+    }
+
+    [Fact]
+    public async Task Cli_RunBoxNotRunning_ClearErrorAndNothingCreated()
+    {
+        // Arrange: a box of the image that exists but is not started.
+        var create = await fixture.Environment.CocoonAsync("create", "--name", "idle", "--image", fixture.Image);
+        Assert.True(create.ExitCode == 0, create.Stderr);
+
+        // Act
+        var run = await fixture.Environment.CocoonAsync("run", "--box", "idle", fixture.Image, "true");
+
+        // Assert
+        Assert.Equal(125, run.ExitCode);
+        Assert.Contains("box 'idle' is not running", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal("stopped", (await fixture.Environment.InspectAsync("idle")).GetProperty("state").GetString());
+        Assert.Equal(0, (await fixture.Environment.CocoonAsync("rm", "idle")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Cli_RunImageRm_ExitStatusIsTheContainersAndNoBoxIsLeft()
+    {
+        var run = await fixture.Environment.CocoonAsync("run", "--rm", "--name", "once", "--entrypoint", "/bin/sh", fixture.Image, "-c", "echo out; exit 3");
+
+        Assert.True(run.ExitCode == 3, run.Stderr);
+        Assert.Equal("out\n", run.Stdout);
+        Assert.False(Directory.Exists(Path.Combine(fixture.Environment.StateRoot, "boxes", "once")));
+    }
+
+    private async Task<(string Stdout, ExecExit Exit)> RunToEndAsync(ContainerOptions options)
+    {
+        await using var container = await fixture.Box.RunContainerAsync(options).WaitAsync(Timeout);
+        var session = container.Session!;
+        var stdout = new StreamReader(session.Stdout).ReadToEndAsync();
+        var stderr = new StreamReader(session.Stderr).ReadToEndAsync();
+        var exit = await container.WaitAsync().WaitAsync(Timeout);
+        var output = await stdout.WaitAsync(Timeout);
+        Assert.True(exit.ShellExitCode == 0, $"exit {exit.Describe()}: {await stderr}");
+        return (output, exit);
+    }
+}
