@@ -109,6 +109,7 @@ public sealed class QemuCommandLineTests
         AssertPair(args, "-device", $"{device},chardev=fs1,tag=cocoon-vol-1");
     }
 
+    [Theory]
     [InlineData("Microvm", "virtio-blk-device")]
     [InlineData("Q35", "virtio-blk-pci")]
     public void Build_WithDisks_DriveAndBlockDeviceWithSerialEach(string machine, string device)
