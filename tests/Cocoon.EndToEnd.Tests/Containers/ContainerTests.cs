@@ -61,6 +61,21 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Run_BoxVolumes_SeenInTheContainerReadOnlyWhereAsked()
+    {
+        const string Script =
+            "cat /ro/host.txt; " +
+            "(echo x > /ro/new) 2>/dev/null && echo ro=writable || echo ro=refused; " +
+            "echo from the container > /data/out.txt && echo data=written";
+
+        var (stdout, _) = await RunToEndAsync(new ContainerOptions(fixture.Image) { Entrypoint = "/bin/sh", Arguments = ["-c", Script] });
+
+        Assert.Equal("from the host\nro=refused\ndata=written\n", stdout);
+        Assert.Equal("from the container\n", await File.ReadAllTextAsync(Path.Combine(fixture.DataVolume, "out.txt")));
+        Assert.False(File.Exists(Path.Combine(fixture.ReadOnlyVolume, "new")));
+    }
+
+    [Fact]
     public async Task Run_TwoContainers_ReachEachOtherOn127001()
     {
         // Arrange: a detached server in one container.
@@ -151,7 +166,7 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
         // Assert
         Assert.Equal(125, run.ExitCode);
         Assert.Contains("box 'idle' is not running", run.Stderr, StringComparison.Ordinal);
-        Assert.Equal("stopped", (await fixture.Environment.InspectAsync("idle")).GetProperty("state").GetString());
+        Assert.Equal("created", (await fixture.Environment.InspectAsync("idle")).GetProperty("state").GetString());
         Assert.Equal(0, (await fixture.Environment.CocoonAsync("rm", "idle")).ExitCode);
     }
 
