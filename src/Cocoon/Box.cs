@@ -119,6 +119,21 @@ public sealed class Box : IAsyncDisposable
             c.Exit is null ? null : GuestAgent.GrpcGuestAgent.ToExit(c.Exit)))];
     }
 
+    /// <summary>A container's output log (stdout and stderr as written), from the start; with <paramref name="follow"/> until it exits.</summary>
+    /// <param name="container">The container's name (<see cref="ListContainersAsync"/>).</param>
+    /// <param name="follow">Keep reading until the container exits.</param>
+    /// <param name="cancellationToken">Ends the reading.</param>
+    /// <returns>The log's bytes, chunk by chunk.</returns>
+    /// <exception cref="CocoonException">NotFound when the box has no container of that name.</exception>
+    public IAsyncEnumerable<ReadOnlyMemory<byte>> GetContainerLogsAsync(string container, bool follow = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(container);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var agent = _agent as GuestAgent.IContainerAgent
+            ?? throw new CocoonException(CocoonErrorCode.Unsupported, "This box's agent client cannot read container logs.");
+        return agent.ContainerLogsAsync(container, follow, cancellationToken);
+    }
+
     /// <summary>
     /// Dials <paramref name="network"/> to <paramref name="port"/> inside the box over a data stream
     /// (vsock port 1025). Nothing has to be published beforehand.

@@ -3,6 +3,7 @@
 using System.Globalization;
 using System.Text;
 using Cocoon.Agent.Processes;
+using Cocoon.Protocol;
 using Cocoon.Protocol.Agent.V1;
 
 namespace Cocoon.Agent.Containers;
@@ -16,10 +17,12 @@ namespace Cocoon.Agent.Containers;
 ///  3. bundle    /run/cocoon/containers/&lt;name&gt;/: config.json (<see cref="RuntimeSpec"/>), hosts, hostname, resolv.conf
 ///  4. run       crun run --bundle &lt;bundle&gt; &lt;name&gt;: crun's exit status is the container's
 /// </code>
+/// Every container sees the box's volumes at their paths (read-only where the volume is).
 /// Output is appended to &lt;scratch&gt;/containers/&lt;name&gt;/output.log whether a client is attached or not.
 /// A container is killed through its cgroup (<c>cgroup.kill</c>), which reaches every process in it.
 /// </summary>
-internal sealed class BoxContainers
+/// <param name="volumes">The box's volumes (mounted by <see cref="Init.GuestInit.MountVolumes"/>), bound into every container.</param>
+internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes)
 {
     /// <summary>Where bundles live (a tmpfs).</summary>
     public const string BundlesDirectory = "/run/cocoon/containers";
@@ -96,7 +99,7 @@ internal sealed class BoxContainers
 
             // :: Step 3
             var hostname = spec.Hostname.Length > 0 ? spec.Hostname : spec.Name;
-            var files = WriteEtcFiles(container.Bundle, hostname);
+            List<BindMount> binds = [.. WriteEtcFiles(container.Bundle, hostname), .. volumes.Select(v => new BindMount(v.Path, $"{Init.GuestInit.VolumesDirectory}/{v.Tag}", v.ReadOnly))];
             var env = spec.Env.ToList();
             AddDefault(env, "HOSTNAME", hostname);
             AddDefault(env, "HOME", user.Home ?? "/");
@@ -107,7 +110,7 @@ internal sealed class BoxContainers
 
             container.Env = env;
             EnsureExecutable(container, container.Argv[0], workingDir, []);
-            var processSpec = new ContainerProcessSpec(spec.Name, container.Rootfs, hostname, container.Argv, env, workingDir, user, spec.Tty, files);
+            var processSpec = new ContainerProcessSpec(spec.Name, container.Rootfs, hostname, container.Argv, env, workingDir, user, spec.Tty, binds);
             File.WriteAllBytes(Path.Combine(container.Bundle, "config.json"), RuntimeSpec.Write(processSpec, ContainerProfile.Default));
         }
         catch
@@ -258,7 +261,7 @@ internal sealed class BoxContainers
     }
 
     /// <summary>Writes the bundle's /etc/hosts, /etc/hostname and /etc/resolv.conf (the box's, when it has one).</summary>
-    private static List<(string Destination, string Source)> WriteEtcFiles(string bundle, string hostname)
+    private static BindMount[] WriteEtcFiles(string bundle, string hostname)
     {
         var hosts = Path.Combine(bundle, "hosts");
         File.WriteAllText(hosts, $"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n", Encoding.ASCII);
@@ -274,7 +277,7 @@ internal sealed class BoxContainers
             File.WriteAllText(resolv, "", Encoding.ASCII);
         }
 
-        return [("/etc/hosts", hosts), ("/etc/hostname", hostnameFile), ("/etc/resolv.conf", resolv)];
+        return [new("/etc/hosts", hosts), new("/etc/hostname", hostnameFile), new("/etc/resolv.conf", resolv)];
     }
 }
 

@@ -14,7 +14,7 @@ namespace Cocoon.Agent.Containers;
 /// <param name="WorkingDir">The absolute working directory inside the container.</param>
 /// <param name="User">The user and group to run as.</param>
 /// <param name="Terminal">Whether the process gets a terminal.</param>
-/// <param name="Files">Files of the bundle bind-mounted over the container's own: (destination, source).</param>
+/// <param name="Binds">Bind mounts over the container's own files: the bundle's /etc files and the box's volumes.</param>
 internal sealed record ContainerProcessSpec(
     string Name,
     string Rootfs,
@@ -24,7 +24,13 @@ internal sealed record ContainerProcessSpec(
     string WorkingDir,
     UserSpec User,
     bool Terminal,
-    IReadOnlyList<(string Destination, string Source)> Files);
+    IReadOnlyList<BindMount> Binds);
+
+/// <summary>A path of the box bound into a container.</summary>
+/// <param name="Destination">The absolute path inside the container.</param>
+/// <param name="Source">The absolute path in the box.</param>
+/// <param name="ReadOnly">Whether the container may only read it.</param>
+internal readonly record struct BindMount(string Destination, string Source, bool ReadOnly = false);
 
 /// <summary>
 /// Writes a container's <c>config.json</c> (OCI runtime spec 1.0.2) for crun: the process, the
@@ -100,9 +106,9 @@ internal static class RuntimeSpec
         Mount(json, "/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]);
         Mount(json, "/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]);
         Mount(json, "/sys/fs/cgroup", "cgroup", "cgroup", ["nosuid", "noexec", "nodev", "relatime", profile.CgroupReadOnly ? "ro" : "rw"]);
-        foreach (var (destination, source) in spec.Files)
+        foreach (var (destination, source, readOnly) in spec.Binds)
         {
-            Mount(json, destination, "bind", source, ["rbind", "rprivate"]);
+            Mount(json, destination, "bind", source, readOnly ? ["rbind", "rprivate", "ro"] : ["rbind", "rprivate"]);
         }
 
         json.WriteEndArray();

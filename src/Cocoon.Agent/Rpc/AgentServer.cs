@@ -43,7 +43,7 @@ internal static class AgentServer
         var state = new AgentState(options.IsInit, options.BootConfig);
         var power = new PowerControl(state, stop.Set, loggerFactory.CreateLogger<PowerControl>());
         var launcher = new ProcessLauncher(new ChildReaper());
-        var containers = new BoxContainers();
+        var containers = new BoxContainers(options.BootConfig.Volumes ?? []);
 
         var dispatcher = new GrpcDispatcher(MaxRequestMessageLength, options.DetailedErrors, logger);
         Protocol.Agent.V1.Agent.BindService(dispatcher, new AgentService(state, power));

@@ -7,19 +7,22 @@ using System.Text;
 namespace Cocoon.Cli.Commands;
 
 /// <summary>
-/// <c>cocoon logs [-f] [--tail N] [--console] NAME</c>: the box log (what the box's command printed,
-/// and the agent's log), or with <c>--console</c> the guest console (the kernel's messages).
-/// <c>-f</c> follows it until the box stops.
+/// <c>cocoon logs [-f] [--tail N] [--console | -c CONTAINER] NAME</c>: the box log (what the box's
+/// command printed, and the agent's log), with <c>--console</c> the guest console (the kernel's
+/// messages), or with <c>-c</c> a container's output, read from the running box. A box made by
+/// <c>cocoon run IMAGE</c> shows its container's output (the container has the box's name), as
+/// <c>docker logs</c> does. <c>-f</c> follows until the box (or the container) stops.
 /// </summary>
 /// <remarks>
-/// Every log is a file the box appends to; <see cref="SelectLog"/> is the one place that picks it
-/// from the flags, so a new source is one option and one case there.
+/// The box's logs are files it appends to; <see cref="SelectLog"/> is the one place that picks the
+/// source from the flags, so a new source is one option and one case there.
 /// </remarks>
 internal static class LogsCommand
 {
     private static readonly Argument<string> NameArgument = new("NAME") { Description = "The box." };
     private static readonly Option<bool> FollowOption = new("--follow", "-f") { Description = "Keep printing new output until the box stops (or Ctrl-C)." };
     private static readonly Option<bool> ConsoleOption = new("--console") { Description = "Print the guest console (kernel messages) instead of the box log." };
+    private static readonly Option<string> ContainerOption = new("--container", "-c") { Description = "Print this container's output instead (the box must be running).", HelpName = "CONTAINER" };
     private static readonly Option<string> TailOption = new("--tail", "-n") { Description = "Print only the last N lines first (\"all\" for every line) [default: all].", HelpName = "N" };
 
     /// <summary>How often <c>-f</c> looks for new output.</summary>
@@ -28,12 +31,18 @@ internal static class LogsCommand
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)
     {
-        var command = new Command("logs", "Print a box's log: the output of its command (cocoon run) and the agent's messages.") { NameArgument, FollowOption, TailOption, ConsoleOption };
+        var command = new Command("logs", "Print a box's log: the output of its command (cocoon run) and the agent's messages; a container's output with -c.") { NameArgument, FollowOption, TailOption, ConsoleOption, ContainerOption };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var tail = ParseTail(parseResult.GetValue(TailOption));
             var name = context.Boxes.Get(parseResult.GetRequiredValue(NameArgument)).Name;
-            var path = SelectLog(parseResult, context, name);
+            var source = SelectLog(parseResult, context, name);
+            if (source.Container is { } container)
+            {
+                return await PrintContainerLogAsync(context, name, container, tail, parseResult.GetValue(FollowOption), cancellationToken);
+            }
+
+            var path = source.Path!;
             var position = 0L;
             var first = ReadFrom(path, ref position);
             context.Out.Write(tail is { } lines ? LastLines(first, lines) : first);
@@ -69,9 +78,71 @@ internal static class LogsCommand
         return command;
     }
 
-    /// <summary>The log file the flags name.</summary>
-    private static string SelectLog(ParseResult parseResult, CliContext context, string name) =>
-        parseResult.GetValue(ConsoleOption) ? context.Paths.ConsoleLog(name) : context.Paths.BoxLog(name);
+    /// <summary>The log the flags name: a file of the box, or a container's output.</summary>
+    private static (string? Path, string? Container) SelectLog(ParseResult parseResult, CliContext context, string name)
+    {
+        var container = parseResult.GetValue(ContainerOption);
+        if (parseResult.GetValue(ConsoleOption))
+        {
+            return container is null
+                ? (context.Paths.ConsoleLog(name), null)
+                : throw new CocoonException(CocoonErrorCode.InvalidArgument, "--console and --container name different logs; give one of them");
+        }
+
+        if (container is null && context.Boxes.Get(name).Config.Image is not null && context.Runtime.Refresh(context.Boxes.Get(name)).State == BoxState.Running)
+        {
+            container = name; // the container cocoon run IMAGE started, as docker logs shows
+        }
+
+        return container is null ? (context.Paths.BoxLog(name), null) : (null, container);
+    }
+
+    /// <summary>Prints a container's output, read from the running box.</summary>
+    private static async Task<int> PrintContainerLogAsync(CliContext context, string box, string container, int? tail, bool follow, CancellationToken cancellationToken)
+    {
+        using var signals = new SignalCancellation(cancellationToken);
+        await using var handle = context.Runtime.GetBox(box);
+        var decoder = Encoding.UTF8.GetDecoder();
+        try
+        {
+            // The log is append-only: --tail reads it whole once, prints its last lines, and -f then
+            // reads it again from the start, skipping the bytes already seen.
+            var seen = 0L;
+            if (tail is { } lines)
+            {
+                using var whole = new MemoryStream();
+                await foreach (var chunk in handle.GetContainerLogsAsync(container, follow: false, signals.Token))
+                {
+                    whole.Write(chunk.Span);
+                }
+
+                seen = whole.Length;
+                context.Out.Write(LastLines(Encoding.UTF8.GetString(whole.GetBuffer(), 0, (int)whole.Length), lines));
+                context.Out.Flush();
+                if (!follow)
+                {
+                    return (int)ExitCode.Ok;
+                }
+            }
+
+            await foreach (var chunk in handle.GetContainerLogsAsync(container, follow, signals.Token))
+            {
+                var skip = (int)Math.Min(seen, chunk.Length);
+                seen -= skip;
+                var bytes = chunk.Span[skip..];
+                var chars = new char[decoder.GetCharCount(bytes, flush: false)];
+                decoder.GetChars(bytes, chars, flush: false);
+                context.Out.Write(chars);
+                context.Out.Flush();
+            }
+        }
+        catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+        {
+            // Ctrl-C ends following; it is not an error.
+        }
+
+        return (int)ExitCode.Ok;
+    }
 
     private static int? ParseTail(string? text) => text switch
     {

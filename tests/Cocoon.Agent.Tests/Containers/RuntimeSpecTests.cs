@@ -37,7 +37,7 @@ public sealed class RuntimeSpecTests
         "/srv",
         new UserSpec(1000, 100, "/home/u"),
         Terminal: true,
-        [("/etc/hosts", "/run/cocoon/containers/web/hosts")]);
+        [new("/etc/hosts", "/run/cocoon/containers/web/hosts"), new("/data", "/run/volumes/cocoon-vol-0", ReadOnly: true)]);
 
     [Fact]
     public void Write_DefaultProfile_CapBndIsDockers()
@@ -101,6 +101,16 @@ public sealed class RuntimeSpecTests
         Assert.Equal("/run/cocoon/containers/web/rootfs", spec.RootElement.GetProperty("root").GetProperty("path").GetString());
         Assert.Equal("web-host", spec.RootElement.GetProperty("hostname").GetString());
         Assert.Equal("/run/cocoon/containers/web/hosts", Mount(spec, "/etc/hosts").GetProperty("source").GetString());
+    }
+
+    [Fact]
+    public void Write_Binds_RecursivePrivateAndReadOnlyOnlyWhereAsked()
+    {
+        using var spec = Parse(ContainerProfile.Default);
+
+        Assert.Equal(["rbind", "rprivate"], Options(spec, "/etc/hosts"));
+        Assert.Equal(["rbind", "rprivate", "ro"], Options(spec, "/data"));
+        Assert.Equal("/run/volumes/cocoon-vol-0", Mount(spec, "/data").GetProperty("source").GetString());
     }
 
     [Fact]

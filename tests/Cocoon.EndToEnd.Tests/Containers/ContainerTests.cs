@@ -154,6 +154,34 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Cli_LogsContainer_ItsOutputWholeTailedAndFollowedToItsEnd()
+    {
+        // Arrange: a container that wrote and exited.
+        await using var container = await fixture.Box.RunContainerAsync(new ContainerOptions(fixture.Image)
+        {
+            Name = "talker",
+            Entrypoint = "/bin/sh",
+            Arguments = ["-c", "echo one; echo two >&2"],
+            Detach = true,
+        }).WaitAsync(Timeout);
+        await container.WaitAsync().WaitAsync(Timeout);
+
+        // Act
+        var all = await fixture.Environment.CocoonAsync("logs", "-c", "talker", "ctr");
+        var last = await fixture.Environment.CocoonAsync("logs", "--container", "talker", "--tail", "1", "ctr");
+        var followed = await fixture.Environment.CocoonAsync("logs", "-f", "-c", "talker", "ctr");
+        var missing = await fixture.Environment.CocoonAsync("logs", "-c", "nobody", "ctr");
+
+        // Assert
+        Assert.True(all.ExitCode == 0, all.Stderr);
+        Assert.Equal("one\ntwo\n", all.Stdout);
+        Assert.Equal("two\n", last.Stdout);
+        Assert.Equal("one\ntwo\n", followed.Stdout);
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("no container named 'nobody'", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cli_RunBoxNotRunning_ClearErrorAndNothingCreated()
     {
         // Arrange: a box of the image that exists but is not started.
