@@ -15,6 +15,7 @@ IBenchmark[] benchmarks =
     new PortForwardBenchmark(),
     new ImagePullBenchmark(),
     new RootfsBuildBenchmark(),
+    new ContainerRunBenchmark(),
     new CopyBenchmark(),
     new VolumeBenchmark(),
 ];
