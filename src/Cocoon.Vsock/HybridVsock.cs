@@ -26,7 +26,16 @@ public static class HybridVsock
     /// InvalidArgument for a bad path; Unavailable when the socket is missing, the device refuses the
     /// port, or the answer is not <c>OK</c>.
     /// </exception>
-    public static async Task<Socket> ConnectAsync(string udsPath, uint port, CancellationToken cancellationToken = default)
+    public static Task<Socket> ConnectAsync(string udsPath, uint port, CancellationToken cancellationToken = default) =>
+        ConnectAsync(udsPath, port, ReadOnlyMemory<byte>.Empty, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="ConnectAsync(string, uint, CancellationToken)"/>, but sends <paramref name="firstBytes"/>
+    /// in the same write as the CONNECT line, without waiting for <c>OK</c>: the device leaves bytes after
+    /// the line in the socket and forwards them once the guest accepted, so a request that opens the
+    /// stream costs no extra round trip.
+    /// </summary>
+    internal static async Task<Socket> ConnectAsync(string udsPath, uint port, ReadOnlyMemory<byte> firstBytes, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(udsPath);
         UnixSocketPath.EnsureFits(udsPath, "hybrid vsock socket path", "use a shorter state directory");
@@ -46,7 +55,10 @@ public static class HybridVsock
                     ex);
             }
 
-            var request = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"CONNECT {port}\n"));
+            var line = string.Create(CultureInfo.InvariantCulture, $"CONNECT {port}\n");
+            var request = new byte[line.Length + firstBytes.Length];
+            Encoding.ASCII.GetBytes(line, request);
+            firstBytes.CopyTo(request.AsMemory(line.Length));
             await SendAllAsync(socket, request, udsPath, port, cancellationToken).ConfigureAwait(false);
             var answer = await ReadLineAsync(socket, udsPath, port, cancellationToken).ConfigureAwait(false);
             if (!IsOk(answer))

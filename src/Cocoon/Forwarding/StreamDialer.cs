@@ -1,8 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Net.Sockets;
-using Cocoon.Protocol;
-using Cocoon.Vsock;
 using Cocoon.Vsock.Streams;
 
 namespace Cocoon.Forwarding;
@@ -34,28 +32,16 @@ internal sealed class StreamDialer(string boxName, string vsockPath)
 
     private async Task<Socket> OpenAsync(StreamRequest request, CancellationToken cancellationToken)
     {
-        Socket socket;
         try
         {
-            socket = await HybridVsock.ConnectAsync(vsockPath, AgentPorts.Streams, cancellationToken).ConfigureAwait(false);
+            return await StreamClient.OpenAsync(vsockPath, request, cancellationToken).ConfigureAwait(false);
         }
-        catch (CocoonException ex) when (ex.Code == CocoonErrorCode.Unavailable)
+        catch (CocoonException ex) when (ex is not StreamException && ex.Code == CocoonErrorCode.Unavailable)
         {
             throw new StreamException(
                 StreamStatusCode.BoxNotRunning,
                 $"{StreamClient.Describe(request)}: box '{BoxName}' is not running or its agent does not serve data streams ({ex.Message})",
                 ex);
-        }
-
-        try
-        {
-            await StreamClient.OpenAsync(socket, request, cancellationToken).ConfigureAwait(false);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
     }
 

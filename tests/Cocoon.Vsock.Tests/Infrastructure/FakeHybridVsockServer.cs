@@ -25,6 +25,9 @@ public sealed class FakeHybridVsockServer : IAsyncDisposable
 
     public TaskCompletionSource<string> ReceivedLine { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Bytes that had arrived after the CONNECT line by the time it was read (sent in the same write).</summary>
+    public int BytesAfterLine { get; private set; }
+
     public async ValueTask DisposeAsync()
     {
         _listener.Dispose();
@@ -49,6 +52,7 @@ public sealed class FakeHybridVsockServer : IAsyncDisposable
             line.Add(one[0]);
         }
 
+        BytesAfterLine = connection.Available;
         ReceivedLine.TrySetResult(Encoding.ASCII.GetString([.. line]));
         if (reply is null)
         {

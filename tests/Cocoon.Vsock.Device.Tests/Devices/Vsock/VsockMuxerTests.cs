@@ -114,6 +114,31 @@ public sealed class VsockMuxerTests
         Assert.Equal(0, h.OutOfBounds);
     }
 
+    [Fact]
+    public void HostConnect_BytesSentWithConnectLine_HeldUntilResponseThenDelivered()
+    {
+        // A stream header written in the same write as the CONNECT line (StreamClient does this):
+        // nothing but the REQUEST may reach the guest before it accepted, then the bytes arrive intact.
+        using var h = new MuxerHarness();
+        using var host = AdoptHostPair(h);
+        var early = Pattern(11, 3);
+        host.Send([.. Encoding.ASCII.GetBytes($"CONNECT {GuestPort}\n"), .. early]);
+        h.Guest.PostRx(4);
+        h.PumpUntil(() => h.RxRing.UsedIdx > 0);
+        h.Pump();
+        var request = Assert.Single(h.Guest.ReadRx());
+        Assert.Equal(OpRequest, request.Header.Op);
+
+        uint local = request.Header.SrcPort;
+        h.Send(OpResponse, GuestPort, local, bufAlloc: 256 * 1024);
+        h.PumpUntil(() => h.RxRing.UsedIdx >= 2);
+        Assert.Equal($"OK {local}", ReadLine(host));
+        var rw = Assert.Single(h.Guest.ReadRx());
+        Assert.Equal(OpRw, rw.Header.Op);
+        Assert.Equal(early, rw.Payload);
+        Assert.Equal(0, h.OutOfBounds);
+    }
+
     [Theory]
     [InlineData(Layout.Single)]
     [InlineData(Layout.HeaderThenPayload)]
