@@ -155,6 +155,14 @@ internal static class GuestInit
     /// <summary>Where each volume's virtio-fs share is mounted before it is bound at its path (containers bind from here too).</summary>
     public const string VolumesDirectory = "/run/volumes";
 
+    /// <summary>
+    /// Read-ahead for each virtio-fs share, in KiB. The kernel's default of 128 KiB makes every
+    /// sequential read a 128 KiB FUSE request with its own round trip through virtiofsd; at 4 MiB the
+    /// guest issues 1 MiB requests (virtiofsd's max_pages) several at a time. Measured under TCG, a
+    /// 256 MiB read with a dropped page cache: 3.5 s at 128 KiB, 2.4 s at 4 MiB.
+    /// </summary>
+    public const int VolumeReadAheadKiB = 4096;
+
     /// <summary>Step 8; returns one message per volume that could not be mounted (the host fails the start on any).</summary>
     public static List<string> MountVolumes(BootConfig config, ILogger logger)
     {
@@ -168,6 +176,7 @@ internal static class GuestInit
                 Directory.CreateDirectory(share);
                 Interop.Mount(volume.Tag, share, "virtiofs", Interop.MS_NOSUID | Interop.MS_NODEV | readOnly, null)
                     .ThrowIfFailed($"mount virtio-fs '{volume.Tag}' on {share}");
+                SetReadAhead(share, "/proc/self/mountinfo", "/sys/class/bdi", logger);
                 Directory.CreateDirectory(volume.Path);
                 Interop.Mount(share, volume.Path, "none", Interop.MS_BIND, null).ThrowIfFailed($"bind {share} on {volume.Path}");
                 if (volume.ReadOnly)
@@ -185,6 +194,27 @@ internal static class GuestInit
         }
 
         return errors;
+    }
+
+    /// <summary>
+    /// Sets <see cref="VolumeReadAheadKiB"/> on the backing device of the mount at <paramref name="mountPoint"/>
+    /// (its <c>major:minor</c> from mountinfo names its entry under <paramref name="bdiRoot"/>). Only
+    /// speed depends on it, so a failure is logged and the volume stays mounted.
+    /// </summary>
+    internal static void SetReadAhead(string mountPoint, string mountInfo, string bdiRoot, ILogger logger)
+    {
+        try
+        {
+            var device = File.ReadLines(mountInfo)
+                .Select(line => line.Split(' '))
+                .LastOrDefault(fields => fields.Length > 4 && fields[4] == mountPoint)?[2]
+                ?? throw new IOException($"{mountPoint} is not in {mountInfo}");
+            File.WriteAllText(Path.Combine(bdiRoot, device, "read_ahead_kb"), VolumeReadAheadKiB.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            AgentLog.BootStepFailed(logger, $"read-ahead for {mountPoint}", ex);
+        }
     }
 
     /// <summary>Mounts the virtio disk whose serial is <paramref name="disk"/>'s on its mount point.</summary>

@@ -2,6 +2,7 @@
 
 using System.Runtime.Versioning;
 using Cocoon.Agent.Init;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cocoon.Agent.Tests.Init;
 
@@ -24,6 +25,41 @@ public sealed class GuestInitTests : IDisposable
         Assert.Equal("/dev/vdb", GuestInit.FindDiskBySerial(_sysBlock, "cocoon-image"));
         Assert.Equal("/dev/vda", GuestInit.FindDiskBySerial(_sysBlock, "cocoon-scratch"));
         Assert.Null(GuestInit.FindDiskBySerial(_sysBlock, "cocoon-other"));
+    }
+
+    [Fact]
+    public void SetReadAhead_MountedShare_WritesItsBdiReadAhead()
+    {
+        // Arrange: mountinfo with the share (major:minor 0:27) below an unrelated mount; a fake /sys/class/bdi.
+        var mountInfo = Path.Combine(_sysBlock, "mountinfo");
+        File.WriteAllLines(mountInfo,
+        [
+            "22 1 0:21 / / rw,relatime - tmpfs rootfs rw",
+            "31 22 0:27 / /run/volumes/cocoon-vol-0 ro,nosuid,nodev,relatime - virtiofs cocoon-vol-0 rw",
+            "32 22 0:27 / /data ro,relatime - virtiofs cocoon-vol-0 rw",
+        ]);
+        var bdi = Directory.CreateDirectory(Path.Combine(_sysBlock, "bdi")).FullName;
+        Directory.CreateDirectory(Path.Combine(bdi, "0:21"));
+        Directory.CreateDirectory(Path.Combine(bdi, "0:27"));
+
+        // Act
+        GuestInit.SetReadAhead("/run/volumes/cocoon-vol-0", mountInfo, bdi, NullLogger.Instance);
+
+        // Assert
+        Assert.Equal(GuestInit.VolumeReadAheadKiB.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText(Path.Combine(bdi, "0:27", "read_ahead_kb")));
+        Assert.False(File.Exists(Path.Combine(bdi, "0:21", "read_ahead_kb")));
+    }
+
+    [Fact]
+    public void SetReadAhead_NotMounted_LeavesEverythingAndDoesNotThrow()
+    {
+        var mountInfo = Path.Combine(_sysBlock, "mountinfo");
+        File.WriteAllLines(mountInfo, ["22 1 0:21 / / rw,relatime - tmpfs rootfs rw"]);
+        var bdi = Directory.CreateDirectory(Path.Combine(_sysBlock, "bdi")).FullName;
+
+        GuestInit.SetReadAhead("/run/volumes/cocoon-vol-0", mountInfo, bdi, NullLogger.Instance);
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(bdi));
     }
 
     private void AddDisk(string name, string serial)
