@@ -13,6 +13,7 @@ IBenchmark[] benchmarks =
     new ExecRttBenchmark(),
     new VsockThroughputBenchmark(),
     new PortForwardBenchmark(),
+    new SocketForwardBenchmark(),
     new ImagePullBenchmark(),
     new RootfsBuildBenchmark(),
     new ContainerRunBenchmark(),

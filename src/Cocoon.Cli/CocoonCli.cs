@@ -39,6 +39,7 @@ internal static class CocoonCli
         root.Subcommands.Add(LoadCommand.Create(context));
         root.Subcommands.Add(LoginCommand.Create(context));
         root.Subcommands.Add(PortForwardCommand.Create(context));
+        root.Subcommands.Add(SocketForwardCommand.Create(context));
         root.Subcommands.Add(CopyCommand.Create(context));
         root.Subcommands.Add(SuperviseCommand.Create(context));
         root.Subcommands.Add(VsockDeviceCommand.Create(context));

@@ -171,6 +171,75 @@ public sealed class Box : IAsyncDisposable
     }
 
     /// <summary>
+    /// Listens on the UNIX socket <paramref name="hostPath"/> (owner-only) and connects each of its
+    /// connections to the socket <paramref name="boxPath"/> in the box, until the returned handle is
+    /// disposed, which also removes the host socket. A stale socket at <paramref name="hostPath"/> is
+    /// replaced; a live one or any other file is refused.
+    /// </summary>
+    /// <param name="hostPath">An absolute socket path on the host; its directory must exist.</param>
+    /// <param name="boxPath">An absolute socket path in the box.</param>
+    /// <param name="container">The container whose socket it is; null for the box's own.</param>
+    /// <param name="connectionFailed">Called when one connection could not be forwarded (nothing listens in the box, ...).</param>
+    /// <returns>The running forward.</returns>
+    /// <exception cref="CocoonException">InvalidArgument naming a bad path; AlreadyExists when the host path is in use or not a socket.</exception>
+    public Task<SocketForward> ForwardSocketAsync(string hostPath, string boxPath, string? container = null, Action<CocoonException>? connectionFailed = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return Task.FromResult(SocketForward.Start(Dialer.OpenAsync, hostPath, boxPath, container, connectionFailed));
+    }
+
+    /// <summary>
+    /// Adds a socket forward that the box's supervisor keeps until it is removed or the box stops
+    /// (<c>pod.socketForward.add</c>): <see cref="SocketForwardDirection.Out"/> serves the box socket
+    /// <paramref name="boxPath"/> at <paramref name="hostPath"/>; <see cref="SocketForwardDirection.In"/>
+    /// makes the host socket <paramref name="hostPath"/> reachable at <paramref name="boxPath"/> in the box.
+    /// </summary>
+    /// <param name="direction">Out of or into the box.</param>
+    /// <param name="hostPath">An absolute socket path on the host.</param>
+    /// <param name="boxPath">An absolute socket path in the box.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The forward, with its id for <see cref="RemoveSocketForwardAsync"/>.</returns>
+    /// <exception cref="CocoonException">InvalidArgument naming a bad or busy path; InvalidState when the box is not running.</exception>
+    public async Task<SocketForwardInfo> AddSocketForwardAsync(SocketForwardDirection direction, string hostPath, string boxPath, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        Protocol.UnixSocketPath.EnsureValid(hostPath, "host socket path");
+        Protocol.UnixSocketPath.EnsureValid(boxPath, "box socket path");
+        var result = await Supervisor.ControlClient.CallAsync(
+            _runtime.Paths.ControlSocket(Name),
+            Supervisor.SocketForwardMethods.Add,
+            writer =>
+            {
+                writer.WriteString("direction", direction == SocketForwardDirection.In ? "in" : "out");
+                writer.WriteString("hostPath", hostPath);
+                writer.WriteString("path", boxPath);
+            },
+            cancellationToken).ConfigureAwait(false);
+        return Supervisor.SocketForwardMethods.Read(result);
+    }
+
+    /// <summary>Removes a forward <see cref="AddSocketForwardAsync"/> made (<c>pod.socketForward.remove</c>).</summary>
+    /// <param name="id">The forward's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes once the forward's listener is closed.</returns>
+    /// <exception cref="CocoonException">InvalidArgument when no forward has that id.</exception>
+    public Task RemoveSocketForwardAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return Supervisor.ControlClient.CallAsync(_runtime.Paths.ControlSocket(Name), Supervisor.SocketForwardMethods.Remove, writer => writer.WriteString("id", id), cancellationToken);
+    }
+
+    /// <summary>The forwards the box's supervisor keeps (<c>pod.socketForward.list</c>).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The forwards, ordered by host path.</returns>
+    public async Task<IReadOnlyList<SocketForwardInfo>> ListSocketForwardsAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var result = await Supervisor.ControlClient.CallAsync(_runtime.Paths.ControlSocket(Name), Supervisor.SocketForwardMethods.List, null, cancellationToken).ConfigureAwait(false);
+        return [.. result.GetProperty("forwards").EnumerateArray().Select(Supervisor.SocketForwardMethods.Read)];
+    }
+
+    /// <summary>
     /// Copies the host file or directory <paramref name="hostPath"/> to <paramref name="boxPath"/> in the
     /// box, as <c>docker cp</c> does: into <paramref name="boxPath"/> when it is a directory, else as it
     /// (its directory must exist); a <paramref name="hostPath"/> ending in <c>/.</c> copies a directory's

@@ -41,7 +41,6 @@ internal sealed class PortForwardBenchmark : IBenchmark
     private const long Bytes = 256L << 20;
     private const int Rounds = 3;
     private const int Connections = 1000;
-    private static readonly TimeSpan IoTimeout = TimeSpan.FromSeconds(300);
     private static readonly int[] GuestPorts = [SinkPort, SourcePort, EchoPort];
 
     public string Name => "port-forward";
@@ -79,48 +78,17 @@ internal sealed class PortForwardBenchmark : IBenchmark
             var runtime = new CocoonRuntime(new CocoonRuntimeOptions { StateRoot = home, CocoonPath = cli });
             await using var box = runtime.GetBox(BoxName);
 
-            var paths = new Path[]
+            var paths = new StreamPath[]
             {
                 new("hostfwd", port => ConnectLoopbackAsync(hostfwd[Array.IndexOf(GuestPorts, port)], cancellationToken)),
                 new("port-forward", port => ConnectLoopbackAsync(ours[port], cancellationToken)),
                 new("SDK dial", async port => (await box.DialAsync("tcp", port, cancellationToken: cancellationToken)).Socket),
             };
             output.WriteLine("paths: hostfwd = client -> QEMU slirp -> virtio-net -> guest; port-forward = client -> cocoon port-forward -> vsock -> agent; SDK dial = Box.DialAsync in process -> vsock -> agent");
-
-            // Warm-up, not counted: every path carries a connection and some bytes once.
-            foreach (var path in paths)
-            {
-                await EchoOnceAsync(path, cancellationToken);
-                await UploadAsync(path, 16 << 20, cancellationToken);
-            }
-
-            var throughput = paths.ToDictionary(p => p.Name, _ => new List<double>());
-            for (var round = 0; round < Rounds; round++)
-            {
-                foreach (var path in paths)
-                {
-                    var seconds = await UploadAsync(path, Bytes, cancellationToken) + await DownloadAsync(path, cancellationToken);
-                    throughput[path.Name].Add(2.0 * Bytes / (1 << 20) / seconds);
-                }
-            }
-
-            var connect = paths.ToDictionary(p => p.Name, _ => new List<double>());
-            for (var i = 0; i < Connections; i++)
-            {
-                foreach (var path in paths)
-                {
-                    connect[path.Name].Add(await EchoOnceAsync(path, cancellationToken));
-                }
-            }
-
-            foreach (var path in paths)
-            {
-                output.WriteLine($"{path.Name,-13} throughput median {Report.Number(Report.Median(throughput[path.Name]))} MiB/s ({string.Join(", ", throughput[path.Name].Select(Report.Number))}); " +
-                    $"connect+echo p50 {Report.Number(Report.Percentile(connect[path.Name], 50))}ms p99 {Report.Number(Report.Percentile(connect[path.Name], 99))}ms");
-            }
-
-            double Rate(string name) => Report.Median(throughput[name]);
-            double P50(string name) => Report.Percentile(connect[name], 50);
+            var results = await StreamPaths.MeasureAsync(paths, (SinkPort, SourcePort, EchoPort), Bytes, Rounds, Connections, cancellationToken);
+            results.Print(output, paths);
+            double Rate(string name) => results.Rate(name);
+            double P50(string name) => results.P50(name);
             output.WriteLine($"SDK dial (in process) vs hostfwd: throughput {Report.Number(Rate("SDK dial") / Rate("hostfwd"))}x, connect-p50 {Report.Number(P50("hostfwd") / P50("SDK dial"))}x");
             output.WriteLine(Report.Figure("port-forward-throughput", Rate("port-forward") / Rate("hostfwd"), "x", ">=", 2));
             output.WriteLine(Report.Figure("port-forward-connect-p50", P50("hostfwd") / P50("port-forward"), "x", ">=", 2));
@@ -175,71 +143,10 @@ internal sealed class PortForwardBenchmark : IBenchmark
         }
     }
 
-    /// <summary>Seconds to send <paramref name="bytes"/> to the sink and see it close.</summary>
-    private static async Task<double> UploadAsync(Path path, long bytes, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[1 << 20];
-        var start = Stopwatch.GetTimestamp();
-        using var socket = await path.Connect(SinkPort);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(IoTimeout);
-        for (var sent = 0L; sent < bytes;)
-        {
-            sent += await socket.SendAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, bytes - sent)), SocketFlags.None, timeout.Token);
-        }
-
-        socket.Shutdown(SocketShutdown.Send);
-        if (await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) != 0)
-        {
-            throw new InvalidOperationException($"{path.Name}: the sink answered bytes");
-        }
-
-        return Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
-
-    /// <summary>Seconds to read the source's 256 MiB to its end.</summary>
-    private static async Task<double> DownloadAsync(Path path, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[1 << 20];
-        var start = Stopwatch.GetTimestamp();
-        using var socket = await path.Connect(SourcePort);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(IoTimeout);
-        var received = 0L;
-        for (var read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token); read > 0; read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token))
-        {
-            received += read;
-        }
-
-        return received == Bytes
-            ? Stopwatch.GetElapsedTime(start).TotalSeconds
-            : throw new InvalidOperationException($"{path.Name}: the source sent {received} bytes, not {Bytes}");
-    }
-
-    /// <summary>Milliseconds from connect to one byte echoed back, then closes.</summary>
-    private static async Task<double> EchoOnceAsync(Path path, CancellationToken cancellationToken)
-    {
-        var one = new byte[1] { 42 };
-        var start = Stopwatch.GetTimestamp();
-        using var socket = await path.Connect(EchoPort);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        await socket.SendAsync(one, SocketFlags.None, timeout.Token);
-        if (await socket.ReceiveAsync(one, SocketFlags.None, timeout.Token) != 1 || one[0] != 42)
-        {
-            throw new InvalidOperationException($"{path.Name}: the echo did not answer the byte");
-        }
-
-        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-    }
-
     private static int FreePort()
     {
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
-
-    /// <summary>One way into the box: a name and how to open a connection to a guest port.</summary>
-    private sealed record Path(string Name, Func<int, Task<Socket>> Connect);
 }

@@ -22,9 +22,12 @@ internal sealed class SocketForwardService(SocketForwards forwards) : Protocol.A
     /// <inheritdoc/>
     public override async Task WatchAccepts(WatchAcceptsRequest request, IServerStreamWriter<AcceptedConnection> responseStream, ServerCallContext context)
     {
+        using var watcher = forwards.Watch();
         try
         {
-            await foreach (var accepted in forwards.WatchAsync(context.CancellationToken))
+            // The first message, all fields empty, says the watch is in place.
+            await responseStream.WriteAsync(new AcceptedConnection(), context.CancellationToken);
+            await foreach (var accepted in watcher.ReadAllAsync(context.CancellationToken))
             {
                 await responseStream.WriteAsync(new AcceptedConnection { ForwardId = accepted.ForwardId, Token = accepted.Token }, context.CancellationToken);
             }

@@ -172,29 +172,16 @@ internal sealed class SocketForwards : IDisposable
     }
 
     // :: Step 3
-    /// <summary>Subscribes to announcements until <paramref name="cancellationToken"/> fires.</summary>
-    public async IAsyncEnumerable<AcceptedForwardConnection> WatchAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Subscribes to announcements at once; dispose the watcher to unsubscribe.</summary>
+    public Watcher Watch()
     {
-        var channel = Channel.CreateBounded<AcceptedForwardConnection>(new BoundedChannelOptions(1024) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+        var watcher = new Watcher(this);
         lock (_lock)
         {
-            _watchers.Add(channel);
+            _watchers.Add(watcher.Channel);
         }
 
-        try
-        {
-            await foreach (var accepted in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                yield return accepted;
-            }
-        }
-        finally
-        {
-            lock (_lock)
-            {
-                _watchers.Remove(channel);
-            }
-        }
+        return watcher;
     }
 
     // :: Step 4
@@ -310,6 +297,23 @@ internal sealed class SocketForwards : IDisposable
         Span<byte> bytes = stackalloc byte[StreamHeader.TokenLength / 2];
         Interop.GetRandom(bytes);
         return Convert.ToHexStringLower(bytes);
+    }
+
+    /// <summary>One subscriber to announcements (a WatchAccepts call).</summary>
+    internal sealed class Watcher(SocketForwards owner) : IDisposable
+    {
+        public Channel<AcceptedForwardConnection> Channel { get; } =
+            System.Threading.Channels.Channel.CreateBounded<AcceptedForwardConnection>(new BoundedChannelOptions(1024) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+
+        public IAsyncEnumerable<AcceptedForwardConnection> ReadAllAsync(CancellationToken cancellationToken) => Channel.Reader.ReadAllAsync(cancellationToken);
+
+        public void Dispose()
+        {
+            lock (owner._lock)
+            {
+                owner._watchers.Remove(Channel);
+            }
+        }
     }
 
     private sealed record Listener(string ForwardId, string Path, string? LinkPath, Socket Socket)

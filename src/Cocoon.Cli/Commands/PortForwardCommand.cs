@@ -71,7 +71,7 @@ internal static class PortForwardCommand
                 }
 
                 context.Out.Flush();
-                return await WaitAsync(context, name, signals.Token);
+                return await WaitAsync(context, name, "port forwarding", signals.Token);
             }
             finally
             {
@@ -84,8 +84,8 @@ internal static class PortForwardCommand
         return command;
     }
 
-    /// <summary>Runs until Ctrl-C (exit 0) or until the box stops (an error).</summary>
-    private static async Task<int> WaitAsync(CliContext context, string name, CancellationToken cancellationToken)
+    /// <summary>Runs a foreground forward until Ctrl-C (exit 0) or until the box stops (an error naming <paramref name="what"/>).</summary>
+    internal static async Task<int> WaitAsync(CliContext context, string name, string what, CancellationToken cancellationToken)
     {
         try
         {
@@ -94,7 +94,7 @@ internal static class PortForwardCommand
                 await Task.Delay(BoxCheckInterval, cancellationToken);
                 if (context.Runtime.Refresh(context.Boxes.Get(name)).State != BoxState.Running)
                 {
-                    throw new CocoonException(CocoonErrorCode.InvalidState, $"box '{name}' stopped; port forwarding ended");
+                    throw new CocoonException(CocoonErrorCode.InvalidState, $"box '{name}' stopped; {what} ended");
                 }
             }
         }

@@ -25,18 +25,13 @@ public sealed class PortForward : IAsyncDisposable
 
     private readonly Func<DialRequest, CancellationToken, Task<Socket>> _dial;
     private readonly DialRequest _request;
-    private readonly Action<CocoonException>? _connectionFailed;
-    private readonly List<Socket> _listeners;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentDictionary<Task, bool> _running = new();
-    private int _disposed;
+    private readonly ConnectionForwarder _forwarder;
 
     private PortForward(Func<DialRequest, CancellationToken, Task<Socket>> dial, DialRequest request, Action<CocoonException>? connectionFailed, List<Socket> listeners)
     {
         _dial = dial;
         _request = request;
-        _connectionFailed = connectionFailed;
-        _listeners = listeners;
+        _forwarder = new ConnectionForwarder(cancellationToken => dial(request, cancellationToken), connectionFailed);
         LocalEndPoints = [.. listeners.Select(l => (IPEndPoint)l.LocalEndPoint!)];
         LocalPort = LocalEndPoints[0].Port;
     }
@@ -75,7 +70,15 @@ public sealed class PortForward : IAsyncDisposable
         var forward = new PortForward(dial, request, options.ConnectionFailed, listeners);
         foreach (var listener in listeners)
         {
-            forward.Track(network == DialNetwork.Udp ? forward.ServeUdpAsync(listener) : forward.AcceptLoopAsync(listener));
+            if (network == DialNetwork.Udp)
+            {
+                forward._forwarder.Own(listener);
+                forward._forwarder.Track(forward.ServeUdpAsync(listener));
+            }
+            else
+            {
+                forward._forwarder.Serve(listener);
+            }
         }
 
         return forward;
@@ -83,22 +86,7 @@ public sealed class PortForward : IAsyncDisposable
 
     /// <summary>Stops listening and closes every forwarded connection.</summary>
     /// <returns>A task that completes when all of them are closed.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
-        foreach (var listener in _listeners)
-        {
-            listener.Dispose();
-        }
-
-        await Task.WhenAll(_running.Keys).ConfigureAwait(false);
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _forwarder.DisposeAsync();
 
     private static List<Socket> Bind(PortForwardOptions options, DialNetwork network)
     {
@@ -159,69 +147,6 @@ public sealed class PortForward : IAsyncDisposable
         }
     }
 
-    private void Track(Task task)
-    {
-        _running[task] = true;
-        _ = task.ContinueWith(t => _running.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
-    private async Task AcceptLoopAsync(Socket listener)
-    {
-        while (true)
-        {
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            Track(ForwardAsync(client));
-        }
-    }
-
-    private async Task ForwardAsync(Socket client)
-    {
-        Socket remote;
-        try
-        {
-            remote = await _dial(_request, _stop.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            client.Dispose();
-            return;
-        }
-        catch (CocoonException ex)
-        {
-            client.Dispose();
-            ReportFailure(ex);
-            return;
-        }
-
-        await StreamRelay.RunAsync(client, remote, _stop.Token).ConfigureAwait(false);
-    }
-
-    private void ReportFailure(CocoonException ex)
-    {
-        if (_stop.IsCancellationRequested)
-        {
-            return;
-        }
-
-        try
-        {
-            _connectionFailed?.Invoke(ex);
-        }
-        catch (Exception)
-        {
-            // A failing callback must not stop the forwarder.
-        }
-    }
-
     private async Task ServeUdpAsync(Socket local)
     {
         var peers = new ConcurrentDictionary<EndPoint, Socket>();
@@ -234,7 +159,7 @@ public sealed class PortForward : IAsyncDisposable
                 SocketReceiveFromResult received;
                 try
                 {
-                    received = await local.ReceiveFromAsync(frame.AsMemory(DatagramFraming.PrefixLength, DatagramFraming.MaxDatagramLength), SocketFlags.None, any, _stop.Token).ConfigureAwait(false);
+                    received = await local.ReceiveFromAsync(frame.AsMemory(DatagramFraming.PrefixLength, DatagramFraming.MaxDatagramLength), SocketFlags.None, any, _forwarder.Stopping).ConfigureAwait(false);
                 }
                 catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
                 {
@@ -251,21 +176,21 @@ public sealed class PortForward : IAsyncDisposable
 
                     try
                     {
-                        stream = await _dial(_request, _stop.Token).ConfigureAwait(false);
+                        stream = await _dial(_request, _forwarder.Stopping).ConfigureAwait(false);
                     }
                     catch (CocoonException ex)
                     {
-                        ReportFailure(ex);
+                        _forwarder.ReportFailure(ex);
                         continue;
                     }
 
                     peers[peer] = stream;
-                    Track(UdpAnswersAsync(local, peer, stream, peers));
+                    _forwarder.Track(UdpAnswersAsync(local, peer, stream, peers));
                 }
 
                 try
                 {
-                    await DatagramFraming.SendFrameAsync(stream, frame, received.ReceivedBytes, _stop.Token).ConfigureAwait(false);
+                    await DatagramFraming.SendFrameAsync(stream, frame, received.ReceivedBytes, _forwarder.Stopping).ConfigureAwait(false);
                 }
                 catch (SocketException)
                 {
@@ -295,13 +220,13 @@ public sealed class PortForward : IAsyncDisposable
         {
             while (true)
             {
-                var length = await DatagramFraming.ReceiveFrameAsync(stream, buffer, _stop.Token).ConfigureAwait(false);
+                var length = await DatagramFraming.ReceiveFrameAsync(stream, buffer, _forwarder.Stopping).ConfigureAwait(false);
                 if (length < 0)
                 {
                     break;
                 }
 
-                await local.SendToAsync(buffer.AsMemory(0, length), SocketFlags.None, peer, _stop.Token).ConfigureAwait(false);
+                await local.SendToAsync(buffer.AsMemory(0, length), SocketFlags.None, peer, _forwarder.Stopping).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException or IOException)

@@ -30,7 +30,10 @@ internal sealed class StreamDialer(string boxName, string vsockPath)
         return OpenAsync(request, cancellationToken);
     }
 
-    private async Task<Socket> OpenAsync(StreamRequest request, CancellationToken cancellationToken)
+    /// <summary>Connects to the agent's port 1025, sends <paramref name="request"/>'s header (validated by its encoder) and waits for ok.</summary>
+    /// <returns>A socket that carries the stream's bytes.</returns>
+    /// <exception cref="StreamException">With the agent's status; box-not-running when the box's agent cannot be reached.</exception>
+    public async Task<Socket> OpenAsync(StreamRequest request, CancellationToken cancellationToken)
     {
         try
         {

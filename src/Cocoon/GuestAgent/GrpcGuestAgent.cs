@@ -74,6 +74,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent, IContainerAgent, ISocketForw
         using var call = _socketForwards.WatchAccepts(new WatchAcceptsRequest(), cancellationToken: cancellationToken);
         while (await Call(() => call.ResponseStream.MoveNext(cancellationToken), "SocketForwards.WatchAccepts", _box).ConfigureAwait(false))
         {
+            // The first message (empty) says the watch is in place.
             yield return new AnnouncedConnection(call.ResponseStream.Current.ForwardId, call.ResponseStream.Current.Token);
         }
     }

@@ -17,6 +17,9 @@ internal interface ISocketForwardAgent
     /// <summary>Closes the listener of <paramref name="forwardId"/>; false when it was not bound.</summary>
     Task<bool> UnbindSocketForwardAsync(string forwardId, CancellationToken cancellationToken);
 
-    /// <summary>Every connection accepted on a bound forward, until cancelled or the connection to the agent breaks.</summary>
+    /// <summary>
+    /// Every connection accepted on a bound forward, until cancelled or the connection to the agent
+    /// breaks. The first item has empty fields: the watch is in place from then on.
+    /// </summary>
     IAsyncEnumerable<AnnouncedConnection> WatchSocketForwardAcceptsAsync(CancellationToken cancellationToken);
 }

@@ -40,6 +40,7 @@ internal sealed class BoxSupervisor
     private readonly ILogger _logger;
     private readonly BoxRepository _boxes;
     private readonly Forwarding.StreamDialer _dialer;
+    private readonly BoxSocketForwards _socketForwards;
     private readonly TaskCompletionSource<StopReason> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private QemuProcess? _qemu;
     private int _signalled;
@@ -54,6 +55,8 @@ internal sealed class BoxSupervisor
         _logger = loggerFactory.CreateLogger("Cocoon.Supervisor");
         _boxes = new BoxRepository(paths);
         _dialer = new Forwarding.StreamDialer(name, paths.VsockSocket(name));
+        _socketForwards = new BoxSocketForwards(
+            _dialer, () => (GuestAgent.ISocketForwardAgent)GuestAgentClient.ConnectBox(name, paths.VsockSocket(name)), _logger);
     }
 
     /// <summary>Runs the box until QEMU exits, SIGTERM arrives or <c>pod.stop</c> ends it; returns the process exit code.</summary>
@@ -161,6 +164,7 @@ internal sealed class BoxSupervisor
         finally
         {
             // First, so every published connection and listener is closed before the box is recorded stopped.
+            _socketForwards.DisposeAsync().AsTask().GetAwaiter().GetResult();
             foreach (var forward in published)
             {
                 forward.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -265,10 +269,15 @@ internal sealed class BoxSupervisor
         }
     }
 
-    private ControlDispatcher CreateDispatcher() => new ControlDispatcher()
-        .Register("pod.info", InfoAsync)
-        .Register("pod.stop", StopAsync)
-        .Register(PortDialMethod.Name, PortDialMethod.Create(_dialer, () => Volatile.Read(ref _stopRequested) == 1 || _ended.Task.IsCompleted));
+    private ControlDispatcher CreateDispatcher() => SocketForwardMethods.Register(
+        new ControlDispatcher()
+            .Register("pod.info", InfoAsync)
+            .Register("pod.stop", StopAsync)
+            .Register(PortDialMethod.Name, PortDialMethod.Create(_dialer, IsStopping)),
+        _socketForwards,
+        IsStopping);
+
+    private bool IsStopping() => Volatile.Read(ref _stopRequested) == 1 || _ended.Task.IsCompleted;
 
     /// <summary><c>pod.info</c>: the box as its supervisor sees it.</summary>
     private Task<ControlReply> InfoAsync(ControlRequest request, CancellationToken cancellationToken)

@@ -60,7 +60,12 @@ internal static class ControlClient
             var message = error.TryGetProperty("message", out var text) ? text.GetString() : null;
             var code = error.TryGetProperty("code", out var number) && number.TryGetInt32(out var value) ? value : 0;
             throw new CocoonException(
-                code == ControlErrorCodes.BoxNotRunning ? CocoonErrorCode.InvalidState : CocoonErrorCode.Internal,
+                code switch
+                {
+                    ControlErrorCodes.BoxNotRunning => CocoonErrorCode.InvalidState,
+                    ControlErrorCodes.InvalidParams => CocoonErrorCode.InvalidArgument,
+                    _ => CocoonErrorCode.Internal,
+                },
                 $"{method} failed: {message} (control error {code})");
         }
 

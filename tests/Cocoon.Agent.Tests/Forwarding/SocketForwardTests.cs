@@ -213,6 +213,8 @@ public sealed class SocketForwardTests : IClassFixture<AgentProcessFixture>, IDi
         var id = ForwardId.Compute(null, link ?? TestPath("forward"));
         var watch = new CancellationTokenSource(StepTimeout);
         var announcements = _forwards.WatchAccepts(new WatchAcceptsRequest(), cancellationToken: watch.Token);
+        Assert.True(await announcements.ResponseStream.MoveNext(watch.Token).WaitAsync(StepTimeout));
+        Assert.Equal(string.Empty, announcements.ResponseStream.Current.ForwardId);
         var listener = await BindAsync(id, link);
         return new WatchedForward(this, id, listener, announcements, watch);
     }

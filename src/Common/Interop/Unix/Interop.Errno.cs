@@ -17,6 +17,7 @@ internal static partial class Interop
         ESRCH = 3,
         EINTR = 4,
         EIO = 5,
+        ENXIO = 6,
         ENOEXEC = 8,
         EBADF = 9,
         ECHILD = 10,

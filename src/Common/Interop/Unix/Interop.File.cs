@@ -17,7 +17,9 @@ internal static partial class Interop
         O_RDWR = 0x2,
         O_CREAT = 0x40,
         O_NOCTTY = 0x100,
+        O_NONBLOCK = 0x800,
         O_DIRECTORY = 0x10000,
+        O_NOFOLLOW = 0x20000,
         O_CLOEXEC = 0x80000,
     }
 
@@ -56,6 +58,22 @@ internal static partial class Interop
     /// command) never inherits the descriptor and with it a lock. .NET's own FileStream is avoided
     /// for lock files because it takes a non-blocking flock of its own that would collide with ours.
     /// </summary>
+    /// <summary>
+    /// Whether <paramref name="path"/> names a UNIX socket (not following a final symlink): open(2)
+    /// of a socket fails with ENXIO, while files, directories and FIFOs (non-blocking) open.
+    /// </summary>
+    internal static bool IsSocketFile(string path)
+    {
+        var result = Call(path, static p => SysOpen(p, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0));
+        if (result.Ok)
+        {
+            _ = CloseRaw((int)result.Value);
+            return false;
+        }
+
+        return result.Error == Errno.ENXIO;
+    }
+
     internal static SafeFileHandle OpenFile(string path, OpenFlags flags, int mode = 0)
     {
         var fd = Call((Path: path, Flags: flags | OpenFlags.O_CLOEXEC, Mode: mode), static s => SysOpen(s.Path, s.Flags, s.Mode)).ThrowIfFailed($"open '{path}'");

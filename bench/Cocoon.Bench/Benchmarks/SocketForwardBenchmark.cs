@@ -1,0 +1,124 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Globalization;
+using Cocoon.Guest;
+using Cocoon.State;
+using Cocoon.Supervisor;
+using Cocoon.Vmm;
+using Cocoon.Vsock;
+
+namespace Cocoon.Bench.Benchmarks;
+
+/// <summary>
+/// <c>cocoon socket-forward</c> against the usual workaround, a socat relay in the guest from a vsock
+/// port to the UNIX socket reached through the box's hybrid vsock socket, into the same box and the
+/// same guest servers, in the same run.
+/// </summary>
+/// <remarks>
+/// One ordinary box (created and started by the published CLI, with socat in the guest). Guest
+/// servers, socat on UNIX sockets (a process per connection, the same for both paths):
+/// <code>
+///   /run/sink.sock    reads to end of input
+///   /run/source.sock  writes 256 MiB, closes
+///   /run/echo.sock    cat
+///
+///   socat relay:     client -> vsock.sock (CONNECT 600x) -> guest socat VSOCK-LISTEN:600x,fork -> UNIX socket
+///   socket-forward:  client -> HOST.sock (cocoon socket-forward process) -> vsock.sock -> agent -> UNIX socket
+/// </code>
+/// The measurement is <see cref="StreamPaths"/>: 256 MiB each way per round, 1,000 short connections.
+/// Only the out direction (a box socket on the host) is measured.
+/// </remarks>
+internal sealed class SocketForwardBenchmark : IBenchmark
+{
+    private const string BoxName = "sf";
+    private const long Bytes = 256L << 20;
+    private const int Rounds = 3;
+    private const int Connections = 1000;
+    private static readonly string[] Services = ["sink", "source", "echo"];
+
+    public string Name => "socket-forward";
+
+    public string Description => "cocoon socket-forward vs a socat relay over hybrid vsock: 256 MiB each way and 1,000 short connections (goal >= 1.5x / >= 2x)";
+
+    public async Task RunAsync(TextWriter output, CancellationToken cancellationToken)
+    {
+        var cli = BenchSupport.CocoonCli();
+        var home = BenchSupport.CreateHome();
+        System.Diagnostics.Process? forwarder = null;
+        try
+        {
+            var environment = new Dictionary<string, string> { [AgentImage.ExtraExecutablesVariable] = "/usr/bin/socat" };
+            await BenchSupport.RunCheckedAsync(cli, ["create", "--name", BoxName], home, TimeSpan.FromSeconds(60), cancellationToken);
+            await BenchSupport.RunCheckedAsync(cli, ["start", BoxName], home, TimeSpan.FromSeconds(180), cancellationToken, environment);
+            var paths = new CocoonPaths(home);
+            var choice = await AcceleratorProbe.ChooseAsync(new QemuOptions().QemuPath, KernelLocator.FindDefault().KernelPath, paths.GuestCacheDirectory, cancellationToken: cancellationToken);
+            output.WriteLine($"accelerator: {choice.Accelerator} ({choice.Reason})");
+
+            // Servers on UNIX sockets, and the baseline's relays from vsock ports 6000-6002 to them.
+            var setup = string.Create(CultureInfo.InvariantCulture, $$"""
+                set -e
+                printf '#!/bin/sh\nexec cat >/dev/null\n' > /tmp/sink; printf '#!/bin/sh\nexec dd if=/dev/zero bs=65536 count={{Bytes / 65536}} 2>/dev/null\n' > /tmp/source
+                chmod +x /tmp/sink /tmp/source
+                socat -b65536 UNIX-LISTEN:/run/sink.sock,fork EXEC:/tmp/sink </dev/null >/dev/null 2>&1 &
+                socat -b65536 UNIX-LISTEN:/run/source.sock,fork EXEC:/tmp/source </dev/null >/dev/null 2>&1 &
+                socat -b65536 UNIX-LISTEN:/run/echo.sock,fork EXEC:cat </dev/null >/dev/null 2>&1 &
+                socat -b65536 VSOCK-LISTEN:6000,reuseaddr,fork UNIX-CONNECT:/run/sink.sock </dev/null >/dev/null 2>&1 &
+                socat -b65536 VSOCK-LISTEN:6001,reuseaddr,fork UNIX-CONNECT:/run/source.sock </dev/null >/dev/null 2>&1 &
+                socat -b65536 VSOCK-LISTEN:6002,reuseaddr,fork UNIX-CONNECT:/run/echo.sock </dev/null >/dev/null 2>&1 &
+                for s in sink source echo; do for i in $(seq 300); do [ -S /run/$s.sock ] && break; sleep 0.1; done; done
+                sleep 1
+                """);
+            await BenchSupport.RunCheckedAsync(cli, ["exec", BoxName, "sh", "-c", setup], home, TimeSpan.FromSeconds(120), cancellationToken);
+
+            var hostSockets = Services.Select(s => Path.Combine(home, s + ".sock")).ToArray();
+            forwarder = BenchSupport.Start(cli, ["socket-forward", BoxName, .. Services.Select((s, i) => $"{hostSockets[i]}:/run/{s}.sock")], home);
+            for (var i = 0; i < Services.Length; i++)
+            {
+                _ = await forwarder.StandardOutput.ReadLineAsync(cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(60), cancellationToken)
+                    ?? throw new InvalidOperationException("cocoon socket-forward ended: " + await forwarder.StandardError.ReadToEndAsync(cancellationToken));
+            }
+
+            var vsock = paths.VsockSocket(BoxName);
+            var streamPaths = new StreamPath[]
+            {
+                new("socat relay", service => HybridVsock.ConnectAsync(vsock, (uint)(6000 + service), cancellationToken)),
+                new("socket-forward", service => ConnectUnixAsync(hostSockets[service], cancellationToken)),
+            };
+            output.WriteLine("paths: socat relay = client -> vsock.sock CONNECT -> guest socat (fork per connection) -> UNIX socket; socket-forward = client -> cocoon socket-forward -> vsock -> agent -> UNIX socket");
+            var results = await StreamPaths.MeasureAsync(streamPaths, (0, 1, 2), Bytes, Rounds, Connections, cancellationToken);
+            results.Print(output, streamPaths);
+            output.WriteLine(Report.Figure("socket-forward-throughput", results.Rate("socket-forward") / results.Rate("socat relay"), "x", ">=", 1.5));
+            output.WriteLine(Report.Figure("socket-forward-connect-p50", results.P50("socat relay") / results.P50("socket-forward"), "x", ">=", 2));
+        }
+        finally
+        {
+            if (forwarder is not null)
+            {
+                if (!forwarder.HasExited)
+                {
+                    forwarder.Kill();
+                }
+
+                forwarder.Dispose();
+            }
+
+            await BenchSupport.RunAsync(cli, ["rm", "-f", BoxName], home, TimeSpan.FromSeconds(60), CancellationToken.None);
+            BenchSupport.CleanUpHome(home, output);
+        }
+    }
+
+    private static async Task<System.Net.Sockets.Socket> ConnectUnixAsync(string path, CancellationToken cancellationToken)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(path), cancellationToken);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}

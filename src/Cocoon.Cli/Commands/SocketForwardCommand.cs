@@ -1,0 +1,75 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.CommandLine;
+
+namespace Cocoon.Cli.Commands;
+
+/// <summary>
+/// <c>cocoon socket-forward BOX HOST_PATH:BOX_PATH...</c>: serves UNIX sockets of the box on the host
+/// (owner-only), each connection a new connect stream into the box; runs until Ctrl-C or until the
+/// box stops, and removes its host sockets when it ends.
+/// </summary>
+internal static class SocketForwardCommand
+{
+    private static readonly Argument<string> NameArgument = new("BOX") { Description = "The running box." };
+
+    private static readonly Argument<string[]> PathsArgument = new("PATH")
+    {
+        Description = "HOST_PATH:BOX_PATH, a host socket to listen on and the socket in the box it reaches, both absolute: /tmp/db.sock:/run/postgresql/.s.PGSQL.5432.",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("socket-forward", "Serve UNIX sockets of a box on the host (each connection connects in the box).")
+        {
+            NameArgument, PathsArgument,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var name = parseResult.GetRequiredValue(NameArgument);
+            var pairs = parseResult.GetRequiredValue(PathsArgument).Select(Parse).ToList();
+
+            using var signals = new SignalCancellation(cancellationToken);
+            await using var box = context.Runtime.GetBox(name);
+            var forwards = new List<SocketForward>();
+            try
+            {
+                foreach (var (hostPath, boxPath) in pairs)
+                {
+                    forwards.Add(await box.ForwardSocketAsync(
+                        hostPath, boxPath, connectionFailed: ex => context.Error.WriteLine($"error: forwarding {hostPath} -> {boxPath}: {ex.Message}")));
+                    context.Out.WriteLine($"Forwarding from {hostPath} -> {boxPath}");
+                }
+
+                context.Out.Flush();
+                return await PortForwardCommand.WaitAsync(context, name, "socket forwarding", signals.Token);
+            }
+            finally
+            {
+                foreach (var forward in forwards)
+                {
+                    await forward.DisposeAsync();
+                }
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Splits <c>HOST_PATH:BOX_PATH</c> at the first ':' followed by '/' and checks both before anything is opened.</summary>
+    internal static (string HostPath, string BoxPath) Parse(string value)
+    {
+        var split = value.IndexOf(":/", StringComparison.Ordinal);
+        if (split <= 0)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"socket forward '{value}' is not HOST_PATH:BOX_PATH with two absolute paths, for example /tmp/app.sock:/run/app.sock");
+        }
+
+        var hostPath = value[..split];
+        var boxPath = value[(split + 1)..];
+        Protocol.UnixSocketPath.EnsureValid(hostPath, $"host path of '{value}'");
+        Protocol.UnixSocketPath.EnsureValid(boxPath, $"box path of '{value}'");
+        return (hostPath, boxPath);
+    }
+}
