@@ -32,6 +32,22 @@ internal static class BenchSupport
         return File.Exists(path) ? path : throw new InvalidOperationException($"no cocoon CLI at {path}; run ./scripts/setup first");
     }
 
+    /// <summary>Kills a helper process still running (a forwarder) and disposes it; null is nothing to do.</summary>
+    public static void KillAndDispose(Process? process)
+    {
+        if (process is null)
+        {
+            return;
+        }
+
+        if (!process.HasExited)
+        {
+            process.Kill();
+        }
+
+        process.Dispose();
+    }
+
     /// <summary>A fresh, short temp directory to use as COCOON_HOME (socket paths must stay under 108 bytes).</summary>
     public static string CreateHome() => Directory.CreateTempSubdirectory("cb-").FullName;
 

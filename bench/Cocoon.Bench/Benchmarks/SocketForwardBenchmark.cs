@@ -92,15 +92,7 @@ internal sealed class SocketForwardBenchmark : IBenchmark
         }
         finally
         {
-            if (forwarder is not null)
-            {
-                if (!forwarder.HasExited)
-                {
-                    forwarder.Kill();
-                }
-
-                forwarder.Dispose();
-            }
+            BenchSupport.KillAndDispose(forwarder);
 
             await BenchSupport.RunAsync(cli, ["rm", "-f", BoxName], home, TimeSpan.FromSeconds(60), CancellationToken.None);
             BenchSupport.CleanUpHome(home, output);

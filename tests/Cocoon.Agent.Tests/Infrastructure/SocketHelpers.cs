@@ -41,14 +41,9 @@ internal static class SocketHelpers
         }
     }
 
-    public static async Task SendAllAsync(Socket socket, byte[] data)
-    {
-        var sent = 0;
-        while (sent < data.Length)
-        {
-            sent += await socket.SendAsync(data.AsMemory(sent));
-        }
-    }
+    public static Task SendAllAsync(Socket socket, byte[] data) => Cocoon.Tests.Common.SocketBytes.SendAllAsync(socket, data);
+
+    public static Task<byte[]> ReadToEndAsync(Socket socket) => Cocoon.Tests.Common.SocketBytes.ReadToEndAsync(socket);
 
     /// <summary>True once the peer closed: end-of-stream, or a reset because our unread bytes were discarded.</summary>
     public static async Task<bool> ClosedAsync(Socket socket)
@@ -63,16 +58,4 @@ internal static class SocketHelpers
         }
     }
 
-    public static async Task<byte[]> ReadToEndAsync(Socket socket)
-    {
-        var output = new MemoryStream();
-        var buffer = new byte[65536];
-        int read;
-        while ((read = await socket.ReceiveAsync(buffer)) > 0)
-        {
-            output.Write(buffer, 0, read);
-        }
-
-        return output.ToArray();
-    }
 }

@@ -6,6 +6,8 @@ using Cocoon.Cli.Commands;
 using Cocoon.Protocol;
 using Cocoon.Vsock.Streams;
 
+using static Cocoon.Tests.Common.SocketBytes;
+
 namespace Cocoon.Tests.Forwarding;
 
 /// <summary>The host side of a socket forward out of a box, with the box's connect streams played by a local socket server.</summary>
@@ -184,16 +186,4 @@ public sealed class SocketForwardTests : IDisposable
         return (mine, listener.Accept());
     }
 
-    private static async Task<byte[]> ReadToEndAsync(Socket socket)
-    {
-        var output = new MemoryStream();
-        var buffer = new byte[65536];
-        int read;
-        while ((read = await socket.ReceiveAsync(buffer)) > 0)
-        {
-            output.Write(buffer, 0, read);
-        }
-
-        return output.ToArray();
-    }
 }
