@@ -109,8 +109,9 @@ internal sealed class ConnectionForwarder(Func<CancellationToken, Task<Socket>> 
         }
         catch (CocoonException ex)
         {
-            client.Dispose();
+            // Reported before the close, so whoever sees the connection end can read why.
             ReportFailure(ex);
+            client.Dispose();
             return;
         }
 
