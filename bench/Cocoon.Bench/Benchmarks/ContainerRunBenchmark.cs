@@ -29,7 +29,7 @@ internal sealed class ContainerRunBenchmark : IBenchmark
         try
         {
             var layout = Path.Combine(scratch, "layout");
-            await OciLayouts.BuildAsync(layout, "bb", [BusyboxLayer.Build()]);
+            await OciLayouts.BuildAsync(layout, "bb", [BusyboxLayer.Build()], config: ["--config.env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
             await registry.PushLayoutAsync(layout, "bb", Repository);
             var image = $"{registry.Host}/{Repository}";
             await BenchSupport.RunCheckedAsync(cli, ["pull", "-q", image], home, TimeSpan.FromMinutes(2), cancellationToken);
