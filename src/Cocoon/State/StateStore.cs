@@ -131,7 +131,14 @@ internal static class StateStore
             RemoveStaleTempFiles(path);
             try
             {
-                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                // Owner-only from creation on (DESIGN §3 rule 6); the rename keeps the mode.
+                var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+                if (!OperatingSystem.IsWindows())
+                {
+                    create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                using (var stream = new FileStream(temp, create))
                 {
                     stream.Write(contents);
                     stream.Flush(flushToDisk: true);

@@ -93,7 +93,7 @@ internal static class BoxProcesses
         // setsid execs in place: $! is the supervisor's pid) and exits; init adopts the supervisor.
         var result = HostTool.Run(
             "/bin/sh",
-            ["-c", "setsid \"$0\" " + SuperviseCommand + " \"$1\" </dev/null >>\"$2\" 2>&1 & echo $!", cocoonPath, name, paths.SupervisorLog(name)],
+            ["-c", "umask 077; setsid \"$0\" " + SuperviseCommand + " \"$1\" </dev/null >>\"$2\" 2>&1 & echo $!", cocoonPath, name, paths.SupervisorLog(name)],
             "the supervisor is started through /bin/sh",
             new Dictionary<string, string> { [CocoonPaths.HomeVariable] = paths.Root });
         if (result.ExitCode != 0 || !int.TryParse(result.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))

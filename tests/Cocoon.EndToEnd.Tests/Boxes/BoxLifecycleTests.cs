@@ -53,6 +53,30 @@ public sealed class BoxLifecycleTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Start_RunningBox_EveryFileInItsDirectoryIsOwnerOnly()
+    {
+        await using var environment = new BoxTestEnvironment();
+        var create = await environment.CocoonAsync("create", "--name", "sealed");
+        Assert.True(create.ExitCode == 0, create.Stderr);
+
+        var start = await environment.CocoonAsync("start", "sealed");
+
+        // box.json, the logs QEMU and the agent write, the sockets: no group or other bits (DESIGN §3 rule 6).
+        Assert.True(start.ExitCode == 0, start.Stderr);
+        var directory = Path.Combine(environment.StateRoot, "boxes", "sealed");
+        var open = Directory.EnumerateFileSystemEntries(directory, "*", SearchOption.AllDirectories)
+            .Where(path => new FileInfo(path).LinkTarget is null)
+            .Select(path => (Path: Path.GetRelativePath(directory, path), Mode: File.GetUnixFileMode(path)))
+            .Where(entry => (entry.Mode & (UnixFileMode)0x3F) != 0)
+            .Select(entry => $"{entry.Path} {Convert.ToString((int)entry.Mode, 8)}")
+            .ToList();
+        Assert.Contains("console.log", Directory.EnumerateFiles(directory).Select(Path.GetFileName));
+        Assert.Empty(open);
+        Assert.Equal(0, (await environment.CocoonAsync("rm", "-f", "sealed")).ExitCode);
+    }
+
+    [Fact]
     public async Task StopThenStart_BoxRunsAgain()
     {
         await using var environment = new BoxTestEnvironment();

@@ -68,6 +68,19 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void WriteAtomically_FileAndItsLockAreOwnerOnly()
+    {
+        using (StateStore.Lock(FilePath))
+        {
+            StateStore.WriteAtomically(FilePath, "{}"u8);
+        }
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(FilePath));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(FilePath + ".lock"));
+    }
+
+    [Fact]
     public void Read_CorruptFile_ThrowsNamingTheFile()
     {
         File.WriteAllText(FilePath, "{\"3\": \"a\",");
