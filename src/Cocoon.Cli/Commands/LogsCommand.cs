@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Cocoon.State;
 
 namespace Cocoon.Cli.Commands;
 
@@ -35,8 +36,9 @@ internal static class LogsCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var tail = ParseTail(parseResult.GetValue(TailOption));
-            var name = context.Boxes.Get(parseResult.GetRequiredValue(NameArgument)).Name;
-            var source = SelectLog(parseResult, context, name);
+            var record = context.Boxes.Get(parseResult.GetRequiredValue(NameArgument));
+            var name = record.Name;
+            var source = SelectLog(parseResult, context, record);
             if (source.Container is { } container)
             {
                 return await PrintContainerLogAsync(context, name, container, tail, parseResult.GetValue(FollowOption), cancellationToken);
@@ -79,8 +81,9 @@ internal static class LogsCommand
     }
 
     /// <summary>The log the flags name: a file of the box, or a container's output.</summary>
-    private static (string? Path, string? Container) SelectLog(ParseResult parseResult, CliContext context, string name)
+    private static (string? Path, string? Container) SelectLog(ParseResult parseResult, CliContext context, BoxRecord record)
     {
+        var name = record.Name;
         var container = parseResult.GetValue(ContainerOption);
         if (parseResult.GetValue(ConsoleOption))
         {
@@ -89,7 +92,7 @@ internal static class LogsCommand
                 : throw new CocoonException(CocoonErrorCode.InvalidArgument, "--console and --container name different logs; give one of them");
         }
 
-        if (container is null && context.Boxes.Get(name).Config.Image is not null && context.Runtime.Refresh(context.Boxes.Get(name)).State == BoxState.Running)
+        if (container is null && record.Config.Image is not null && context.Runtime.Refresh(record).State == BoxState.Running)
         {
             container = name; // the container cocoon run IMAGE started, as docker logs shows
         }
