@@ -14,6 +14,7 @@ namespace Cocoon.Agent.Containers;
 /// <code>
 ///  1. validate  name (free), image root, scratch directory, argv, working directory, user (in the image)
 ///  2. layer     &lt;scratch&gt;/containers/&lt;name&gt;/{upper,work}, emptied; overlay on &lt;bundle&gt;/rootfs
+///               (the Docker profile: its module set loaded first, /var/lib/docker from &lt;layer&gt;/scratch)
 ///  3. bundle    /run/cocoon/containers/&lt;name&gt;/: config.json (<see cref="RuntimeSpec"/>), hosts, hostname, resolv.conf
 ///  4. run       crun run --bundle &lt;bundle&gt; &lt;name&gt;: crun's exit status is the container's
 /// </code>
@@ -71,6 +72,12 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes)
         }
 
         var user = ResolveUser(spec.User, spec.ImageRoot);
+        var profile = ContainerProfile.For(spec.Profile);
+        if (profile.ModuleList is { } moduleList)
+        {
+            Init.KernelModules.EnsureSet(moduleList, "the Docker profile needs a box created with --support-docker (support_docker: true, BoxOptions.SupportDocker)");
+        }
+
         var container = new Container(spec.Name, spec.Image, [.. spec.Argv], Path.Combine(BundlesDirectory, spec.Name), Path.Combine(spec.ScratchDir, "containers", spec.Name));
         lock (_lock)
         {
@@ -100,6 +107,13 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes)
             // :: Step 3
             var hostname = spec.Hostname.Length > 0 ? spec.Hostname : spec.Name;
             List<BindMount> binds = [.. WriteEtcFiles(container.Bundle, hostname), .. volumes.Select(v => new BindMount(v.Path, $"{Init.GuestInit.VolumesDirectory}/{v.Tag}", v.ReadOnly))];
+            foreach (var path in profile.ScratchPaths)
+            {
+                var directory = Path.Combine(container.Layer, "scratch", path.Trim('/').Replace('/', '_'));
+                Directory.CreateDirectory(directory);
+                binds.Add(new BindMount(path, directory));
+            }
+
             var env = spec.Env.ToList();
             AddDefault(env, "HOSTNAME", hostname);
             AddDefault(env, "HOME", user.Home ?? "/");
@@ -111,7 +125,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes)
             container.Env = env;
             EnsureExecutable(container, container.Argv[0], workingDir, []);
             var processSpec = new ContainerProcessSpec(spec.Name, container.Rootfs, hostname, container.Argv, env, workingDir, user, spec.Tty, binds);
-            File.WriteAllBytes(Path.Combine(container.Bundle, "config.json"), RuntimeSpec.Write(processSpec, ContainerProfile.Default));
+            File.WriteAllBytes(Path.Combine(container.Bundle, "config.json"), RuntimeSpec.Write(processSpec, profile));
         }
         catch
         {

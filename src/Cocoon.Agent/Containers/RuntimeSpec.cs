@@ -61,6 +61,13 @@ internal static class RuntimeSpec
             json.WriteString("hostname", spec.Hostname);
             WriteMounts(json, spec, profile);
             WriteLinux(json, spec, profile);
+            if (profile.DelegatedCgroup is { } delegated)
+            {
+                json.WriteStartObject("annotations");
+                json.WriteString("run.oci.delegate-cgroup", delegated);
+                json.WriteEndObject();
+            }
+
             json.WriteEndObject();
         }
 
@@ -104,7 +111,7 @@ internal static class RuntimeSpec
         Mount(json, "/dev/pts", "devpts", "devpts", ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]);
         Mount(json, "/dev/shm", "tmpfs", "shm", ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]);
         Mount(json, "/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]);
-        Mount(json, "/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]);
+        Mount(json, "/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", profile.SysReadOnly ? "ro" : "rw"]);
         Mount(json, "/sys/fs/cgroup", "cgroup", "cgroup", ["nosuid", "noexec", "nodev", "relatime", profile.CgroupReadOnly ? "ro" : "rw"]);
         foreach (var (destination, source, readOnly) in spec.Binds)
         {

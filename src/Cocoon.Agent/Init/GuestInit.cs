@@ -106,24 +106,10 @@ internal static class GuestInit
     public static (ulong ModulesUs, uint Loaded) Configure(BootConfig config, ILogger logger)
     {
         var start = Stopwatch.GetTimestamp();
-        uint loaded = 0;
-        foreach (var module in config.Modules)
+        var (loaded, moduleFailures) = KernelModules.Load(config.Modules);
+        foreach (var (module, error) in moduleFailures)
         {
-            try
-            {
-                using var file = Interop.OpenFile(module, Interop.OpenFlags.O_RDONLY);
-                var result = Interop.FinitModule(file);
-                if (result.Error != Interop.Errno.EEXIST)
-                {
-                    result.ThrowIfFailed($"finit_module '{module}'");
-                }
-
-                loaded++;
-            }
-            catch (CocoonException ex)
-            {
-                AgentLog.ModuleFailed(logger, module, ex);
-            }
+            AgentLog.ModuleFailed(logger, module, error);
         }
 
         var modulesUs = ElapsedUs(start);

@@ -21,7 +21,8 @@ internal static class CreateCommand
     /// <summary><c>--disk-size</c>, shared with <c>run</c>.</summary>
     internal static readonly Option<string> DiskSizeOption = new("--disk-size") { Description = $"Scratch disk for containers' writes (sparse): MiB or with a unit (8G) [default: {BoxOptions.DefaultDiskSizeMiB / 1024}G]." };
     private static readonly Option<string[]> VsockPortOption = new("--vsock-port") { Description = "Let the guest reach a host UNIX socket: PORT:PATH (repeatable).", HelpName = "PORT:PATH" };
-    private static readonly Option<bool> SupportDockerOption = new("--support-docker") { Description = "Use the Docker profile (all capabilities, writable cgroups)." };
+    /// <summary><c>--support-docker</c>, shared with <c>run</c>.</summary>
+    internal static readonly Option<bool> SupportDockerOption = new("--support-docker") { Description = "Run the box's containers with the Docker profile, for a Docker daemon inside (all capabilities, writable /proc/sys, /sys and cgroups, bridge and netfilter modules, /var/lib/docker on the scratch disk)." };
     private static readonly Option<string> EntrypointOption = new("--entrypoint") { Description = "Replace the image ENTRYPOINT (\"\" clears it)." };
     private static readonly Option<string[]> CmdOption = new("--cmd") { Description = "Replace the image CMD, one argument per flag (repeatable)." };
     private static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Environment variable KEY=VALUE, or KEY for the host's value (repeatable).", HelpName = "KEY=VALUE" };

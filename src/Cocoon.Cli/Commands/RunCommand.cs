@@ -34,7 +34,7 @@ internal static class RunCommand
     {
         var command = new TrailingCommand("run", "Run an image's container in a new box (cocoon run [OPTIONS] IMAGE [COMMAND...]), or a command in a new box's built-in environment (cocoon run [OPTIONS] -- COMMAND...); the exit status is the command's (125: cocoon failed, 126: cannot invoke, 127: not found).", leadingWords: 1)
         {
-            NameOption, BoxOption, RemoveOption, DetachOption, EntrypointOption, CmdOption, CpusOption, MemoryOption, CreateCommand.DiskSizeOption,
+            NameOption, BoxOption, RemoveOption, DetachOption, EntrypointOption, CmdOption, CpusOption, MemoryOption, CreateCommand.DiskSizeOption, CreateCommand.SupportDockerOption,
             VsockPortOption, CreateCommand.PublishOption, CreateCommand.NetworkOption, CreateCommand.VolumeOption,
             ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, ExecPump.UserOption,
             ImageArgument, CommandArgument,
@@ -64,7 +64,7 @@ internal static class RunCommand
 
     private static async Task<int> RunBuiltInAsync(CliContext context, ParseResult parseResult, IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
-        foreach (var (option, given) in new (string, bool)[] { ("--box", parseResult.GetValue(BoxOption) is not null), ("--detach", parseResult.GetValue(DetachOption)), ("--entrypoint", parseResult.GetValue(EntrypointOption) is not null), ("--cmd", parseResult.GetValue(CmdOption) is { Length: > 0 }) })
+        foreach (var (option, given) in new (string, bool)[] { ("--box", parseResult.GetValue(BoxOption) is not null), ("--detach", parseResult.GetValue(DetachOption)), ("--entrypoint", parseResult.GetValue(EntrypointOption) is not null), ("--cmd", parseResult.GetValue(CmdOption) is { Length: > 0 }), ("--support-docker", parseResult.GetValue(CreateCommand.SupportDockerOption)) })
         {
             if (given)
             {
@@ -116,6 +116,11 @@ internal static class RunCommand
         Containers.ContainerPlan.Merge(context.Runtime, options);
         if (boxName is not null)
         {
+            if (parseResult.GetValue(CreateCommand.SupportDockerOption))
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"--support-docker is a box's profile and cannot be given with --box: the containers of box '{boxName}' get it when the box was created with --support-docker");
+            }
+
             await using var box = context.Runtime.GetBox(boxName);
             if (await StartContainerAsync(context, box, options with { Name = parseResult.GetValue(NameOption) }, cancellationToken) is not { } container)
             {
@@ -177,7 +182,7 @@ internal static class RunCommand
             parseResult.GetValue(CpusOption),
             parseResult.GetValue(MemoryOption),
             parseResult.GetValue(VsockPortOption) ?? [],
-            SupportDocker: false,
+            SupportDocker: parseResult.GetValue(CreateCommand.SupportDockerOption),
             Entrypoint: null,
             Cmd: [],
             Env: [],

@@ -48,6 +48,11 @@ internal static class BoxConfigValidator
             throw Invalid($"{names["disk_size"]} {options.DiskSizeMiB} MiB is out of range: use {MinDiskSizeMiB} MiB to {MaxDiskSizeMiB / (1024 * 1024)} TiB");
         }
 
+        if (options.SupportDocker && image is null)
+        {
+            throw Invalid($"{names["support_docker"]} applies to a box's containers, and a box without an image has none: give it an image with dockerd ({names["image"]})");
+        }
+
         return new BoxConfig
         {
             Name = name,

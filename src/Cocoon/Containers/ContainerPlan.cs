@@ -44,6 +44,7 @@ internal static class ContainerPlan
             Tty = options.Tty,
             Stdin = options.Stdin,
             Detach = options.Detach,
+            Profile = box.SupportDocker ? ContainerProfile.Docker : ContainerProfile.Default,
         };
         spec.Argv.AddRange(process.Args);
         spec.Env.AddRange(process.Env);

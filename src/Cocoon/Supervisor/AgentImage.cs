@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using Cocoon.Guest;
+using Cocoon.Protocol;
 using Cocoon.State;
 using Cocoon.Vmm;
 using Microsoft.Extensions.Logging;
@@ -28,9 +29,11 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
     /// <summary>
     /// Builds (or reuses) the box initramfs: the agent as /init, vsock modules, busybox, crun, console devices;
     /// benchmarks add <paramref name="extraModules"/> and files through <paramref name="extend"/>.
+    /// With <paramref name="dockerModules"/> it also carries <see cref="GuestModuleSets.Docker"/>, which
+    /// the agent loads only when a container asks for the Docker profile.
     /// </summary>
     public static AgentImage GetOrBuild(
-        CocoonPaths paths, QemuMachine machine, ILogger? logger, IEnumerable<string>? extraModules = null, Action<InitramfsBuilder>? extend = null)
+        CocoonPaths paths, QemuMachine machine, ILogger? logger, IEnumerable<string>? extraModules = null, Action<InitramfsBuilder>? extend = null, bool dockerModules = false)
     {
         ArgumentNullException.ThrowIfNull(paths);
         var kernel = KernelLocator.FindDefault();
@@ -46,7 +49,8 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
 
         // An extended image is the caller's own recipe: it always goes the content-hashed way.
         var recipeKey = extend is null
-            ? GuestImageCache.RecipeKey(["agent-image-v3", agent, crun, kernel.KernelPath, kernel.Version, kernel.ModulesDirectory, string.Join(',', moduleNames), extraExecutables])
+            ? GuestImageCache.RecipeKey(["agent-image-v3", agent, crun, kernel.KernelPath, kernel.Version, kernel.ModulesDirectory, string.Join(',', moduleNames), extraExecutables,
+                dockerModules ? string.Join(',', GuestModuleSets.Docker) : ""])
             : null;
         if (recipeKey is not null && cache.TryGetByRecipe(recipeKey) is var (known, recipe))
         {
@@ -81,6 +85,22 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
             var guestPath = $"{ModuleDirectory}/{module.Name}.ko";
             builder.AddFile(Path.Combine(kernel.ModulesDirectory, module.RelativePath), guestPath);
             modules.Add(guestPath);
+        }
+
+        if (dockerModules)
+        {
+            var onDemand = new List<string>();
+            foreach (var module in resolver.Resolve(GuestModuleSets.Docker))
+            {
+                var guestPath = $"{ModuleDirectory}/{module.Name}.ko";
+                if (!modules.Contains(guestPath))
+                {
+                    builder.AddFile(Path.Combine(kernel.ModulesDirectory, module.RelativePath), guestPath);
+                    onDemand.Add(guestPath);
+                }
+            }
+
+            builder.AddText(GuestModuleSets.DockerListPath, string.Concat(onDemand.Select(m => m + "\n")));
         }
 
         var image = cache.GetOrBuild(builder);

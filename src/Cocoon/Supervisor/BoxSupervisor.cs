@@ -93,7 +93,7 @@ internal sealed class BoxSupervisor
                 modules.Add("virtiofs");
             }
 
-            var image = AgentImage.GetOrBuild(_paths, options.Machine, _logger, modules);
+            var image = AgentImage.GetOrBuild(_paths, options.Machine, _logger, modules, dockerModules: record.Config.SupportDocker);
             var plan = LaunchPlan.Create(
                 _paths, record, image, Environment.GetEnvironmentVariable(GuestLogLevelVariable),
                 UserNetwork.ParseHostForwards(Environment.GetEnvironmentVariable(UserNetwork.BenchHostForwardsVariable)), disks);

@@ -76,6 +76,50 @@ public sealed class RuntimeSpecTests
     }
 
     [Fact]
+    public void Write_DockerProfile_EveryCapabilityThroughCapCheckpointRestore()
+    {
+        using var spec = Parse(ContainerProfile.Docker);
+
+        foreach (var set in new[] { "bounding", "effective", "permitted" })
+        {
+            var names = Strings(spec.RootElement.GetProperty("process").GetProperty("capabilities").GetProperty(set));
+            Assert.Equal(41, names.Distinct().Count());
+            Assert.Contains("CAP_SYS_ADMIN", names);
+            Assert.Contains("CAP_CHECKPOINT_RESTORE", names);
+        }
+    }
+
+    [Fact]
+    public void Write_DockerProfile_NothingMaskedSysAndCgroupWritableCgroupDelegated()
+    {
+        using var spec = Parse(ContainerProfile.Docker);
+        var linux = spec.RootElement.GetProperty("linux");
+
+        Assert.Empty(Strings(linux.GetProperty("maskedPaths")));
+        Assert.Empty(Strings(linux.GetProperty("readonlyPaths")));
+        Assert.Contains("rw", Options(spec, "/sys"));
+        Assert.Contains("rw", Options(spec, "/sys/fs/cgroup"));
+        Assert.Equal("init", spec.RootElement.GetProperty("annotations").GetProperty("run.oci.delegate-cgroup").GetString());
+    }
+
+    [Fact]
+    public void Write_DefaultProfile_NoAnnotations()
+    {
+        using var spec = Parse(ContainerProfile.Default);
+
+        Assert.False(spec.RootElement.TryGetProperty("annotations", out _));
+    }
+
+    [Fact]
+    public void For_UnknownProfile_InvalidArgumentNamingIt()
+    {
+        var e = Assert.Throws<CocoonException>(() => ContainerProfile.For((Protocol.Agent.V1.ContainerProfile)7));
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, e.Code);
+        Assert.Contains("profile 7", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Write_Namespaces_OwnMountPidIpcUtsCgroupButTheBoxsNetwork()
     {
         using var spec = Parse(ContainerProfile.Default);

@@ -36,12 +36,13 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
             "echo keys=$(cat /proc/keys | wc -c); " +
             "mkdir /sys/fs/cgroup/x 2>/dev/null && echo cgroup=rw || echo cgroup=ro; " +
             "(echo 1 > /proc/sys/vm/drop_caches) 2>/dev/null && echo procsys=rw || echo procsys=ro; " +
+            "echo bridge=$(grep -c '^bridge ' /proc/modules); " +
             "grep -c ' /sys/fs/cgroup cgroup2 ro,' /proc/mounts";
 
         var (stdout, exit) = await RunToEndAsync(new ContainerOptions(fixture.Image) { Entrypoint = "/bin/sh", Arguments = ["-c", Script] });
 
         Assert.Equal(0, exit.ShellExitCode);
-        Assert.Equal("CapBnd:\t00000000a80425fb\nkcore=0\nkeys=0\ncgroup=ro\nprocsys=ro\n1\n", stdout);
+        Assert.Equal("CapBnd:\t00000000a80425fb\nkcore=0\nkeys=0\ncgroup=ro\nprocsys=ro\nbridge=0\n1\n", stdout);
     }
 
     [Fact]

@@ -39,6 +39,16 @@ public sealed class BoxConfigValidatorTests
         Assert.True(config.SupportDocker);
     }
 
+    [Fact]
+    public void Build_DockerSupportWithoutImage_InvalidArgumentNamingBoth()
+    {
+        var e = Assert.Throws<CocoonException>(() => new BoxOptions("web").WithDockerSupport().Build());
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, e.Code);
+        Assert.StartsWith("support_docker applies to a box's containers", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(image)", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(65536)]
