@@ -209,15 +209,5 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
         Assert.False(Directory.Exists(Path.Combine(fixture.Environment.StateRoot, "boxes", "once")));
     }
 
-    private async Task<(string Stdout, ExecExit Exit)> RunToEndAsync(ContainerOptions options)
-    {
-        await using var container = await fixture.Box.RunContainerAsync(options).WaitAsync(Timeout);
-        var session = container.Session!;
-        var stdout = new StreamReader(session.Stdout).ReadToEndAsync();
-        var stderr = new StreamReader(session.Stderr).ReadToEndAsync();
-        var exit = await container.WaitAsync().WaitAsync(Timeout);
-        var output = await stdout.WaitAsync(Timeout);
-        Assert.True(exit.ShellExitCode == 0, $"exit {exit.Describe()}: {await stderr}");
-        return (output, exit);
-    }
+    private Task<(string Stdout, ExecExit Exit)> RunToEndAsync(ContainerOptions options) => fixture.RunToEndAsync(options, Timeout);
 }

@@ -50,15 +50,6 @@ public sealed class DockerProfileTests(DockerProfileFixture fixture) : IClassFix
         Assert.Equal("1\n1\n1\n1\n1\n1\n", stdout);
     }
 
-    private async Task<string> RunToEndAsync(string script)
-    {
-        await using var container = await fixture.Box.RunContainerAsync(new ContainerOptions(fixture.Image) { Arguments = ["-c", script] }).WaitAsync(Timeout);
-        var session = container.Session!;
-        var stdout = new StreamReader(session.Stdout).ReadToEndAsync();
-        var stderr = new StreamReader(session.Stderr).ReadToEndAsync();
-        var exit = await container.WaitAsync().WaitAsync(Timeout);
-        var output = await stdout.WaitAsync(Timeout);
-        Assert.True(exit.ShellExitCode == 0, $"exit {exit.Describe()}: {output} {await stderr}");
-        return output;
-    }
+    private async Task<string> RunToEndAsync(string script) =>
+        (await fixture.RunToEndAsync(new ContainerOptions(fixture.Image) { Arguments = ["-c", script] }, Timeout)).Stdout;
 }
