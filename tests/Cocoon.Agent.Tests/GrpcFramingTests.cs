@@ -16,7 +16,7 @@ public sealed class GrpcFramingTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     // The shape the generated code uses: contextual, serializing into the buffer writer.
-    private static readonly Marshaller<GetInfoResponse> Marshaller = Marshallers.Create<GetInfoResponse>(
+    internal static readonly Marshaller<GetInfoResponse> Marshaller = Marshallers.Create<GetInfoResponse>(
         (message, context) =>
         {
             context.SetPayloadLength(message.CalculateSize());

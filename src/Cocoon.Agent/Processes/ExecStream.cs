@@ -31,13 +31,13 @@ internal static class ExecStream
         using var owned = process;
         var oomKillsAtStart = OomKills.Count();
         var replied = false;
+        // Requests are read until the process is done; the handler ending, however it ends, ends that loop.
+        using var inputDone = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var input = Task.CompletedTask;
         try
         {
             await responses.WriteAsync(new ExecServerMessage { Started = new ExecStarted { Pid = process.Pid } }, cancellationToken);
-
-            // Requests are read until the process is done; the handler returning ends that loop.
-            using var inputDone = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var input = PumpInputAsync(requests, process, inputDone.Token);
+            input = PumpInputAsync(requests, process, inputDone.Token);
 
             await foreach (var chunk in process.Output.ReadAllAsync(cancellationToken))
             {
@@ -51,7 +51,6 @@ internal static class ExecStream
             var status = await process.Exited.WaitAsync(cancellationToken);
             process.ReleasePty();
             await inputDone.CancelAsync();
-            _ = ObserveAsync(input);
             AgentLog.ExecExited(logger, process.Pid, status.Code ?? -1, status.Signal ?? 0);
             var exit = status.Signal is { } signal
                 ? new ExecExit { Signal = signal, OomKilled = OomKills.Explains(signal, oomKillsAtStart) }
@@ -68,6 +67,9 @@ internal static class ExecStream
                 // children of `sh -c` included.
                 process.SignalGroup(Interop.SIGKILL);
             }
+
+            await inputDone.CancelAsync();
+            await ObserveAsync(input);
         }
     }
 
@@ -123,6 +125,10 @@ internal static class ExecStream
         catch (CocoonException)
         {
             // A bad message after the process ended; the reply is already complete.
+        }
+        catch (RpcException)
+        {
+            // The request stream ended inside a message: the call is over either way.
         }
     }
 }

@@ -10,19 +10,40 @@ namespace Cocoon.Agent.Rpc;
 /// (grpc-timeout) are the client's to enforce; the call is cancelled when the client resets the
 /// stream or the connection drops.
 /// </summary>
-internal sealed class GrpcCall(IFeatureCollection features, string method) : ServerCallContext
+/// <remarks>
+/// The call's token is its own, not Kestrel's <c>RequestAborted</c>: on a reset Kestrel stops the
+/// stream's output at once but cancels <c>RequestAborted</c> later, from the thread pool. A handler
+/// whose write or read meets the dead stream in between must already see the call cancelled, or its
+/// <see cref="OperationCanceledException"/> reads as a failure of the agent (logged with its stack,
+/// status Unknown). So a closed response or a reset request body cancels the token first.
+/// </remarks>
+internal sealed class GrpcCall : ServerCallContext, IDisposable
 {
-    private readonly IHttpRequestFeature _request = features.GetRequiredFeature<IHttpRequestFeature>();
-    private readonly IHttpResponseFeature _response = features.GetRequiredFeature<IHttpResponseFeature>();
-    private readonly IHttpResponseBodyFeature _responseBody = features.GetRequiredFeature<IHttpResponseBodyFeature>();
+    private readonly IHttpRequestFeature _request;
+    private readonly IHttpResponseFeature _response;
+    private readonly IHttpResponseBodyFeature _responseBody;
     private readonly Metadata _trailers = [];
+    private readonly string _method;
+    private readonly CancellationTokenSource _clientLeft = new();
+    private readonly CancellationTokenRegistration _requestAborted;
     private Metadata? _requestHeaders;
 
-    public System.IO.Pipelines.PipeReader RequestBody { get; } = features.GetRequiredFeature<IRequestBodyPipeFeature>().Reader;
+    public GrpcCall(IFeatureCollection features, string method)
+    {
+        _request = features.GetRequiredFeature<IHttpRequestFeature>();
+        _response = features.GetRequiredFeature<IHttpResponseFeature>();
+        _responseBody = features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        RequestBody = features.GetRequiredFeature<IRequestBodyPipeFeature>().Reader;
+        _method = method;
+        _requestAborted = features.GetRequiredFeature<IHttpRequestLifetimeFeature>().RequestAborted
+            .UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), _clientLeft);
+    }
+
+    public System.IO.Pipelines.PipeReader RequestBody { get; }
 
     public System.IO.Pipelines.PipeWriter ResponseBody => _responseBody.Writer;
 
-    protected override string MethodCore => method;
+    protected override string MethodCore => _method;
 
     protected override string HostCore => _request.Headers.Host.ToString();
 
@@ -32,7 +53,7 @@ internal sealed class GrpcCall(IFeatureCollection features, string method) : Ser
 
     protected override Metadata RequestHeadersCore => _requestHeaders ??= CopyRequestHeaders();
 
-    protected override CancellationToken CancellationTokenCore { get; } = features.GetRequiredFeature<IHttpRequestLifetimeFeature>().RequestAborted;
+    protected override CancellationToken CancellationTokenCore => _clientLeft.Token;
 
     protected override Metadata ResponseTrailersCore => _trailers;
 
@@ -45,6 +66,32 @@ internal sealed class GrpcCall(IFeatureCollection features, string method) : Ser
     /// <summary>The <see cref="GrpcCall"/> behind a context the server passed to a service.</summary>
     public static GrpcCall From(ServerCallContext context) =>
         context as GrpcCall ?? throw new InvalidOperationException("The call did not come through the agent's gRPC server.");
+
+    /// <summary>Reads one request message; false at the clean end of the request stream.</summary>
+    public async ValueTask<(bool Read, T? Message)> ReadMessageAsync<T>(Marshaller<T> marshaller, int maxLength, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await GrpcFraming.ReadMessageAsync(RequestBody, marshaller, maxLength, cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            // Kestrel fails the request body with an IOException when the client resets the stream.
+            throw ClientLeft(ex);
+        }
+    }
+
+    /// <summary>Writes one response message; throws <see cref="OperationCanceledException"/>, with the call cancelled, once the client is gone.</summary>
+    public async ValueTask WriteMessageAsync<T>(Marshaller<T> marshaller, T message, CancellationToken cancellationToken)
+    {
+        if (!await GrpcFraming.WriteMessageAsync(ResponseBody, marshaller, message, cancellationToken))
+        {
+            throw ClientLeft(null);
+        }
+    }
+
+    /// <summary>Stops following the stream's abort; the call's token keeps its state.</summary>
+    public void Dispose() => _requestAborted.Dispose();
 
     /// <summary>Runs <paramref name="action"/> once the response (trailers included) has been sent.</summary>
     public void OnResponseCompleted(Action action) => _response.OnCompleted(
@@ -66,6 +113,12 @@ internal sealed class GrpcCall(IFeatureCollection features, string method) : Ser
         }
 
         await _responseBody.StartAsync(CancellationToken);
+    }
+
+    private OperationCanceledException ClientLeft(Exception? cause)
+    {
+        _clientLeft.Cancel();
+        return new OperationCanceledException("The client left the call.", cause, _clientLeft.Token);
     }
 
     private Metadata CopyRequestHeaders()
@@ -95,7 +148,7 @@ internal sealed class GrpcRequestStream<T>(GrpcCall call, Marshaller<T> marshall
 
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
     {
-        (var read, _current) = await GrpcFraming.ReadMessageAsync(call.RequestBody, marshaller, maxMessageLength, cancellationToken);
+        (var read, _current) = await call.ReadMessageAsync(marshaller, maxMessageLength, cancellationToken);
         return read;
     }
 }
@@ -108,5 +161,5 @@ internal sealed class GrpcResponseStream<T>(GrpcCall call, Marshaller<T> marshal
     public Task WriteAsync(T message) => WriteAsync(message, call.CancellationToken);
 
     public Task WriteAsync(T message, CancellationToken cancellationToken) =>
-        GrpcFraming.WriteMessageAsync(call.ResponseBody, marshaller, message, cancellationToken).AsTask();
+        call.WriteMessageAsync(marshaller, message, cancellationToken).AsTask();
 }

@@ -50,14 +50,14 @@ internal sealed class GrpcDispatcher : ServiceBinderBase, IHttpApplication<IFeat
         ArgumentNullException.ThrowIfNull(handler);
         _methods.Add(method.FullName, async call =>
         {
-            var (read, request) = await GrpcFraming.ReadMessageAsync(call.RequestBody, method.RequestMarshaller, _maxMessageLength, call.CancellationToken);
+            var (read, request) = await call.ReadMessageAsync(method.RequestMarshaller, _maxMessageLength, call.CancellationToken);
             if (!read)
             {
                 throw new RpcException(new Status(StatusCode.Internal, $"{method.FullName} needs one request message; the stream ended without one."));
             }
 
             var response = await handler(request!, call);
-            await GrpcFraming.WriteMessageAsync(call.ResponseBody, method.ResponseMarshaller, response, call.CancellationToken);
+            await call.WriteMessageAsync(method.ResponseMarshaller, response, call.CancellationToken);
         });
     }
 
@@ -78,7 +78,7 @@ internal sealed class GrpcDispatcher : ServiceBinderBase, IHttpApplication<IFeat
         ArgumentNullException.ThrowIfNull(handler);
         _methods.Add(method.FullName, async call =>
         {
-            var (read, request) = await GrpcFraming.ReadMessageAsync(call.RequestBody, method.RequestMarshaller, _maxMessageLength, call.CancellationToken);
+            var (read, request) = await call.ReadMessageAsync(method.RequestMarshaller, _maxMessageLength, call.CancellationToken);
             if (!read)
             {
                 throw new RpcException(new Status(StatusCode.Internal, $"{method.FullName} needs one request message; the stream ended without one."));
@@ -107,9 +107,17 @@ internal sealed class GrpcDispatcher : ServiceBinderBase, IHttpApplication<IFeat
         response.StatusCode = StatusCodes.Status200OK;
         response.Headers.ContentType = "application/grpc";
         var trailers = context.GetRequiredFeature<IHttpResponseTrailersFeature>().Trailers;
-        var status = _methods.TryGetValue(request.Path, out var run)
-            ? await RunAsync(run, new GrpcCall(context, request.Path))
-            : new Status(StatusCode.Unimplemented, $"The agent has no method {request.Path}.");
+        Status status;
+        if (_methods.TryGetValue(request.Path, out var run))
+        {
+            using var call = new GrpcCall(context, request.Path);
+            status = await RunAsync(run, call);
+        }
+        else
+        {
+            status = new Status(StatusCode.Unimplemented, $"The agent has no method {request.Path}.");
+        }
+
         trailers["grpc-status"] = ((int)status.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (status.Detail.Length > 0)
         {

@@ -53,17 +53,17 @@ internal static class GrpcFraming
         }
     }
 
-    /// <summary>Serializes one message straight into the response pipe and flushes it. Throws <see cref="OperationCanceledException"/> once the client is gone.</summary>
-    public static async ValueTask WriteMessageAsync<T>(PipeWriter writer, Marshaller<T> marshaller, T message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Serializes one message straight into the response pipe and flushes it; false when the
+    /// response stream is closed (the client is gone).
+    /// </summary>
+    public static async ValueTask<bool> WriteMessageAsync<T>(PipeWriter writer, Marshaller<T> marshaller, T message, CancellationToken cancellationToken)
     {
         var framed = new FramedWriter(writer);
         marshaller.ContextualSerializer(message, framed);
         framed.ThrowIfIncomplete();
         var flushed = await writer.FlushAsync(cancellationToken);
-        if (flushed.IsCanceled || flushed.IsCompleted)
-        {
-            throw new OperationCanceledException("The client closed the response stream.");
-        }
+        return !flushed.IsCanceled && !flushed.IsCompleted;
     }
 
     /// <summary>
