@@ -24,15 +24,18 @@ internal sealed class GrpcGuestAgent : IGuestAgent, IContainerAgent, ISocketForw
     private readonly Protocol.Agent.V1.Agent.AgentClient _agent;
     private readonly Protocol.Agent.V1.Process.ProcessClient _process;
     private readonly string? _box;
+    private readonly string _endpoint;
     private readonly Protocol.Agent.V1.SocketForwards.SocketForwardsClient _socketForwards;
     private readonly Protocol.Agent.V1.Containers.ContainersClient _containers;
 
     /// <summary>A client whose connection comes from <paramref name="connect"/>.</summary>
     /// <param name="connect">Opens a byte stream to the agent.</param>
+    /// <param name="endpoint">Where <paramref name="connect"/> leads, for messages, for example <c>socket '/run/agent.sock'</c>.</param>
     /// <param name="box">The box's name, for messages about a lost connection; null when unknown.</param>
-    public GrpcGuestAgent(Func<CancellationToken, ValueTask<Stream>> connect, string? box = null)
+    public GrpcGuestAgent(Func<CancellationToken, ValueTask<Stream>> connect, string endpoint, string? box = null)
     {
         _box = box;
+        _endpoint = endpoint;
         var handler = new SocketsHttpHandler
         {
             ConnectCallback = async (_, cancellationToken) => await connect(cancellationToken).ConfigureAwait(false),
@@ -110,7 +113,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent, IContainerAgent, ISocketForw
             {
                 throw new CocoonException(
                     CocoonErrorCode.Timeout,
-                    $"The guest agent did not answer within {timeout.TotalSeconds:0.#} s. Last error: {last?.Message ?? "none"}. See the box's console log.",
+                    $"The guest agent at {_endpoint} did not answer within {timeout.TotalSeconds:0.#} s. Last error: {last?.Message ?? "none (no attempt finished in time)"}. See the box's console log.",
                     last);
             }
 

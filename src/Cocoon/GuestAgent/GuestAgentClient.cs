@@ -16,7 +16,7 @@ public static class GuestAgentClient
     public static IGuestAgent Connect(Func<CancellationToken, ValueTask<Stream>> connect)
     {
         ArgumentNullException.ThrowIfNull(connect);
-        return new GrpcGuestAgent(connect);
+        return new GrpcGuestAgent(connect, "the connection the caller supplies");
     }
 
     /// <summary>A client for a box: connects through its hybrid vsock socket to <see cref="AgentPorts.Control"/>.</summary>
@@ -32,6 +32,7 @@ public static class GuestAgentClient
     internal static IGuestAgent ConnectBox(string? name, string vsockSocketPath) =>
         new GrpcGuestAgent(
             async cancellationToken => new NetworkStream(await HybridVsock.ConnectAsync(vsockSocketPath, AgentPorts.Control, cancellationToken).ConfigureAwait(false), ownsSocket: true),
+            $"vsock port {AgentPorts.Control} through '{vsockSocketPath}'",
             name);
 
     /// <summary>A client for an agent serving on a plain UNIX socket (<c>cocoon-agent --listen-unix PATH</c>).</summary>
@@ -40,19 +41,21 @@ public static class GuestAgentClient
     public static IGuestAgent ConnectUnix(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Connect(async cancellationToken =>
-        {
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
+        return new GrpcGuestAgent(
+            async cancellationToken =>
             {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch (SocketException ex)
-            {
-                socket.Dispose();
-                throw new CocoonException(CocoonErrorCode.Unavailable, $"Cannot connect to the agent socket '{path}': {ex.Message}.", ex);
-            }
-        });
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch (SocketException ex)
+                {
+                    socket.Dispose();
+                    throw new CocoonException(CocoonErrorCode.Unavailable, $"Cannot connect to the agent socket '{path}': {ex.Message}.", ex);
+                }
+            },
+            $"socket '{path}'");
     }
 }
