@@ -106,6 +106,7 @@ internal sealed class BoxTestEnvironment : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         var leaks = new List<string>();
+        _root.KeepLogs();
         var boxes = Path.Combine(StateRoot, "boxes");
         if (Directory.Exists(boxes))
         {
