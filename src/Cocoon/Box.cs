@@ -246,62 +246,66 @@ public sealed class Box : IAsyncDisposable
     /// contents. Owners, modes, times and symbolic links are kept; links are never followed.
     /// </summary>
     /// <param name="hostPath">The host file or directory.</param>
-    /// <param name="boxPath">An absolute path in the box.</param>
+    /// <param name="boxPath">An absolute path in the box, or in <paramref name="container"/>'s file system.</param>
+    /// <param name="container">A running container of the box whose view of the path to use (as <c>docker cp</c>); null for the box's own.</param>
     /// <param name="cancellationToken">Cancels the copy.</param>
     /// <returns>A task that completes once everything is unpacked in the box.</returns>
-    /// <exception cref="Vsock.Streams.StreamException">not-found (the source, or the destination's directory), bad-path, box-not-running.</exception>
-    public Task CopyToAsync(string hostPath, string boxPath, CancellationToken cancellationToken = default)
+    /// <exception cref="Vsock.Streams.StreamException">not-found (the source, or the destination's directory), bad-path, unknown-container, box-not-running.</exception>
+    public Task CopyToAsync(string hostPath, string boxPath, string? container = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(hostPath);
         ArgumentNullException.ThrowIfNull(boxPath);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return Files.BoxCopy.ToBoxAsync(Dialer, hostPath, boxPath, cancellationToken);
+        return Files.BoxCopy.ToBoxAsync(Dialer, hostPath, boxPath, container, cancellationToken);
     }
 
     /// <summary>Unpacks the tar stream <paramref name="archive"/> into the existing box directory <paramref name="boxDirectory"/>.</summary>
     /// <param name="archive">A tar stream (read to its end).</param>
-    /// <param name="boxDirectory">An absolute path of a directory in the box.</param>
+    /// <param name="boxDirectory">An absolute path of a directory in the box, or in <paramref name="container"/>'s file system.</param>
+    /// <param name="container">A running container of the box whose view of the path to use; null for the box's own.</param>
     /// <param name="cancellationToken">Cancels the copy.</param>
     /// <returns>A task that completes once everything is unpacked in the box.</returns>
-    /// <exception cref="Vsock.Streams.StreamException">not-found or bad-path (not a directory, a hostile entry), box-not-running.</exception>
-    public Task CopyToAsync(Stream archive, string boxDirectory, CancellationToken cancellationToken = default)
+    /// <exception cref="Vsock.Streams.StreamException">not-found or bad-path (not a directory, a hostile entry), unknown-container, box-not-running.</exception>
+    public Task CopyToAsync(Stream archive, string boxDirectory, string? container = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(archive);
         ArgumentNullException.ThrowIfNull(boxDirectory);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return Files.BoxCopy.ToBoxAsync(Dialer, archive, boxDirectory, cancellationToken);
+        return Files.BoxCopy.ToBoxAsync(Dialer, archive, boxDirectory, container, cancellationToken);
     }
 
     /// <summary>
     /// Copies <paramref name="boxPath"/> (a file or directory in the box) to the host path
-    /// <paramref name="hostPath"/> with the rules of <see cref="CopyToAsync(string, string, CancellationToken)"/>.
+    /// <paramref name="hostPath"/> with the rules of <see cref="CopyToAsync(string, string, string, CancellationToken)"/>.
     /// Set-user-ID and set-group-ID bits from the box are dropped.
     /// </summary>
-    /// <param name="boxPath">An absolute path in the box; ending in <c>/.</c> copies a directory's contents.</param>
+    /// <param name="boxPath">An absolute path in the box, or in <paramref name="container"/>'s file system; ending in <c>/.</c> copies a directory's contents.</param>
     /// <param name="hostPath">The host destination.</param>
+    /// <param name="container">A running container of the box whose view of the path to use; null for the box's own.</param>
     /// <param name="cancellationToken">Cancels the copy.</param>
     /// <returns>A task that completes once everything is written on the host.</returns>
-    /// <exception cref="Vsock.Streams.StreamException">not-found (the source, or the destination's directory), bad-path, box-not-running.</exception>
-    public Task CopyFromAsync(string boxPath, string hostPath, CancellationToken cancellationToken = default)
+    /// <exception cref="Vsock.Streams.StreamException">not-found (the source, or the destination's directory), bad-path, unknown-container, box-not-running.</exception>
+    public Task CopyFromAsync(string boxPath, string hostPath, string? container = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(boxPath);
         ArgumentNullException.ThrowIfNull(hostPath);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return Files.BoxCopy.FromBoxAsync(Dialer, boxPath, hostPath, cancellationToken);
+        return Files.BoxCopy.FromBoxAsync(Dialer, boxPath, hostPath, container, cancellationToken);
     }
 
     /// <summary>Writes a tar stream of <paramref name="boxPath"/> (a file or directory in the box) to <paramref name="archive"/>.</summary>
-    /// <param name="boxPath">An absolute path in the box.</param>
+    /// <param name="boxPath">An absolute path in the box, or in <paramref name="container"/>'s file system.</param>
     /// <param name="archive">Where the tar stream goes; left open.</param>
+    /// <param name="container">A running container of the box whose view of the path to use; null for the box's own.</param>
     /// <param name="cancellationToken">Cancels the copy.</param>
     /// <returns>A task that completes once the whole archive is written.</returns>
-    /// <exception cref="Vsock.Streams.StreamException">not-found, bad-path, box-not-running.</exception>
-    public Task CopyFromAsync(string boxPath, Stream archive, CancellationToken cancellationToken = default)
+    /// <exception cref="Vsock.Streams.StreamException">not-found, bad-path, unknown-container, box-not-running.</exception>
+    public Task CopyFromAsync(string boxPath, Stream archive, string? container = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(boxPath);
         ArgumentNullException.ThrowIfNull(archive);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return Files.BoxCopy.FromBoxAsync(Dialer, boxPath, archive, cancellationToken);
+        return Files.BoxCopy.FromBoxAsync(Dialer, boxPath, archive, container, cancellationToken);
     }
 
     private Forwarding.StreamDialer Dialer => new(Name, _runtime.Paths.VsockSocket(Name));

@@ -2,6 +2,7 @@
 
 using System.Globalization;
 using System.Text;
+using Cocoon.Agent.Network;
 using Cocoon.Agent.Processes;
 using Cocoon.Protocol;
 using Cocoon.Protocol.Agent.V1;
@@ -23,7 +24,7 @@ namespace Cocoon.Agent.Containers;
 /// A container is killed through its cgroup (<c>cgroup.kill</c>), which reaches every process in it.
 /// </summary>
 /// <param name="volumes">The box's volumes (mounted by <see cref="Init.GuestInit.MountVolumes"/>), bound into every container.</param>
-internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes)
+internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes) : INetworkNamespaces
 {
     /// <summary>Where bundles live (a tmpfs).</summary>
     public const string BundlesDirectory = "/run/cocoon/containers";
@@ -224,6 +225,29 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes)
         }
     }
 
+    /// <summary>
+    /// The root of running container <paramref name="name"/> as the box sees it through its init
+    /// process, <c>/proc/PID/root</c> (its mount namespace: binds and tmpfs mounts included); null when
+    /// no such container runs.
+    /// </summary>
+    public string? FindRoot(string name) => FindInitFile(name, "root");
+
+    /// <summary>A dial into a container is made from its init's network namespace (the pod's, today).</summary>
+    string? INetworkNamespaces.Find(string container) => FindInitFile(container, "ns/net");
+
+    private string? FindInitFile(string name, string file)
+    {
+        Container? container;
+        lock (_lock)
+        {
+            container = _containers.FirstOrDefault(c => c.Name == name);
+        }
+
+        return container is { Exited.IsCompleted: false } && container.InitPid() is { } pid
+            ? string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/{file}")
+            : null;
+    }
+
     /// <summary>Kills the container when it runs, waits for crun, then removes its overlay, bundle and layer.</summary>
     public async Task RemoveAsync(string name, CancellationToken cancellationToken)
     {
@@ -391,6 +415,20 @@ internal sealed class Container(string name, string image, IReadOnlyList<string>
         while (!File.Exists(state) && Exited is { IsCompleted: false })
         {
             await Task.Delay(5, cancellationToken);
+        }
+    }
+
+    /// <summary>The pid (in the box) of the container's init process, from crun's state; null before crun created it.</summary>
+    public int? InitPid()
+    {
+        try
+        {
+            using var state = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes($"/run/crun/{Name}/status"));
+            return state.RootElement.TryGetProperty("pid", out var pid) && pid.TryGetInt32(out var value) && value > 0 ? value : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            return null;
         }
     }
 

@@ -40,6 +40,47 @@ internal static class RootedPath
     public static bool IsFile(string root, string path) =>
         Resolve(root, path) is { } resolved && File.Exists(Path.Join(root, resolved));
 
+    /// <summary>
+    /// The box path of <paramref name="path"/> for a copy in the container whose root is
+    /// <paramref name="root"/>. Its directories resolve inside the root (links followed with the root as
+    /// <c>/</c>, so none leads to the box's own files). A final link is resolved the same way when the
+    /// copy goes into what it points at: the path ends in <c>/</c> or <c>/.</c>, or, with
+    /// <paramref name="into"/>, it points at a directory (as <c>docker cp</c> copies into a linked
+    /// directory); otherwise it is kept, so it is archived or replaced as a link, never followed.
+    /// A trailing <c>/</c> or <c>/.</c> is kept. Null when links loop.
+    /// </summary>
+    /// <param name="root">The container's root as the box sees it (<c>/proc/PID/root</c>).</param>
+    /// <param name="path">The absolute path in the container.</param>
+    /// <param name="into">True for a copy into the container.</param>
+    public static string? ForCopy(string root, string path, bool into)
+    {
+        var contents = path.EndsWith("/.", StringComparison.Ordinal);
+        var slashEnd = !contents && path.Length > 1 && path.EndsWith('/');
+        var trimmed = (contents ? path[..^2] : path).TrimEnd('/');
+        var slash = trimmed.LastIndexOf('/');
+        if (Resolve(root, slash <= 0 ? "/" : trimmed[..slash]) is not { } parent)
+        {
+            return null;
+        }
+
+        var name = trimmed[(slash + 1)..];
+        var inside = (parent == "/" ? string.Empty : parent) + (name.Length == 0 ? string.Empty : "/" + name);
+        if (name.Length > 0 && new FileInfo(root + inside).LinkTarget is not null)
+        {
+            if (Resolve(root, inside) is not { } target)
+            {
+                return null;
+            }
+
+            if (contents || slashEnd || (into && Directory.Exists(Path.Join(root, target))))
+            {
+                inside = target == "/" ? string.Empty : target;
+            }
+        }
+
+        return root + inside + (contents ? "/." : slashEnd ? "/" : string.Empty);
+    }
+
     /// <summary>The path inside <paramref name="root"/> that <paramref name="path"/> leads to, links followed; null for a loop.</summary>
     public static string? Resolve(string root, string path)
     {

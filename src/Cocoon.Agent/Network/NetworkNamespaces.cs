@@ -4,20 +4,11 @@ using System.Net.Sockets;
 
 namespace Cocoon.Agent.Network;
 
-/// <summary>
-/// Finds the network namespace of a container in this box. The seam for the container service: until
-/// containers exist no name is known, so every dial that names one answers <c>unknown-container</c>.
-/// </summary>
+/// <summary>Finds the network namespace of a container in this box (<see cref="Containers.BoxContainers"/>).</summary>
 internal interface INetworkNamespaces
 {
     /// <summary>The path of <paramref name="container"/>'s network namespace (<c>/proc/PID/ns/net</c>), or null when no such container runs.</summary>
     string? Find(string container);
-}
-
-/// <summary>No containers yet: the box's own namespace only.</summary>
-internal sealed class NoContainerNamespaces : INetworkNamespaces
-{
-    public string? Find(string container) => null;
 }
 
 /// <summary>

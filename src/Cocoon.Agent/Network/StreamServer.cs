@@ -27,15 +27,22 @@ internal sealed class StreamServer : IDisposable
     private readonly VsockListener _listener;
     private readonly Dialer _dialer;
     private readonly SocketForwards _forwards;
+    private readonly Func<string, string?> _containerRoot;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
 
-    public StreamServer(VsockListener listener, Dialer dialer, SocketForwards forwards, ILogger logger)
+    /// <param name="listener">Port 1025's listener.</param>
+    /// <param name="dialer">Dials tcp and udp.</param>
+    /// <param name="forwards">The announced connections accept streams take.</param>
+    /// <param name="containerRoot">A running container's root as the box sees it (<c>/proc/PID/root</c>), or null when none runs by that name.</param>
+    /// <param name="logger">Logs failed streams.</param>
+    public StreamServer(VsockListener listener, Dialer dialer, SocketForwards forwards, Func<string, string?> containerRoot, ILogger logger)
     {
         _listener = listener;
         _dialer = dialer;
         _forwards = forwards;
+        _containerRoot = containerRoot;
         _logger = logger;
         _acceptLoop = AcceptLoopAsync();
     }
@@ -138,19 +145,41 @@ internal sealed class StreamServer : IDisposable
         await AnswerAndRelayAsync(connection, client, StreamStatus.Ok).ConfigureAwait(false);
     }
 
-    /// <summary>Connects to a UNIX socket in the box; failures are values naming the path.</summary>
+    /// <summary>
+    /// Connects to a UNIX socket in the box, or in a container: there the path is resolved inside the
+    /// container's root (<c>/proc/PID/root</c> of its init, links followed with that root as <c>/</c>,
+    /// <see cref="Containers.RootedPath"/>) so the socket is the one the container's processes see.
+    /// Failures are values naming the path.
+    /// </summary>
     private async Task<(Socket? Socket, StreamStatus Status)> ConnectAsync(ConnectRequest connect)
     {
         var what = $"socket {StreamStatus.Printable(connect.Path)}";
-        if (connect.Container is not null)
+        var where = "the box";
+        var path = connect.Path;
+        if (connect.Container is { } container)
         {
-            return (null, StreamStatus.Error(StreamStatusCode.Unsupported, $"connecting to {what} in a container is not served by this agent yet"));
+            where = $"container '{StreamStatus.Printable(container)}'";
+            if (_containerRoot(container) is not { } root)
+            {
+                return (null, StreamStatus.Error(StreamStatusCode.UnknownContainer, $"no container '{StreamStatus.Printable(container)}' runs in this box (connecting to {what})"));
+            }
+
+            if (Containers.RootedPath.Resolve(root, path) is not { } resolved)
+            {
+                return (null, StreamStatus.Error(StreamStatusCode.NotFound, $"{what} in {where} leads through too many symbolic links"));
+            }
+
+            path = root + resolved;
+            if (System.Text.Encoding.UTF8.GetByteCount(path) > Protocol.UnixSocketPath.MaxBytes)
+            {
+                return (null, StreamStatus.Error(StreamStatusCode.Unsupported, $"{what} in {where} is '{StreamStatus.Printable(path)}' in the box, longer than a socket path may be"));
+            }
         }
 
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(connect.Path), _stop.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), _stop.Token).ConfigureAwait(false);
             return (socket, StreamStatus.Ok);
         }
         catch (SocketException ex)
@@ -158,9 +187,9 @@ internal sealed class StreamServer : IDisposable
             socket.Dispose();
             return (null, ex.SocketErrorCode switch
             {
-                SocketError.ConnectionRefused => StreamStatus.Error(StreamStatusCode.Refused, $"connection refused: nothing listens on {what} in the box"),
-                SocketError.AddressNotAvailable => StreamStatus.Error(StreamStatusCode.NotFound, $"no {what} in the box"),
-                _ => StreamStatus.Error(StreamStatusCode.Internal, $"connecting to {what} in the box failed: {ex.Message}"),
+                SocketError.ConnectionRefused => StreamStatus.Error(StreamStatusCode.Refused, $"connection refused: nothing listens on {what} in {where}"),
+                SocketError.AddressNotAvailable => StreamStatus.Error(StreamStatusCode.NotFound, $"no {what} in {where}"),
+                _ => StreamStatus.Error(StreamStatusCode.Internal, $"connecting to {what} in {where} failed: {ex.Message}"),
             });
         }
     }
@@ -202,26 +231,42 @@ internal sealed class StreamServer : IDisposable
     /// </summary>
     private async Task ServeCopyAsync(Socket connection, CopyRequest copy)
     {
-        if (copy.Container is not null)
+        // In a container, the box path that leads to the same file, and messages name the container's path.
+        var path = copy.Path;
+        Func<string, string> shown = message => message;
+        if (copy.Container is { } container)
         {
-            await AnswerAndCloseAsync(connection, StreamStatus.Error(StreamStatusCode.Unsupported, "copying in a container's file system is not served by this agent yet")).ConfigureAwait(false);
-            return;
+            var what = $"copying {(copy.Direction == CopyDirection.Out ? "out of" : "into")} {StreamStatus.Printable(copy.Path)}";
+            if (_containerRoot(container) is not { } root)
+            {
+                await AnswerAndCloseAsync(connection, StreamStatus.Error(StreamStatusCode.UnknownContainer, $"no container '{StreamStatus.Printable(container)}' runs in this box ({what})")).ConfigureAwait(false);
+                return;
+            }
+
+            if (Containers.RootedPath.ForCopy(root, copy.Path, into: copy.Direction == CopyDirection.In) is not { } resolved)
+            {
+                await AnswerAndCloseAsync(connection, StreamStatus.Error(StreamStatusCode.BadPath, $"{StreamStatus.Printable(copy.Path)} in container '{StreamStatus.Printable(container)}' leads through too many symbolic links")).ConfigureAwait(false);
+                return;
+            }
+
+            path = resolved;
+            shown = message => message.Replace(root, string.Empty, StringComparison.Ordinal);
         }
 
         try
         {
             if (copy.Direction == CopyDirection.Out)
             {
-                TarCopy.CheckSource(copy.Path);
+                TarCopy.CheckSource(path);
             }
             else
             {
-                TarCopy.CheckDestination(copy.Path, copy.Placement);
+                TarCopy.CheckDestination(path, copy.Placement);
             }
         }
         catch (StreamException e)
         {
-            await AnswerAndCloseAsync(connection, StreamStatus.Error(e.Status, e.Message)).ConfigureAwait(false);
+            await AnswerAndCloseAsync(connection, StreamStatus.Error(e.Status, shown(e.Message))).ConfigureAwait(false);
             return;
         }
 
@@ -233,12 +278,12 @@ internal sealed class StreamServer : IDisposable
             {
                 try
                 {
-                    await TarCopy.PackAsync(copy.Path, stream, _stop.Token).ConfigureAwait(false);
+                    await TarCopy.PackAsync(path, stream, _stop.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is StreamException or IOException or UnauthorizedAccessException)
                 {
                     // The host sees the archive end early; the reason stays in the agent's log.
-                    NetworkLog.CopyFailed(_logger, "out of", copy.Path, e.Message);
+                    NetworkLog.CopyFailed(_logger, "out of", path, e.Message);
                     throw;
                 }
 
@@ -250,23 +295,23 @@ internal sealed class StreamServer : IDisposable
             StreamStatus result;
             try
             {
-                await TarCopy.UnpackAsync(stream, copy.Path, copy.Placement, dropSetId: false, _stop.Token).ConfigureAwait(false);
+                await TarCopy.UnpackAsync(stream, path, copy.Placement, dropSetId: false, _stop.Token).ConfigureAwait(false);
                 result = StreamStatus.Ok;
             }
             catch (StreamException e)
             {
-                result = StreamStatus.Error(e.Status, e.Message);
+                result = StreamStatus.Error(e.Status, shown(e.Message));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or CocoonException)
             {
-                result = StreamStatus.Error(StreamStatusCode.Internal, $"unpacking at {copy.Path} failed: {e.Message}");
+                result = StreamStatus.Error(StreamStatusCode.Internal, shown($"unpacking at {path} failed: {e.Message}"));
             }
 
             // The answer first, then the rest of the host's bytes (all of them after a failure), so
             // the host finishes sending and reads why.
             if (!result.IsOk)
             {
-                NetworkLog.CopyFailed(_logger, "into", copy.Path, result.Message);
+                NetworkLog.CopyFailed(_logger, "into", path, result.Message);
             }
 
             await SendAllAsync(connection, result.Encode()).ConfigureAwait(false);

@@ -71,7 +71,7 @@ internal static class AgentServer
 
         using var server = CreateKestrel(options, loggerFactory);
         server.StartAsync(dispatcher, CancellationToken.None).GetAwaiter().GetResult();
-        using var streams = StartStreams(options, forwards, loggerFactory.CreateLogger<StreamServer>());
+        using var streams = StartStreams(options, forwards, containers, loggerFactory.CreateLogger<StreamServer>());
         state.Timings = new BootTimingsSnapshot(
             options.Init?.KernelToInitUs ?? 0,
             options.Init?.MountsUs ?? 0,
@@ -100,7 +100,7 @@ internal static class AgentServer
     /// The data streams (docs/architecture.md §2.3) on vsock port 1025, or in --listen-unix mode on
     /// <c>PATH_1025</c>, the name a hybrid vsock device gives a port's socket.
     /// </summary>
-    private static StreamServer StartStreams(AgentServerOptions options, SocketForwards forwards, ILogger logger)
+    private static StreamServer StartStreams(AgentServerOptions options, SocketForwards forwards, BoxContainers containers, ILogger logger)
     {
         VsockListener listener;
         string where;
@@ -117,7 +117,7 @@ internal static class AgentServer
         }
 
         NetworkLog.Serving(logger, where);
-        return new StreamServer(listener, new Dialer(new NoContainerNamespaces(), DialTimeout), forwards, logger);
+        return new StreamServer(listener, new Dialer(containers, DialTimeout), forwards, containers.FindRoot, logger);
     }
 
     /// <summary>

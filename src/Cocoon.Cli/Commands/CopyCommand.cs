@@ -10,19 +10,23 @@ namespace Cocoon.Cli.Commands;
 /// DST (whose directory must exist); SRC ending in <c>/.</c> copies a directory's contents; <c>-</c>
 /// as SRC reads a tar stream from stdin and unpacks it into the box directory DST, and as DST writes
 /// the tar stream of the box's SRC to stdout. A local path holding ':' is written with a '/' in
-/// front of the ':' (<c>./a:b</c>), as in docker.
+/// front of the ':' (<c>./a:b</c>), as in docker. The box path is in a container's file system with
+/// <c>--container</c>, and by default in the first running container of a box that runs containers
+/// (the same rule as <c>exec</c>), so <c>cocoon cp web:/etc/app.conf .</c> after <c>cocoon run --name
+/// web IMAGE</c> reads the file the container sees, as <c>docker cp</c> would.
 /// </summary>
 internal static class CopyCommand
 {
     private static readonly Argument<string> SourceArgument = new("SRC") { Description = "BOX:PATH, a host path, or - (a tar stream on stdin)." };
     private static readonly Argument<string> DestinationArgument = new("DST") { Description = "BOX:PATH, a host path, or - (a tar stream on stdout)." };
+    private static readonly Option<string> ContainerOption = new("--container", "-c") { Description = "The container whose file system PATH is in [default: the box's first running container, if it has one]." };
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)
     {
         var command = new Command("cp", "Copy files or directories between the host and a running box, as docker cp: cocoon cp [BOX:]SRC [BOX:]DST (- for a tar stream).")
         {
-            SourceArgument, DestinationArgument,
+            SourceArgument, DestinationArgument, ContainerOption,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -46,26 +50,27 @@ internal static class CopyCommand
             }
 
             await using var box = context.Runtime.GetBox(boxName);
+            var container = parseResult.GetValue(ContainerOption) ?? await ExecCommand.DefaultContainerAsync(context, box, cancellationToken);
             if (destinationBox is not null)
             {
                 if (source == "-")
                 {
                     await using var stdin = Console.OpenStandardInput();
-                    await box.CopyToAsync(stdin, destination, cancellationToken);
+                    await box.CopyToAsync(stdin, destination, container, cancellationToken);
                 }
                 else
                 {
-                    await box.CopyToAsync(Path.GetFullPath(source) + (source.EndsWith("/.", StringComparison.Ordinal) ? "/." : string.Empty), destination, cancellationToken);
+                    await box.CopyToAsync(Path.GetFullPath(source) + (source.EndsWith("/.", StringComparison.Ordinal) ? "/." : string.Empty), destination, container, cancellationToken);
                 }
             }
             else if (destination == "-")
             {
                 await using var stdout = Console.OpenStandardOutput();
-                await box.CopyFromAsync(source, stdout, cancellationToken);
+                await box.CopyFromAsync(source, stdout, container, cancellationToken);
             }
             else
             {
-                await box.CopyFromAsync(source, Path.GetFullPath(destination) + (destination.EndsWith('/') ? "/" : string.Empty), cancellationToken);
+                await box.CopyFromAsync(source, Path.GetFullPath(destination) + (destination.EndsWith('/') ? "/" : string.Empty), container, cancellationToken);
             }
 
             return (int)ExitCode.Ok;

@@ -39,8 +39,8 @@ internal static class ExecCommand
         return command;
     }
 
-    /// <summary>As docs/architecture.md §2.10: a box that runs containers is exec'd into its first running one.</summary>
-    private static async Task<string?> DefaultContainerAsync(CliContext context, Box box, CancellationToken cancellationToken)
+    /// <summary>As docs/architecture.md §2.10: a box that runs containers is exec'd into (and copied to) its first running one.</summary>
+    internal static async Task<string?> DefaultContainerAsync(CliContext context, Box box, CancellationToken cancellationToken)
     {
         // Only a box with an image has containers: the others skip the extra call.
         if (context.Runtime.GetBoxInfo(box.Name).Config.Image is null)

@@ -14,32 +14,33 @@ namespace Cocoon.Files;
 ///  from the box:  check the host destination · header (out, path) · ok · tar ← until the agent closes
 /// </code>
 /// Host paths are checked before the stream opens, box paths by the agent before it answers ok, so a
-/// missing source or destination directory is a clear error and nothing is half-copied.
+/// missing source or destination directory is a clear error and nothing is half-copied. With a
+/// container, the box path is in that container's file system (the agent resolves it there).
 /// </summary>
 internal static class BoxCopy
 {
     /// <summary>Copies the host file or directory <paramref name="source"/> to <paramref name="destination"/> in the box.</summary>
-    public static async Task ToBoxAsync(StreamDialer dialer, string source, string destination, CancellationToken cancellationToken)
+    public static async Task ToBoxAsync(StreamDialer dialer, string source, string destination, string? container, CancellationToken cancellationToken)
     {
         TarCopy.CheckSource(source);
-        var request = new CopyRequest(CopyDirection.In, destination, CopyPlacement.Place);
+        var request = new CopyRequest(CopyDirection.In, destination, CopyPlacement.Place, container);
         using var socket = await dialer.CopyAsync(request, cancellationToken).ConfigureAwait(false);
         await SendAndConfirmAsync(socket, request, stream => TarCopy.PackAsync(source, stream, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Unpacks the tar stream <paramref name="archive"/> into the box directory <paramref name="directory"/>.</summary>
-    public static async Task ToBoxAsync(StreamDialer dialer, Stream archive, string directory, CancellationToken cancellationToken)
+    public static async Task ToBoxAsync(StreamDialer dialer, Stream archive, string directory, string? container, CancellationToken cancellationToken)
     {
-        var request = new CopyRequest(CopyDirection.In, directory, CopyPlacement.Into);
+        var request = new CopyRequest(CopyDirection.In, directory, CopyPlacement.Into, container);
         using var socket = await dialer.CopyAsync(request, cancellationToken).ConfigureAwait(false);
         await SendAndConfirmAsync(socket, request, stream => archive.CopyToAsync(stream, 128 * 1024, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Copies <paramref name="source"/> in the box to the host path <paramref name="destination"/>.</summary>
-    public static async Task FromBoxAsync(StreamDialer dialer, string source, string destination, CancellationToken cancellationToken)
+    public static async Task FromBoxAsync(StreamDialer dialer, string source, string destination, string? container, CancellationToken cancellationToken)
     {
         TarCopy.CheckDestination(destination, CopyPlacement.Place);
-        var request = new CopyRequest(CopyDirection.Out, source);
+        var request = new CopyRequest(CopyDirection.Out, source, Container: container);
         using var socket = await dialer.CopyAsync(request, cancellationToken).ConfigureAwait(false);
         var stream = new NetworkStream(socket, ownsSocket: false);
         await using (stream.ConfigureAwait(false))
@@ -50,9 +51,9 @@ internal static class BoxCopy
     }
 
     /// <summary>Writes the tar stream of <paramref name="source"/> in the box to <paramref name="archive"/>.</summary>
-    public static async Task FromBoxAsync(StreamDialer dialer, string source, Stream archive, CancellationToken cancellationToken)
+    public static async Task FromBoxAsync(StreamDialer dialer, string source, Stream archive, string? container, CancellationToken cancellationToken)
     {
-        var request = new CopyRequest(CopyDirection.Out, source);
+        var request = new CopyRequest(CopyDirection.Out, source, Container: container);
         using var socket = await dialer.CopyAsync(request, cancellationToken).ConfigureAwait(false);
         var stream = new NetworkStream(socket, ownsSocket: false);
         await using (stream.ConfigureAwait(false))

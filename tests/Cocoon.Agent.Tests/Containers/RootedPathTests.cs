@@ -41,4 +41,42 @@ public sealed class RootedPathTests : IDisposable
     {
         Assert.Null(RootedPath.FindExecutable(_root, program, "/bin", "/"));
     }
+
+    [Theory]
+    [InlineData("/usr/bin/sh", false, "/usr/bin/sh")]
+    [InlineData("/bin/sh", false, "/usr/bin/sh")]
+    [InlineData("/bin/new.txt", true, "/usr/bin/new.txt")]
+    [InlineData("/bin", false, "/bin")]
+    [InlineData("/bin", true, "/usr/bin")]
+    [InlineData("/bin/", false, "/usr/bin/")]
+    [InlineData("/bin/.", false, "/usr/bin/.")]
+    [InlineData("/usr/bin/sh", true, "/usr/bin/sh")]
+    [InlineData("/", true, "")]
+    [InlineData("/.", false, "/.")]
+    [InlineData("/usr/bin/../../bin/busybox", false, "/usr/bin/busybox")]
+    public void ForCopy_DirectoriesResolvedInsideTheRoot_FinalLinkOnlyWhenEntered(string path, bool into, string expected)
+    {
+        Assert.Equal(_root + expected, RootedPath.ForCopy(_root, path, into));
+    }
+
+    [Fact]
+    public void ForCopy_AbsoluteLinksOnTheWay_StayInsideTheRoot()
+    {
+        // /jail/trap -> / in the container: a copy to /jail/trap/etc/x lands in the container's /etc,
+        // and a copy into /jail/trap itself lands in the container's root, never the box's.
+        Directory.CreateDirectory(Path.Combine(_root, "jail"));
+        File.CreateSymbolicLink(Path.Combine(_root, "jail", "trap"), "/");
+
+        Assert.Equal(_root + "/etc/x", RootedPath.ForCopy(_root, "/jail/trap/etc/x", into: true));
+        Assert.Equal(_root, RootedPath.ForCopy(_root, "/jail/trap", into: true));
+        Assert.Equal(_root + "/", RootedPath.ForCopy(_root, "/jail/trap/", into: false));
+        Assert.Equal(_root + "/etc/passwd/x", RootedPath.ForCopy(_root, "/usr/bin/escape/x", into: true));
+    }
+
+    [Fact]
+    public void ForCopy_LoopOnTheWay_Null()
+    {
+        Assert.Null(RootedPath.ForCopy(_root, "/usr/bin/loop/x", into: true));
+        Assert.Null(RootedPath.ForCopy(_root, "/usr/bin/loop", into: true));
+    }
 }

@@ -1,5 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using Cocoon.Vsock.Streams;
+
 namespace Cocoon.EndToEnd.Tests.Containers;
 
 /// <summary>
@@ -207,6 +209,90 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
         Assert.True(run.ExitCode == 3, run.Stderr);
         Assert.Equal("out\n", run.Stdout);
         Assert.False(Directory.Exists(Path.Combine(fixture.Environment.StateRoot, "boxes", "once")));
+    }
+
+    [Fact]
+    public async Task Copy_ToAndFromRunningContainer_ItsFileSystemNeverTheBoxs()
+    {
+        // Arrange: a running container holding a link to its own root, as a hostile image could.
+        await using var container = await StartDetachedAsync("files", "mkdir /jail && busybox ln -s / /jail/trap && echo made > /tmp/made.txt && sleep 600", "test -e /tmp/made.txt");
+        var host = Directory.CreateTempSubdirectory("ctr-cp-").FullName;
+        try
+        {
+            var file = Path.Combine(host, "in.txt");
+            File.WriteAllText(file, "from the host\n");
+
+            // Act: SDK both ways through the link, the CLI with and without naming the container.
+            await fixture.Box.CopyToAsync(file, "/jail/trap/srv/", "files").WaitAsync(Timeout);
+            await fixture.Box.CopyFromAsync("/tmp/made.txt", Path.Combine(host, "sdk.txt"), "files").WaitAsync(Timeout);
+            var byDefault = await fixture.Environment.CocoonAsync("cp", "ctr:/tmp/made.txt", Path.Combine(host, "cli.txt"));
+            var named = await fixture.Environment.CocoonAsync("cp", "-c", "files", file, "ctr:/tmp/named.txt");
+            var unknown = await fixture.Environment.CocoonAsync("cp", "-c", "nobody", file, "ctr:/tmp/x.txt");
+            var inContainer = await container.RunAsync(["cat", "/srv/in.txt", "/tmp/named.txt"]).WaitAsync(Timeout);
+            var inBox = await fixture.Box.RunAsync(["sh", "-c", "ls /srv/in.txt /tmp/named.txt 2>/dev/null; echo listed"]).WaitAsync(Timeout);
+
+            // Assert
+            Assert.Equal("from the host\nfrom the host\n", inContainer.Stdout);
+            Assert.Equal("listed\n", inBox.Stdout);
+            Assert.Equal("made\n", File.ReadAllText(Path.Combine(host, "sdk.txt")));
+            Assert.True(byDefault.ExitCode == 0, byDefault.Stderr);
+            Assert.Equal("made\n", File.ReadAllText(Path.Combine(host, "cli.txt")));
+            Assert.True(named.ExitCode == 0, named.Stderr);
+            Assert.NotEqual(0, unknown.ExitCode);
+            Assert.Contains("no container 'nobody' runs in this box", unknown.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(host, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Dial_IntoRunningContainer_ReachesItsListenerAndUnknownOneRefused()
+    {
+        // Arrange: a container serving one line on 7070.
+        await using var container = await StartDetachedAsync("served", "while true; do echo from the container | nc -l -p 7070; done", "busybox netstat -ltn | grep -q ':7070 '");
+
+        // Act
+        string line;
+        await using (var stream = await fixture.Box.DialAsync("tcp", 7070, container: "served").WaitAsync(Timeout))
+        {
+            line = await new StreamReader(stream).ReadLineAsync().WaitAsync(Timeout) ?? string.Empty;
+        }
+
+        var unknown = await Assert.ThrowsAsync<StreamException>(() => fixture.Box.DialAsync("tcp", 7070, container: "nobody").WaitAsync(Timeout));
+
+        // Assert
+        Assert.Equal("from the container", line);
+        Assert.Equal(StreamStatusCode.UnknownContainer, unknown.Status);
+    }
+
+    /// <summary>Starts a detached container running <paramref name="script"/> and waits until <paramref name="ready"/> succeeds in it.</summary>
+    private async Task<Container> StartDetachedAsync(string name, string script, string ready)
+    {
+        var container = await fixture.Box.RunContainerAsync(new ContainerOptions(fixture.Image)
+        {
+            Name = name,
+            Entrypoint = "/bin/sh",
+            Arguments = ["-c", script],
+            Detach = true,
+        }).WaitAsync(Timeout);
+        try
+        {
+            var deadline = DateTime.UtcNow + Timeout;
+            while ((await container.RunAsync(["sh", "-c", ready]).WaitAsync(Timeout)).ExitCode != 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"'{ready}' never held in container {name}");
+                await Task.Delay(200);
+            }
+
+            return container;
+        }
+        catch
+        {
+            await container.DisposeAsync();
+            throw;
+        }
     }
 
     private Task<(string Stdout, ExecExit Exit)> RunToEndAsync(ContainerOptions options) => fixture.RunToEndAsync(options, Timeout);
