@@ -33,6 +33,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes) : INetwor
     private static readonly string[] CrunEnvironment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"];
 
     private readonly Lock _lock = new();
+    private readonly Dictionary<string, (int Holders, Task Frozen)> _freezes = [];
     private readonly List<Container> _containers = [];
 
     /// <summary>Steps 1–3; returns the container and what to start for step 4.</summary>
@@ -231,6 +232,63 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes) : INetwor
     /// no such container runs.
     /// </summary>
     public string? FindRoot(string name) => FindInitFile(name, "root");
+
+    /// <summary>
+    /// Freezes running container <paramref name="name"/> (<c>cgroup.freeze</c>) for a copy and returns
+    /// its root, or null when no container runs by that name. While it is frozen none of its processes
+    /// can swap a link between the copy's resolution of a path and its use (the race behind docker cp's
+    /// CVE-2018-15664). Copies of one container share the freeze; disposing the last one's result thaws it.
+    /// </summary>
+    /// <exception cref="IOException">The container could not be frozen.</exception>
+    public async Task<FrozenContainer?> FreezeAsync(string name, CancellationToken cancellationToken)
+    {
+        if (FindRoot(name) is not { } root)
+        {
+            return null;
+        }
+
+        var cgroup = $"/sys/fs/cgroup{RuntimeSpec.CgroupParent}/{name}";
+        Task freezing;
+        lock (_lock)
+        {
+            if (!_freezes.TryGetValue(name, out var freeze))
+            {
+                // Started once for every copy that overlaps this one; not cancelled by any one of them.
+                freeze = (0, FrozenContainer.FreezeAsync(cgroup));
+            }
+
+            _freezes[name] = (freeze.Holders + 1, freeze.Frozen);
+            freezing = freeze.Frozen;
+        }
+
+        var frozen = new FrozenContainer(root, () => Thaw(name, cgroup));
+        try
+        {
+            await freezing.WaitAsync(cancellationToken);
+            return frozen;
+        }
+        catch
+        {
+            frozen.Dispose();
+            throw;
+        }
+    }
+
+    private void Thaw(string name, string cgroup)
+    {
+        lock (_lock)
+        {
+            var (holders, frozen) = _freezes[name];
+            if (holders > 1)
+            {
+                _freezes[name] = (holders - 1, frozen);
+                return;
+            }
+
+            _freezes.Remove(name);
+            FrozenContainer.Thaw(cgroup);
+        }
+    }
 
     /// <summary>A dial into a container is made from its init's network namespace (the pod's, today).</summary>
     string? INetworkNamespaces.Find(string container) => FindInitFile(container, "ns/net");
@@ -453,5 +511,55 @@ internal sealed class Container(string name, string image, IReadOnlyList<string>
         }
 
         Volatile.Read(ref _logGrew).TrySetResult();
+    }
+}
+
+/// <summary>A container frozen by <see cref="BoxContainers.FreezeAsync"/> for one copy; disposing releases it.</summary>
+/// <param name="root">Its root as the box sees it (<c>/proc/PID/root</c>).</param>
+/// <param name="release">Releases this copy's hold (the last one thaws the container).</param>
+internal sealed class FrozenContainer(string root, Action release) : IDisposable
+{
+    private static readonly TimeSpan FreezeTimeout = TimeSpan.FromSeconds(5);
+    private int _released;
+
+    /// <summary>The container's root as the box sees it.</summary>
+    public string Root => root;
+
+    /// <summary>Asks the kernel to freeze <paramref name="cgroup"/> and waits until every task in it stopped (it freezes asynchronously).</summary>
+    public static async Task FreezeAsync(string cgroup)
+    {
+        await File.WriteAllTextAsync(Path.Combine(cgroup, "cgroup.freeze"), "1");
+        var deadline = DateTime.UtcNow + FreezeTimeout;
+        while (!(await File.ReadAllLinesAsync(Path.Combine(cgroup, "cgroup.events"))).Contains("frozen 1"))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new IOException($"the container's processes did not stop within {FreezeTimeout.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+
+    /// <summary>Thaws <paramref name="cgroup"/>; one already gone (the container ended) is fine.</summary>
+    public static void Thaw(string cgroup)
+    {
+        try
+        {
+            File.WriteAllText(Path.Combine(cgroup, "cgroup.freeze"), "0");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing is left to thaw.
+        }
+    }
+
+    /// <summary>Releases this copy's hold on the freeze.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            release();
+        }
     }
 }

@@ -27,7 +27,7 @@ internal sealed class StreamServer : IDisposable
     private readonly VsockListener _listener;
     private readonly Dialer _dialer;
     private readonly SocketForwards _forwards;
-    private readonly Func<string, string?> _containerRoot;
+    private readonly Containers.BoxContainers _containers;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
@@ -35,14 +35,14 @@ internal sealed class StreamServer : IDisposable
     /// <param name="listener">Port 1025's listener.</param>
     /// <param name="dialer">Dials tcp and udp.</param>
     /// <param name="forwards">The announced connections accept streams take.</param>
-    /// <param name="containerRoot">A running container's root as the box sees it (<c>/proc/PID/root</c>), or null when none runs by that name.</param>
+    /// <param name="containers">The box's containers, whose files and sockets copy and connect streams may name.</param>
     /// <param name="logger">Logs failed streams.</param>
-    public StreamServer(VsockListener listener, Dialer dialer, SocketForwards forwards, Func<string, string?> containerRoot, ILogger logger)
+    public StreamServer(VsockListener listener, Dialer dialer, SocketForwards forwards, Containers.BoxContainers containers, ILogger logger)
     {
         _listener = listener;
         _dialer = dialer;
         _forwards = forwards;
-        _containerRoot = containerRoot;
+        _containers = containers;
         _logger = logger;
         _acceptLoop = AcceptLoopAsync();
     }
@@ -159,7 +159,7 @@ internal sealed class StreamServer : IDisposable
         if (connect.Container is { } container)
         {
             where = $"container '{StreamStatus.Printable(container)}'";
-            if (_containerRoot(container) is not { } root)
+            if (_containers.FindRoot(container) is not { } root)
             {
                 return (null, StreamStatus.Error(StreamStatusCode.UnknownContainer, $"no container '{StreamStatus.Printable(container)}' runs in this box (connecting to {what})"));
             }
@@ -232,14 +232,14 @@ internal sealed class StreamServer : IDisposable
     private async Task ServeCopyAsync(Socket connection, CopyRequest copy)
     {
         // In a container, the box path that leads to the same file, and messages name the container's path.
+        // A container stays frozen for the whole copy, so none of its processes can move a link under it.
         var path = copy.Path;
         Func<string, string> shown = message => message;
+        using var frozen = copy.Container is { } named ? await FreezeAsync(connection, copy, named).ConfigureAwait(false) : null;
         if (copy.Container is { } container)
         {
-            var what = $"copying {(copy.Direction == CopyDirection.Out ? "out of" : "into")} {StreamStatus.Printable(copy.Path)}";
-            if (_containerRoot(container) is not { } root)
+            if (frozen is not { Root: var root })
             {
-                await AnswerAndCloseAsync(connection, StreamStatus.Error(StreamStatusCode.UnknownContainer, $"no container '{StreamStatus.Printable(container)}' runs in this box ({what})")).ConfigureAwait(false);
                 return;
             }
 
@@ -318,6 +318,29 @@ internal sealed class StreamServer : IDisposable
             await DrainAsync(stream).ConfigureAwait(false);
             connection.Shutdown(SocketShutdown.Send);
         }
+    }
+
+    /// <summary>Freezes the copy's container; on failure answers why (unknown container, or not frozen) and returns null.</summary>
+    private async Task<Containers.FrozenContainer?> FreezeAsync(Socket connection, CopyRequest copy, string container)
+    {
+        var what = $"copying {(copy.Direction == CopyDirection.Out ? "out of" : "into")} {StreamStatus.Printable(copy.Path)}";
+        StreamStatus error;
+        try
+        {
+            if (await _containers.FreezeAsync(container, _stop.Token).ConfigureAwait(false) is { } frozen)
+            {
+                return frozen;
+            }
+
+            error = StreamStatus.Error(StreamStatusCode.UnknownContainer, $"no container '{StreamStatus.Printable(container)}' runs in this box ({what})");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error = StreamStatus.Error(StreamStatusCode.Internal, $"container '{StreamStatus.Printable(container)}' could not be frozen for {what}: {ex.Message}");
+        }
+
+        await AnswerAndCloseAsync(connection, error).ConfigureAwait(false);
+        return null;
     }
 
     /// <summary>Reads the peer's side to its end (its half-close), so closing loses nothing in flight.</summary>

@@ -117,7 +117,7 @@ internal static class AgentServer
         }
 
         NetworkLog.Serving(logger, where);
-        return new StreamServer(listener, new Dialer(containers, DialTimeout), forwards, containers.FindRoot, logger);
+        return new StreamServer(listener, new Dialer(containers, DialTimeout), forwards, containers, logger);
     }
 
     /// <summary>

@@ -248,6 +248,38 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Copy_IntoContainer_FrozenWhileTheArchiveFlowsThawedAfter()
+    {
+        // Arrange: an archive that stops after its first entry until the test has looked.
+        await using var container = await StartDetachedAsync("still", "sleep 600", "true");
+        using var archive = new MemoryStream();
+        using (var writer = new System.Formats.Tar.TarWriter(archive, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var name in new[] { "first.txt", "second.txt" })
+            {
+                writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream("x"u8.ToArray()) });
+            }
+        }
+
+        var gated = new GatedStream(archive.ToArray(), pauseAt: 1024);
+        const string Freeze = "cat /sys/fs/cgroup/cocoon/still/cgroup.freeze";
+
+        // Act
+        var copy = fixture.Box.CopyToAsync(gated, "/tmp", "still");
+        await gated.Paused.WaitAsync(Timeout);
+        var during = await fixture.Box.RunAsync(["sh", "-c", Freeze]).WaitAsync(Timeout);
+        gated.Resume();
+        await copy.WaitAsync(Timeout);
+        var after = await fixture.Box.RunAsync(["sh", "-c", Freeze]).WaitAsync(Timeout);
+        var copied = await container.RunAsync(["cat", "/tmp/first.txt", "/tmp/second.txt"]).WaitAsync(Timeout);
+
+        // Assert
+        Assert.Equal("1\n", during.Stdout);
+        Assert.Equal("0\n", after.Stdout);
+        Assert.Equal("xx", copied.Stdout);
+    }
+
+    [Fact]
     public async Task Dial_IntoRunningContainer_ReachesItsListenerAndUnknownOneRefused()
     {
         // Arrange: a container serving one line on 7070.
@@ -296,4 +328,57 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     }
 
     private Task<(string Stdout, ExecExit Exit)> RunToEndAsync(ContainerOptions options) => fixture.RunToEndAsync(options, Timeout);
+}
+
+/// <summary>A read-only stream of <c>bytes</c> that stops at <c>pauseAt</c> until <see cref="Resume"/>.</summary>
+internal sealed class GatedStream(byte[] bytes, int pauseAt) : Stream
+{
+    private readonly TaskCompletionSource _paused = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _resumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _position;
+
+    /// <summary>Completes when a read reached the pause point.</summary>
+    public Task Paused => _paused.Task;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => bytes.Length;
+
+    public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+    public void Resume() => _resumed.TrySetResult();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_position == pauseAt)
+        {
+            _paused.TrySetResult();
+            await _resumed.Task.WaitAsync(cancellationToken);
+        }
+
+        var end = _position < pauseAt ? pauseAt : bytes.Length;
+        var count = Math.Min(buffer.Length, end - _position);
+        bytes.AsMemory(_position, count).CopyTo(buffer);
+        _position += count;
+        return count;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read asynchronously");
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
