@@ -17,6 +17,7 @@ IBenchmark[] benchmarks =
     new ImagePullBenchmark(),
     new RootfsBuildBenchmark(),
     new ContainerRunBenchmark(),
+    new DockerInBoxBenchmark(),
     new CopyBenchmark(),
     new VolumeBenchmark(),
 ];

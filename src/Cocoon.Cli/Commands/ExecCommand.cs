@@ -39,7 +39,10 @@ internal static class ExecCommand
         return command;
     }
 
-    /// <summary>As docs/architecture.md §2.10: a box that runs containers is exec'd into (and copied to) its first running one.</summary>
+    /// <summary>
+    /// As docs/architecture.md §2.10: a box that runs containers is exec'd into (and copied to) its first
+    /// running one; socket-forward reaches its sockets the same way.
+    /// </summary>
     internal static async Task<string?> DefaultContainerAsync(CliContext context, Box box, CancellationToken cancellationToken)
     {
         // Only a box with an image has containers: the others skip the extra call.

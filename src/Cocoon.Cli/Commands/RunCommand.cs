@@ -113,7 +113,12 @@ internal static class RunCommand
             await context.Runtime.Images.PullAsync(image, new PullProgressView(context.Error, terminal: false), signals.Token);
         }
 
-        Containers.ContainerPlan.Merge(context.Runtime, options);
+        var process = Containers.ContainerPlan.Merge(context.Runtime, options);
+        if (boxName is null)
+        {
+            Containers.ContainerPlan.EnsureProfileFits(process, parseResult.GetValue(CreateCommand.SupportDockerOption), "a box");
+        }
+
         if (boxName is not null)
         {
             if (parseResult.GetValue(CreateCommand.SupportDockerOption))

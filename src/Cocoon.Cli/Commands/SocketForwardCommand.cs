@@ -5,13 +5,15 @@ using System.CommandLine;
 namespace Cocoon.Cli.Commands;
 
 /// <summary>
-/// <c>cocoon socket-forward BOX HOST_PATH:BOX_PATH...</c>: serves UNIX sockets of the box on the host
-/// (owner-only), each connection a new connect stream into the box; runs until Ctrl-C or until the
-/// box stops, and removes its host sockets when it ends.
+/// <c>cocoon socket-forward BOX [--container C] HOST_PATH:BOX_PATH...</c>: serves UNIX sockets of the box
+/// on the host (owner-only), each connection a new connect stream into the box; runs until Ctrl-C or
+/// until the box stops, and removes its host sockets when it ends. As exec, a box that runs containers
+/// is reached in its first running container unless --container names another.
 /// </summary>
 internal static class SocketForwardCommand
 {
     private static readonly Argument<string> NameArgument = new("BOX") { Description = "The running box." };
+    private static readonly Option<string> ContainerOption = new("--container", "-c") { Description = "The container whose sockets to reach [default: the box's first running container, if it has one]." };
 
     private static readonly Argument<string[]> PathsArgument = new("PATH")
     {
@@ -24,7 +26,7 @@ internal static class SocketForwardCommand
     {
         var command = new Command("socket-forward", "Serve UNIX sockets of a box on the host (each connection connects in the box).")
         {
-            NameArgument, PathsArgument,
+            NameArgument, PathsArgument, ContainerOption,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -33,14 +35,15 @@ internal static class SocketForwardCommand
 
             using var signals = new SignalCancellation(cancellationToken);
             await using var box = context.Runtime.GetBox(name);
+            var container = parseResult.GetValue(ContainerOption) ?? await ExecCommand.DefaultContainerAsync(context, box, signals.Token);
             var forwards = new List<SocketForward>();
             try
             {
                 foreach (var (hostPath, boxPath) in pairs)
                 {
                     forwards.Add(await box.ForwardSocketAsync(
-                        hostPath, boxPath, connectionFailed: ex => context.Error.WriteLine($"error: forwarding {hostPath} -> {boxPath}: {ex.Message}")));
-                    context.Out.WriteLine($"Forwarding from {hostPath} -> {boxPath}");
+                        hostPath, boxPath, container, ex => context.Error.WriteLine($"error: forwarding {hostPath} -> {boxPath}: {ex.Message}")));
+                    context.Out.WriteLine(container is null ? $"Forwarding from {hostPath} -> {boxPath}" : $"Forwarding from {hostPath} -> {boxPath} in container {container}");
                 }
 
                 context.Out.Flush();

@@ -33,6 +33,7 @@ internal static class ContainerPlan
         }
 
         var process = Merge(runtime, options);
+        EnsureProfileFits(process, box.SupportDocker, $"box '{box.Name}'");
         var spec = new ContainerSpec
         {
             Name = options.Name ?? GenerateName(),
@@ -73,6 +74,24 @@ internal static class ContainerPlan
             WorkingDir = options.WorkingDirectory,
             User = options.User,
         });
+    }
+
+    /// <summary>
+    /// Refuses to start a Docker daemon (a process named <c>dockerd</c>, or Docker's own dind entrypoint)
+    /// without the Docker profile, where it could only fail: no capabilities for its bridge and
+    /// iptables, read-only /proc/sys and cgroups, no bridge or netfilter modules in the box.
+    /// </summary>
+    /// <exception cref="CocoonException">InvalidArgument pointing at <c>--support-docker</c>.</exception>
+    public static void EnsureProfileFits(ContainerProcess process, bool supportDocker, string where)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        var program = process.Args.Count > 0 ? Path.GetFileName(process.Args[0]) : "";
+        if (!supportDocker && program is "dockerd" or "dockerd-entrypoint.sh")
+        {
+            throw new CocoonException(
+                CocoonErrorCode.InvalidArgument,
+                $"the container runs {program}, which cannot start in {where} without the Docker profile (it needs every capability, writable cgroups and /proc/sys, and the bridge and netfilter modules): create the box with --support-docker (support_docker: true, BoxOptions.SupportDocker)");
+        }
     }
 
     /// <summary>A container name as Docker makes them unique: a short random hex id.</summary>

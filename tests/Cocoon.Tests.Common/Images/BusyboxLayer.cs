@@ -15,7 +15,10 @@ public static class BusyboxLayer
         ["sh", "echo", "cat", "grep", "hostname", "id", "nc", "sleep", "seq", "mkdir", "touch", "wc", "head", "true"];
 
     /// <summary>The layer's tar.</summary>
-    public static byte[] Build()
+    public static byte[] Build() => Build(Applets);
+
+    /// <summary>The layer's tar with <paramref name="applets"/> linked into /bin.</summary>
+    public static byte[] Build(IEnumerable<string> applets)
     {
         var tar = new TarBuilder()
             .Directory("bin")
@@ -29,7 +32,7 @@ public static class BusyboxLayer
             DataStream = new MemoryStream(File.ReadAllBytes("/bin/busybox")),
             Mode = (UnixFileMode)0x1ED,
         });
-        foreach (var applet in Applets)
+        foreach (var applet in applets)
         {
             tar.Symlink("bin/" + applet, "busybox");
         }
