@@ -12,6 +12,7 @@ IBenchmark[] benchmarks =
     new BoxMemoryBenchmark(),
     new ExecRttBenchmark(),
     new VsockThroughputBenchmark(),
+    new ExecStdioBenchmark(),
     new PortForwardBenchmark(),
     new SocketForwardBenchmark(),
     new ImagePullBenchmark(),

@@ -2,6 +2,7 @@
 
 using System.Net.Sockets;
 using Cocoon.Agent.Forwarding;
+using Cocoon.Agent.Processes;
 using Cocoon.Vsock;
 using Cocoon.Vsock.Streams;
 
@@ -28,6 +29,7 @@ internal sealed class StreamServer : IDisposable
     private readonly Dialer _dialer;
     private readonly SocketForwards _forwards;
     private readonly Containers.BoxContainers _containers;
+    private readonly StdioStreams? _stdio;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
@@ -37,12 +39,14 @@ internal sealed class StreamServer : IDisposable
     /// <param name="forwards">The announced connections accept streams take.</param>
     /// <param name="containers">The box's containers, whose files and sockets copy and connect streams may name.</param>
     /// <param name="logger">Logs failed streams.</param>
-    public StreamServer(VsockListener listener, Dialer dialer, SocketForwards forwards, Containers.BoxContainers containers, ILogger logger)
+    /// <param name="stdio">The execs waiting for their stdio streams; null serves none.</param>
+    public StreamServer(VsockListener listener, Dialer dialer, SocketForwards forwards, Containers.BoxContainers containers, ILogger logger, StdioStreams? stdio = null)
     {
         _listener = listener;
         _dialer = dialer;
         _forwards = forwards;
         _containers = containers;
+        _stdio = stdio;
         _logger = logger;
         _acceptLoop = AcceptLoopAsync();
     }
@@ -123,10 +127,16 @@ internal sealed class StreamServer : IDisposable
 
     /// <summary>
     /// An accept stream: the token names a connection a guest client made to a forwarded socket
-    /// (<see cref="SocketForwards"/>). Unknown, taken or expired tokens are refused and logged.
+    /// (<see cref="SocketForwards"/>), or an exec's stdio (<see cref="StdioStreams"/>), which takes
+    /// the connection itself after ok. Unknown, taken or expired tokens are refused and logged.
     /// </summary>
     private async Task ServeAcceptAsync(Socket connection, AcceptRequest accept)
     {
+        if (!accept.Refuse && _stdio is not null && await TryAttachStdioAsync(connection, accept.Token).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (_forwards.TakePending(accept.Token) is not { } client)
         {
             ForwardingLog.UnknownToken(_logger);
@@ -143,6 +153,25 @@ internal sealed class StreamServer : IDisposable
         }
 
         await AnswerAndRelayAsync(connection, client, StreamStatus.Ok).ConfigureAwait(false);
+    }
+
+    /// <summary>Answers ok and hands the connection to the exec waiting for <paramref name="token"/>; false when none does.</summary>
+    private async Task<bool> TryAttachStdioAsync(Socket connection, string token)
+    {
+        // Ok goes out before the process can write to the connection, so it is the first thing the host reads.
+        if (!_stdio!.IsPending(token))
+        {
+            return false;
+        }
+
+        await SendAllAsync(connection, StreamStatus.Ok.Encode()).ConfigureAwait(false);
+        if (!_stdio.TryAttach(token, connection))
+        {
+            // The exec gave up (timed out or its client left) in between.
+            connection.Dispose();
+        }
+
+        return true;
     }
 
     /// <summary>

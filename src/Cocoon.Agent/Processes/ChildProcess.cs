@@ -64,6 +64,14 @@ internal sealed class ChildProcess : IDisposable
         new Thread(PtyWriteLoop) { IsBackground = true, Name = $"pty stdin {pid}" }.Start();
     }
 
+    /// <summary>A session whose stdio the process has on data streams: no bytes pass through the agent.</summary>
+    public ChildProcess(int pid, Task<ExitStatus> exited)
+    {
+        Pid = pid;
+        Exited = exited;
+        _output.Writer.TryComplete();
+    }
+
     public int Pid { get; }
 
     public Task<ExitStatus> Exited { get; }

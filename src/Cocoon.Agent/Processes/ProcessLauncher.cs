@@ -24,7 +24,14 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
     /// <summary>The argument that makes the agent binary a privilege-dropping trampoline.</summary>
     public const string ExecAsArgument = "--exec-as";
 
-    public ChildProcess Start(ExecSpec spec)
+    /// <summary>Starts <paramref name="spec"/>.</summary>
+    /// <param name="spec">What to run.</param>
+    /// <param name="streams">
+    /// For a plain session whose stdio rides data streams: the connection for stdout (and stdin when
+    /// the spec asks for it) and the one for stderr, handed to the process as its descriptors and
+    /// closed here either way.
+    /// </param>
+    public ChildProcess Start(ExecSpec spec, (Socket Stdio, Socket Stderr)? streams = null)
     {
         var disposeOnFailure = new List<IDisposable>();
         var closeAfterSpawn = new List<SafeHandle>();
@@ -59,6 +66,24 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
                 Interop.CheckResult(Interop.PosixSpawnFileActionsAddOpen(actions, 0, slavePath, Interop.OpenFlags.O_RDWR, 0), "posix_spawn_file_actions_addopen");
                 Interop.CheckResult(Interop.PosixSpawnFileActionsAddDup2(actions, 0, 1), "posix_spawn_file_actions_adddup2");
                 Interop.CheckResult(Interop.PosixSpawnFileActionsAddDup2(actions, 0, 2), "posix_spawn_file_actions_adddup2");
+            }
+            else if (streams is var (stdioStream, stderrStream))
+            {
+                // The process blocks on its own descriptors: the agent's non-blocking mode belongs
+                // to the open file description it shares with the child, so it goes first.
+                Interop.SetBlocking(stdioStream.SafeHandle, "fcntl stdio stream");
+                Interop.SetBlocking(stderrStream.SafeHandle, "fcntl stderr stream");
+                if (spec.Stdin)
+                {
+                    AddDup2(actions, stdioStream.SafeHandle, 0);
+                }
+                else
+                {
+                    Interop.CheckResult(Interop.PosixSpawnFileActionsAddOpen(actions, 0, "/dev/null", Interop.OpenFlags.O_RDONLY, 0), "posix_spawn_file_actions_addopen");
+                }
+
+                AddDup2(actions, stdioStream.SafeHandle, 1);
+                AddDup2(actions, stderrStream.SafeHandle, 2);
             }
             else
             {
@@ -109,8 +134,8 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
 
                 return pid;
             });
-            return master is not null
-                ? new ChildProcess(pid, exited, master)
+            return master is not null ? new ChildProcess(pid, exited, master)
+                : streams is not null ? new ChildProcess(pid, exited)
                 : new ChildProcess(pid, exited, stdin, stdout!, stderr!);
         }
         catch
@@ -128,6 +153,10 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
             {
                 handle.Dispose();
             }
+
+            // The child has its copies; the agent keeps none, so the host sees end of file when the process (and what it started) closes them.
+            streams?.Stdio.Dispose();
+            streams?.Stderr.Dispose();
 
             Interop.FreeStringArray(argv);
             Interop.FreeStringArray(envp);
@@ -159,7 +188,7 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
         }
     }
 
-    private static void AddDup2(IntPtr actions, SafeFileHandle handle, int target)
+    private static void AddDup2(IntPtr actions, SafeHandle handle, int target)
     {
         // The raw fd is only used while the handle is alive: it is closed after the spawn, in Start's finally.
         Interop.CheckResult(Interop.PosixSpawnFileActionsAddDup2(actions, (int)handle.DangerousGetHandle(), target), "posix_spawn_file_actions_adddup2");

@@ -44,10 +44,11 @@ internal static class AgentServer
         var power = new PowerControl(state, stop.Set, loggerFactory.CreateLogger<PowerControl>());
         var launcher = new ProcessLauncher(new ChildReaper());
         var containers = new BoxContainers(options.BootConfig.Volumes ?? []);
+        var stdio = new StdioStreams();
 
         var dispatcher = new GrpcDispatcher(MaxRequestMessageLength, options.DetailedErrors, logger);
         Protocol.Agent.V1.Agent.BindService(dispatcher, new AgentService(state, power));
-        Protocol.Agent.V1.Process.BindService(dispatcher, new ProcessService(launcher, state, containers, loggerFactory.CreateLogger<ProcessService>()));
+        Protocol.Agent.V1.Process.BindService(dispatcher, new ProcessService(launcher, state, containers, stdio, loggerFactory.CreateLogger<ProcessService>()));
         Protocol.Agent.V1.Containers.BindService(dispatcher, new ContainerService(containers, launcher, loggerFactory.CreateLogger<ContainerService>()));
         using var forwards = new SocketForwards(
             options.UnixPath is null ? SocketForwards.DefaultDirectory : SocketForwardsTestDirectory(),
@@ -71,7 +72,7 @@ internal static class AgentServer
 
         using var server = CreateKestrel(options, loggerFactory);
         server.StartAsync(dispatcher, CancellationToken.None).GetAwaiter().GetResult();
-        using var streams = StartStreams(options, forwards, containers, loggerFactory.CreateLogger<StreamServer>());
+        using var streams = StartStreams(options, forwards, containers, stdio, loggerFactory.CreateLogger<StreamServer>());
         state.Timings = new BootTimingsSnapshot(
             options.Init?.KernelToInitUs ?? 0,
             options.Init?.MountsUs ?? 0,
@@ -100,7 +101,7 @@ internal static class AgentServer
     /// The data streams (docs/architecture.md §2.3) on vsock port 1025, or in --listen-unix mode on
     /// <c>PATH_1025</c>, the name a hybrid vsock device gives a port's socket.
     /// </summary>
-    private static StreamServer StartStreams(AgentServerOptions options, SocketForwards forwards, BoxContainers containers, ILogger logger)
+    private static StreamServer StartStreams(AgentServerOptions options, SocketForwards forwards, BoxContainers containers, StdioStreams stdio, ILogger logger)
     {
         VsockListener listener;
         string where;
@@ -117,7 +118,7 @@ internal static class AgentServer
         }
 
         NetworkLog.Serving(logger, where);
-        return new StreamServer(listener, new Dialer(containers, DialTimeout), forwards, containers, logger);
+        return new StreamServer(listener, new Dialer(containers, DialTimeout), forwards, containers, logger, stdio);
     }
 
     /// <summary>

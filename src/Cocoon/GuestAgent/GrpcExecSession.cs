@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using Cocoon.Protocol.Agent.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -10,6 +11,10 @@ namespace Cocoon.GuestAgent;
 /// <summary>
 /// One Exec stream. A pump reads the server's messages into two pipes; a pipe that is not read fills
 /// up, the pump waits, and HTTP/2 flow control stops the agent, which stops reading the process.
+/// With stdio streams, two more pumps read the process's stdout and stderr data streams into the same
+/// pipes (each read bounded by the pipe's pause threshold, so an untrusted guest cannot make the host
+/// buffer more), stdin goes out on the first stream, and <see cref="Exit"/> completes once the exit
+/// arrived and both streams ended, so all output comes before the exit as it does in messages.
 /// </summary>
 internal sealed class GrpcExecSession : IExecSession
 {
@@ -21,16 +26,34 @@ internal sealed class GrpcExecSession : IExecSession
     private readonly Pipe _stderr = new(OutputPipeOptions);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly string? _box;
+    private readonly (Socket Stdio, Socket Stderr)? _streams;
     private bool _requestsCompleted;
 
-    public GrpcExecSession(AsyncDuplexStreamingCall<ExecClientMessage, ExecServerMessage> call, int pid, string? box)
+    /// <summary>A session on <paramref name="call"/>; with <paramref name="streams"/> (owned from here) its stdio travels on those data streams.</summary>
+    public GrpcExecSession(AsyncDuplexStreamingCall<ExecClientMessage, ExecServerMessage> call, int pid, string? box, (Socket Stdio, Socket Stderr)? streams = null, bool stdin = false)
     {
         _call = call;
         _box = box;
+        _streams = streams;
         Pid = pid;
         Stdout = _stdout.Reader.AsStream();
         Stderr = _stderr.Reader.AsStream();
-        Exit = PumpAsync();
+        if (streams is var (stdio, stderr))
+        {
+            // Nothing goes to the agent on the stderr stream, nor on the other one without stdin.
+            ShutdownSend(stderr);
+            if (!stdin)
+            {
+                ShutdownSend(stdio);
+            }
+
+            var output = Task.WhenAll(PumpStreamAsync(stdio, _stdout.Writer), PumpStreamAsync(stderr, _stderr.Writer));
+            Exit = ExitAfterOutputAsync(PumpAsync(completesOutput: false), output);
+        }
+        else
+        {
+            Exit = PumpAsync(completesOutput: true);
+        }
     }
 
     public int Pid { get; }
@@ -43,6 +66,24 @@ internal sealed class GrpcExecSession : IExecSession
 
     public async Task WriteStdinAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
+        if (_streams is var (stdio, _))
+        {
+            EnsureTakesInput();
+            try
+            {
+                while (!data.IsEmpty)
+                {
+                    data = data[await stdio.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false)..];
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                throw NoMoreInput(ex);
+            }
+
+            return;
+        }
+
         while (!data.IsEmpty)
         {
             var chunk = data[..Math.Min(MaxChunk, data.Length)];
@@ -51,8 +92,25 @@ internal sealed class GrpcExecSession : IExecSession
         }
     }
 
-    public Task CloseStdinAsync(CancellationToken cancellationToken = default) =>
-        WriteAsync(new ExecClientMessage { CloseStdin = new CloseStdin() }, cancellationToken);
+    public Task CloseStdinAsync(CancellationToken cancellationToken = default)
+    {
+        if (_streams is var (stdio, _))
+        {
+            EnsureTakesInput();
+            try
+            {
+                stdio.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                throw NoMoreInput(ex);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        return WriteAsync(new ExecClientMessage { CloseStdin = new CloseStdin() }, cancellationToken);
+    }
 
     public Task SignalAsync(int signal, CancellationToken cancellationToken = default)
     {
@@ -73,6 +131,12 @@ internal sealed class GrpcExecSession : IExecSession
         // Disposing the call cancels it; the agent kills a process whose call went away. Output
         // nobody will read is dropped, so a pump waiting for room in a full pipe ends too.
         _call.Dispose();
+        if (_streams is var (stdio, stderr))
+        {
+            stdio.Dispose();
+            stderr.Dispose();
+        }
+
         await _stdout.Reader.CompleteAsync().ConfigureAwait(false);
         await _stderr.Reader.CompleteAsync().ConfigureAwait(false);
         try
@@ -92,11 +156,7 @@ internal sealed class GrpcExecSession : IExecSession
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_requestsCompleted || Exit.IsCompleted)
-            {
-                throw new CocoonException(CocoonErrorCode.InvalidState, $"Process {Pid} has exited; it takes no more input.");
-            }
-
+            EnsureTakesInput();
             await GrpcGuestAgent.Call(() => _call.RequestStream.WriteAsync(message, cancellationToken), "Exec", _box).ConfigureAwait(false);
         }
         finally
@@ -105,7 +165,69 @@ internal sealed class GrpcExecSession : IExecSession
         }
     }
 
-    private async Task<ExecExit> PumpAsync()
+    private void EnsureTakesInput()
+    {
+        if (_requestsCompleted || Exit.IsCompleted)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidState, $"Process {Pid} has exited; it takes no more input.");
+        }
+    }
+
+    private CocoonException NoMoreInput(Exception cause) =>
+        new(CocoonErrorCode.InvalidState, $"Process {Pid} takes no more input: {cause.Message}", cause);
+
+    private static void ShutdownSend(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            // The stream is already gone; its pump reports that.
+        }
+    }
+
+    private static async Task<ExecExit> ExitAfterOutputAsync(Task<ExecExit> exit, Task output)
+    {
+        var status = await exit.ConfigureAwait(false);
+        await output.ConfigureAwait(false);
+        return status;
+    }
+
+    /// <summary>Copies one stdio stream into its pipe until end of file; a broken stream fails the pipe's reader.</summary>
+    private async Task PumpStreamAsync(Socket socket, PipeWriter pipe)
+    {
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var read = await socket.ReceiveAsync(pipe.GetMemory(MaxChunk), SocketFlags.None).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                pipe.Advance(read);
+                // Waiting here while the pipe is full is what bounds the host's buffer (and stops the guest).
+                if ((await pipe.FlushAsync().ConfigureAwait(false)).IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            failure = new CocoonException(CocoonErrorCode.Unavailable, $"The output stream of process {Pid} broke{(_box is null ? string.Empty : $" (box '{_box}')")}: {ex.Message}", ex);
+        }
+        finally
+        {
+            await pipe.CompleteAsync(failure).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ExecExit> PumpAsync(bool completesOutput)
     {
         Exception? failure = null;
         try
@@ -140,8 +262,11 @@ internal sealed class GrpcExecSession : IExecSession
         }
         finally
         {
-            await _stdout.Writer.CompleteAsync(failure).ConfigureAwait(false);
-            await _stderr.Writer.CompleteAsync(failure).ConfigureAwait(false);
+            if (completesOutput)
+            {
+                await _stdout.Writer.CompleteAsync(failure).ConfigureAwait(false);
+                await _stderr.Writer.CompleteAsync(failure).ConfigureAwait(false);
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 
 using System.Net.Sockets;
 using Cocoon.Protocol.Agent.V1;
+using Cocoon.Vsock.Streams;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -25,6 +26,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent, IContainerAgent, ISocketForw
     private readonly Protocol.Agent.V1.Process.ProcessClient _process;
     private readonly string? _box;
     private readonly string _endpoint;
+    private readonly Func<StreamRequest, CancellationToken, Task<Socket>>? _openStream;
     private readonly Protocol.Agent.V1.SocketForwards.SocketForwardsClient _socketForwards;
     private readonly Protocol.Agent.V1.Containers.ContainersClient _containers;
 
@@ -32,10 +34,15 @@ internal sealed class GrpcGuestAgent : IGuestAgent, IContainerAgent, ISocketForw
     /// <param name="connect">Opens a byte stream to the agent.</param>
     /// <param name="endpoint">Where <paramref name="connect"/> leads, for messages, for example <c>socket '/run/agent.sock'</c>.</param>
     /// <param name="box">The box's name, for messages about a lost connection; null when unknown.</param>
-    public GrpcGuestAgent(Func<CancellationToken, ValueTask<Stream>> connect, string endpoint, string? box = null)
+    /// <param name="openStream">
+    /// Opens a data stream to the agent (port 1025, header sent, ok read); when given, plain execs
+    /// carry their stdio on data streams rather than in gRPC messages.
+    /// </param>
+    public GrpcGuestAgent(Func<CancellationToken, ValueTask<Stream>> connect, string endpoint, string? box = null, Func<StreamRequest, CancellationToken, Task<Socket>>? openStream = null)
     {
         _box = box;
         _endpoint = endpoint;
+        _openStream = openStream;
         var handler = new SocketsHttpHandler
         {
             ConnectCallback = async (_, cancellationToken) => await connect(cancellationToken).ConfigureAwait(false),
@@ -172,6 +179,7 @@ internal sealed class GrpcGuestAgent : IGuestAgent, IContainerAgent, ISocketForw
             Tty = request.Tty,
             Stdin = request.Stdin,
             LogOutput = request.LogOutput,
+            StdioStreams = _openStream is not null && !request.Tty && !request.LogOutput,
             WorkingDir = request.WorkingDirectory ?? string.Empty,
             User = request.User ?? string.Empty,
             Container = request.Container ?? string.Empty,
@@ -190,12 +198,12 @@ internal sealed class GrpcGuestAgent : IGuestAgent, IContainerAgent, ISocketForw
             start.WindowSize = new WindowSize { Rows = (uint)size.Rows, Columns = (uint)size.Columns };
         }
 
-        return await StartSessionAsync(_process.Exec(cancellationToken: CancellationToken.None), new ExecClientMessage { Start = start }, "Exec", cancellationToken).ConfigureAwait(false);
+        return await StartSessionAsync(_process.Exec(cancellationToken: CancellationToken.None), new ExecClientMessage { Start = start }, "Exec", request.Stdin, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IExecSession?> RunContainerAsync(ContainerSpec spec, CancellationToken cancellationToken)
     {
-        var session = await StartSessionAsync(_containers.Run(cancellationToken: CancellationToken.None), new ExecClientMessage { ContainerStart = spec }, "Containers.Run", cancellationToken).ConfigureAwait(false);
+        var session = await StartSessionAsync(_containers.Run(cancellationToken: CancellationToken.None), new ExecClientMessage { ContainerStart = spec }, "Containers.Run", spec.Stdin, cancellationToken).ConfigureAwait(false);
         if (!spec.Detach)
         {
             return session;
@@ -241,22 +249,61 @@ internal sealed class GrpcGuestAgent : IGuestAgent, IContainerAgent, ISocketForw
 
     /// <summary>Sends the first message of an Exec-shaped call and waits for `started`.</summary>
     private async Task<IExecSession> StartSessionAsync(
-        AsyncDuplexStreamingCall<ExecClientMessage, ExecServerMessage> call, ExecClientMessage first, string operation, CancellationToken cancellationToken)
+        AsyncDuplexStreamingCall<ExecClientMessage, ExecServerMessage> call, ExecClientMessage first, string operation, bool stdin, CancellationToken cancellationToken)
     {
+        (Socket Stdio, Socket Stderr)? streams = null;
         try
         {
             await Call(() => call.RequestStream.WriteAsync(first, cancellationToken), operation, _box).ConfigureAwait(false);
             var started = await Call(() => call.ResponseStream.MoveNext(cancellationToken), operation, _box).ConfigureAwait(false);
+            if (started && call.ResponseStream.Current.KindCase == ExecServerMessage.KindOneofCase.Streams)
+            {
+                streams = await OpenStdioStreamsAsync(call.ResponseStream.Current.Streams, cancellationToken).ConfigureAwait(false);
+                started = await Call(() => call.ResponseStream.MoveNext(cancellationToken), operation, _box).ConfigureAwait(false);
+            }
+
             if (!started || call.ResponseStream.Current.KindCase != ExecServerMessage.KindOneofCase.Started)
             {
                 throw new CocoonException(CocoonErrorCode.Internal, "The guest agent did not confirm the process start.");
             }
 
-            return new GrpcExecSession(call, call.ResponseStream.Current.Started.Pid, _box);
+            return new GrpcExecSession(call, call.ResponseStream.Current.Started.Pid, _box, streams, stdin);
         }
         catch
         {
+            streams?.Stdio.Dispose();
+            streams?.Stderr.Dispose();
             call.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the two data streams the agent announced for an exec's stdio (stdout and stdin, stderr).</summary>
+    private async Task<(Socket Stdio, Socket Stderr)> OpenStdioStreamsAsync(ExecStreams tokens, CancellationToken cancellationToken)
+    {
+        // The tokens come from the guest: they only ever go back to it, in an accept header, once checked.
+        if (_openStream is null || !StreamHeader.IsToken(tokens.StdioToken) || !StreamHeader.IsToken(tokens.StderrToken))
+        {
+            throw new CocoonException(CocoonErrorCode.Internal, "The guest agent answered the exec with stdio streams this client did not ask for or cannot open.");
+        }
+
+        var stdio = _openStream(new AcceptRequest(tokens.StdioToken), cancellationToken);
+        var stderr = _openStream(new AcceptRequest(tokens.StderrToken), cancellationToken);
+        try
+        {
+            await Task.WhenAll(stdio, stderr).ConfigureAwait(false);
+            return (stdio.Result, stderr.Result);
+        }
+        catch
+        {
+            foreach (var open in new[] { stdio, stderr })
+            {
+                if (open.IsCompletedSuccessfully)
+                {
+                    open.Result.Dispose();
+                }
+            }
+
             throw;
         }
     }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Cocoon.GuestAgent;
 using Cocoon.Protocol;
 using Cocoon.Vsock;
+using Cocoon.Vsock.Streams;
 
 namespace Cocoon;
 
@@ -33,29 +34,50 @@ public static class GuestAgentClient
         new GrpcGuestAgent(
             async cancellationToken => new NetworkStream(await HybridVsock.ConnectAsync(vsockSocketPath, AgentPorts.Control, cancellationToken).ConfigureAwait(false), ownsSocket: true),
             $"vsock port {AgentPorts.Control} through '{vsockSocketPath}'",
-            name);
+            name,
+            (request, cancellationToken) => StreamClient.OpenAsync(vsockSocketPath, request, cancellationToken));
 
-    /// <summary>A client for an agent serving on a plain UNIX socket (<c>cocoon-agent --listen-unix PATH</c>).</summary>
+    /// <summary>
+    /// A client for an agent serving on a plain UNIX socket (<c>cocoon-agent --listen-unix PATH</c>),
+    /// with its data streams on <c>PATH_1025</c>.
+    /// </summary>
     /// <param name="path">The socket path.</param>
     /// <returns>The client.</returns>
     public static IGuestAgent ConnectUnix(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        var streams = $"{path}_{AgentPorts.Streams.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         return new GrpcGuestAgent(
-            async cancellationToken =>
+            async cancellationToken => new NetworkStream(await ConnectUnixAsync(path, cancellationToken).ConfigureAwait(false), ownsSocket: true),
+            $"socket '{path}'",
+            openStream: async (request, cancellationToken) =>
             {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                var socket = await ConnectUnixAsync(streams, cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
+                    await StreamClient.OpenAsync(socket, request, cancellationToken).ConfigureAwait(false);
+                    return socket;
                 }
-                catch (SocketException ex)
+                catch
                 {
                     socket.Dispose();
-                    throw new CocoonException(CocoonErrorCode.Unavailable, $"Cannot connect to the agent socket '{path}': {ex.Message}.", ex);
+                    throw;
                 }
-            },
-            $"socket '{path}'");
+            });
+    }
+
+    private static async Task<Socket> ConnectUnixAsync(string path, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+            return socket;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new CocoonException(CocoonErrorCode.Unavailable, $"Cannot connect to the agent socket '{path}': {ex.Message}.", ex);
+        }
     }
 }

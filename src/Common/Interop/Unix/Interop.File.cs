@@ -34,6 +34,8 @@ internal static partial class Interop
     }
 
     internal const int F_GETFD = 1;
+    internal const int F_GETFL = 3;
+    internal const int F_SETFL = 4;
 
     [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int SysOpen(string path, OpenFlags flags, int mode);
@@ -52,6 +54,9 @@ internal static partial class Interop
 
     [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
     private static partial int SysFcntl(int fd, int cmd);
+
+    [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int SysFcntl(SafeHandle fd, int cmd, int arg);
 
     /// <summary>
     /// open(2) with O_CLOEXEC always added, so a child process (a VMM, a supervisor, a guest
@@ -114,6 +119,13 @@ internal static partial class Interop
     /// <summary>dup2(2): makes <paramref name="newfd"/> (0, 1 or 2) a copy of <paramref name="fd"/>.</summary>
     internal static void Dup2(SafeHandle fd, int newfd, string context) =>
         Call((Fd: fd, NewFd: newfd), static s => SysDup2(s.Fd, s.NewFd)).ThrowIfFailed(context);
+
+    /// <summary>Clears O_NONBLOCK (fcntl F_GETFL/F_SETFL) on the open file description behind <paramref name="fd"/>, before handing it to a child as its stdio.</summary>
+    internal static void SetBlocking(SafeHandle fd, string context)
+    {
+        var flags = Call(fd, static fd => SysFcntl(fd, F_GETFL, 0)).ThrowIfFailed(context);
+        Call((Fd: fd, Flags: (int)flags & ~(int)OpenFlags.O_NONBLOCK), static s => SysFcntl(s.Fd, F_SETFL, s.Flags)).ThrowIfFailed(context);
+    }
 
     /// <summary>Whether descriptor <paramref name="fd"/> (a standard stream) is open.</summary>
     internal static bool IsOpen(int fd) => SysFcntl(fd, F_GETFD) >= 0;
