@@ -47,6 +47,9 @@ public sealed record BoxInfo
     /// <summary>The guest serial console log.</summary>
     public required string ConsoleLogPath { get; init; }
 
+    /// <summary>The box's log: the output of its command (<c>cocoon run</c>) and the agent's messages (what <c>cocoon logs</c> shows).</summary>
+    public required string LogPath { get; init; }
+
     /// <summary>The supervisor's control API socket (docs/control-api.md), present while the box runs.</summary>
     public required string ControlSocketPath { get; init; }
 }

@@ -333,6 +333,7 @@ public sealed class CocoonRuntime
         Directory = Paths.BoxDirectory(record.Name),
         VsockSocketPath = Paths.VsockSocket(record.Name),
         ConsoleLogPath = Paths.ConsoleLog(record.Name),
+        LogPath = Paths.BoxLog(record.Name),
         ControlSocketPath = Paths.ControlSocket(record.Name),
     };
 

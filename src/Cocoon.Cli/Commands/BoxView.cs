@@ -30,14 +30,14 @@ internal sealed record BoxView(
         box.StopReason,
         box.Config,
         new VsockView(box.Cid, box.VsockSocketPath),
-        new PathsView(box.Directory, box.ConsoleLogPath, box.ControlSocketPath));
+        new PathsView(box.Directory, box.LogPath, box.ConsoleLogPath, box.ControlSocketPath));
 }
 
 /// <summary>The box's vsock identity: its CID and the hybrid vsock UDS.</summary>
 internal sealed record VsockView(uint Cid, string UdsPath);
 
 /// <summary>The box's files on the host.</summary>
-internal sealed record PathsView(string Directory, string ConsoleLog, string ControlSocket);
+internal sealed record PathsView(string Directory, string Log, string ConsoleLog, string ControlSocket);
 
 /// <summary>Source-generated JSON for CLI output (snake_case, enums as lowercase strings).</summary>
 [JsonSourceGenerationOptions(

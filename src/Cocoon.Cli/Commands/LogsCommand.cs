@@ -3,7 +3,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Cocoon.State;
 
 namespace Cocoon.Cli.Commands;
 
@@ -36,9 +35,9 @@ internal static class LogsCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var tail = ParseTail(parseResult.GetValue(TailOption));
-            var record = context.Boxes.Get(parseResult.GetRequiredValue(NameArgument));
-            var name = record.Name;
-            var source = SelectLog(parseResult, context, record);
+            var box = context.Runtime.GetBoxInfo(parseResult.GetRequiredValue(NameArgument));
+            var name = box.Name;
+            var source = SelectLog(parseResult, box);
             if (source.Container is { } container)
             {
                 return await PrintContainerLogAsync(context, name, container, tail, parseResult.GetValue(FollowOption), cancellationToken);
@@ -61,7 +60,7 @@ internal static class LogsCommand
                 var running = true;
                 while (running)
                 {
-                    running = context.Runtime.Refresh(context.Boxes.Get(name)).State == BoxState.Running;
+                    running = context.Runtime.GetBoxInfo(name).State == BoxState.Running;
                     context.Out.Write(ReadFrom(path, ref position));
                     context.Out.Flush();
                     if (running)
@@ -81,23 +80,22 @@ internal static class LogsCommand
     }
 
     /// <summary>The log the flags name: a file of the box, or a container's output.</summary>
-    private static (string? Path, string? Container) SelectLog(ParseResult parseResult, CliContext context, BoxRecord record)
+    private static (string? Path, string? Container) SelectLog(ParseResult parseResult, BoxInfo box)
     {
-        var name = record.Name;
         var container = parseResult.GetValue(ContainerOption);
         if (parseResult.GetValue(ConsoleOption))
         {
             return container is null
-                ? (context.Paths.ConsoleLog(name), null)
+                ? (box.ConsoleLogPath, null)
                 : throw new CocoonException(CocoonErrorCode.InvalidArgument, "--console and --container name different logs; give one of them");
         }
 
-        if (container is null && record.Config.Image is not null && context.Runtime.Refresh(record).State == BoxState.Running)
+        if (container is null && box.Config.Image is not null && box.State == BoxState.Running)
         {
-            container = name; // the container cocoon run IMAGE started, as docker logs shows
+            container = box.Name; // the container cocoon run IMAGE started, as docker logs shows
         }
 
-        return container is null ? (context.Paths.BoxLog(name), null) : (null, container);
+        return container is null ? (box.LogPath, null) : (null, container);
     }
 
     /// <summary>Prints a container's output, read from the running box.</summary>

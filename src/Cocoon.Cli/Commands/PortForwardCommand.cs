@@ -92,7 +92,7 @@ internal static class PortForwardCommand
             while (true)
             {
                 await Task.Delay(BoxCheckInterval, cancellationToken);
-                if (context.Runtime.Refresh(context.Boxes.Get(name)).State != BoxState.Running)
+                if (context.Runtime.GetBoxInfo(name).State != BoxState.Running)
                 {
                     throw new CocoonException(CocoonErrorCode.InvalidState, $"box '{name}' stopped; {what} ended");
                 }
