@@ -12,7 +12,8 @@ internal static class ExecCommand
 {
     private static readonly Argument<string> NameArgument = new("BOX") { Description = "The box." };
     private static readonly Option<string> ContainerOption = new("--container", "-c") { Description = "The container to run in [default: the box's first running container, if it has one]." };
-    private static readonly Argument<string[]> CommandArgument = new("COMMAND") { Description = "The command and its arguments.", Arity = ArgumentArity.OneOrMore };
+    // Zero or more for the parser, so the validator below can say what is missing in docker's words.
+    private static readonly Argument<string[]> CommandArgument = new("COMMAND") { Description = "The command and its arguments.", Arity = ArgumentArity.ZeroOrMore };
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)
@@ -21,6 +22,13 @@ internal static class ExecCommand
         {
             NameArgument, CommandArgument, ContainerOption, ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, ExecPump.UserOption,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(NameArgument) is { } box && result.GetValue(CommandArgument) is not { Length: > 0 })
+            {
+                result.AddError($"exec needs a command to run in box '{box}': cocoon exec [OPTIONS] BOX COMMAND [ARG...]");
+            }
+        });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var request = ExecPump.ToRequest(parseResult, parseResult.GetRequiredValue(CommandArgument));

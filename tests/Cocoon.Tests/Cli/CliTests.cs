@@ -283,6 +283,15 @@ public sealed class CliTests : CliHarness
     }
 
     [Fact]
+    public void Exec_BoxWithoutCommand_UsageErrorNamingWhatIsMissing()
+    {
+        var (exit, _, stderr) = Run("exec", "web");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("exec needs a command to run in box 'web': cocoon exec [OPTIONS] BOX COMMAND [ARG...]", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Binary_CreateAndRm_UsesCocoonHome()
     {
         var env = new Dictionary<string, string> { ["COCOON_HOME"] = Root.Path };
