@@ -24,6 +24,9 @@ internal sealed class BoxTestEnvironment : IAsyncDisposable
         return File.Exists(path) ? path : throw new FileNotFoundException($"'{path}' is not published; run ./scripts/setup first", path);
     }
 
+    /// <summary>Copies every box's logs where <c>COCOON_TEST_LOGS</c> says (see <see cref="TempStateRoot.KeepLogs"/>); call it before disposing an SDK box that removes itself.</summary>
+    public void KeepLogs() => _root.KeepLogs();
+
     public CocoonRuntime CreateRuntime(TimeSpan? startTimeout = null) => new(new CocoonRuntimeOptions
     {
         StateRoot = StateRoot,

@@ -17,6 +17,8 @@ public sealed class SharedBoxFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // Disposing the box removes it: its logs are kept first.
+        Environment.KeepLogs();
         if (Box is not null)
         {
             await Box.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));

@@ -59,6 +59,8 @@ public abstract class ImageBoxFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // Disposing the box removes it: its logs are kept first.
+        Environment.KeepLogs();
         if (Box is not null)
         {
             await Box.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));

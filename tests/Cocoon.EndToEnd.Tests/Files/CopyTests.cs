@@ -22,6 +22,8 @@ public sealed class CopyFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // Disposing the box removes it: its logs are kept first.
+        Environment.KeepLogs();
         if (Box is not null)
         {
             await Box.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));

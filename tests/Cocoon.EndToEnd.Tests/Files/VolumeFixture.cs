@@ -25,6 +25,8 @@ public sealed class VolumeFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // Disposing the box removes it: its logs are kept first.
+        Environment.KeepLogs();
         if (Box is not null)
         {
             await Box.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
