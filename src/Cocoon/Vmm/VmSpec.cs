@@ -98,6 +98,6 @@ internal enum VmAccelerator
     /// <summary>Hardware virtualization through /dev/kvm (<c>-accel kvm -cpu host</c>).</summary>
     Kvm,
 
-    /// <summary>QEMU's software emulator (<c>-accel tcg -cpu max</c>); works everywhere, several times slower.</summary>
+    /// <summary>QEMU's software emulator (<c>-accel tcg -cpu max,-erms,-fsrm</c>); works everywhere, several times slower.</summary>
     Tcg,
 }

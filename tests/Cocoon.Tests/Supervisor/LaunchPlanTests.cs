@@ -33,6 +33,22 @@ public sealed class LaunchPlanTests
         Assert.Equal([plan.Boot.ToKernelArgument()], plan.Vm.KernelArguments);
     }
 
+    [Theory]
+    [InlineData("Kvm", "kvm", "host", false)]
+    [InlineData("Tcg", "tcg", "max,-erms,-fsrm", true)]
+    public void Create_Box_QemuKeepsKvmOnKvmAndDropsFastStringsUnderTcg(string accelerator, string accel, string cpu, bool clearsRepGood)
+    {
+        var plan = LaunchPlan.Create(Paths, Record(new BoxOptions("web")), Image, guestLogLevel: null);
+
+        var args = QemuCommandLine.Build(plan.Vm, new QemuOptions { GuestTscKhz = 2_000_000 }, Enum.Parse<VmAccelerator>(accelerator)).ToList();
+
+        Assert.Equal(accel, args[args.IndexOf("-accel") + 1]);
+        Assert.Equal(cpu, args[args.IndexOf("-cpu") + 1]);
+        var kernelArguments = args[args.IndexOf("-append") + 1].Split(' ');
+        Assert.Equal(clearsRepGood, kernelArguments.Contains("clearcpuid=rep_good"));
+        Assert.Equal(plan.Boot.ToKernelArgument(), kernelArguments[^1]);
+    }
+
     [Fact]
     public void Create_Box_BootConfigCarriesHostnameModulesAndEnv()
     {

@@ -12,7 +12,7 @@ public sealed class QemuCommandLineTests
         Assert.Equal(["-nodefaults", "-no-user-config", "-nographic", "-no-reboot"], args.Take(4));
         AssertPair(args, "-machine", "microvm,acpi=on,memory-backend=mem");
         AssertPair(args, "-accel", "tcg");
-        AssertPair(args, "-cpu", "max");
+        AssertPair(args, "-cpu", "max,-erms,-fsrm");
         AssertPair(args, "-smp", "2");
         AssertPair(args, "-m", "256M");
         AssertPair(args, "-object", "memory-backend-memfd,id=mem,size=256M,share=on");
@@ -23,6 +23,7 @@ public sealed class QemuCommandLineTests
         var append = args[args.ToList().IndexOf("-append") + 1];
         Assert.StartsWith("console=ttyS0 panic=-1", append, StringComparison.Ordinal);
         Assert.Contains(" tsc_early_khz=2000000 ", append, StringComparison.Ordinal);
+        Assert.Contains(" clearcpuid=rep_good ", append, StringComparison.Ordinal);
         Assert.EndsWith(" cocoon.x=1", append, StringComparison.Ordinal);
         Assert.DoesNotContain("-chardev", args);
         Assert.DoesNotContain("-netdev", args);
@@ -55,6 +56,19 @@ public sealed class QemuCommandLineTests
         AssertPair(args, "-accel", "kvm");
         AssertPair(args, "-cpu", "host");
         Assert.DoesNotContain(args, a => a.Contains("tsc_early_khz", StringComparison.Ordinal));
+        Assert.DoesNotContain(args, a => a.Contains("clearcpuid", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Microvm")]
+    [InlineData("Q35")]
+    public void Build_Tcg_NoFastStringCpuFeaturesOnEitherMachine(string machine)
+    {
+        var args = Args(machine: machine);
+
+        AssertPair(args, "-accel", "tcg");
+        AssertPair(args, "-cpu", "max,-erms,-fsrm");
+        Assert.Contains("clearcpuid=rep_good", args[args.ToList().IndexOf("-append") + 1].Split(' '));
     }
 
     [Theory]
