@@ -10,6 +10,16 @@ namespace Cocoon;
 /// <param name="Image">The image reference; it must be the box's image (<see cref="BoxOptions.Image"/>) and stored locally.</param>
 public sealed record ContainerOptions(string Image)
 {
+    /// <summary>
+    /// A directory in the box holding the container's root file system (such as a volume's guest
+    /// path), used instead of the image's; null to run the image. The image is then only a label: it
+    /// is not looked up and its config is not merged, so <see cref="Entrypoint"/>, <see cref="Cmd"/>
+    /// and <see cref="Arguments"/> (in that order) are the whole command and <see cref="Environment"/>
+    /// the whole environment. The container writes to an overlay on the box's scratch disk (or its
+    /// memory in a box without an image); the directory is not changed.
+    /// </summary>
+    public string? RootDirectory { get; init; }
+
     /// <summary>The container's name in the box (1–64 of a-z, 0-9, '_', '.', '-'); null for a generated one.</summary>
     public string? Name { get; init; }
 

@@ -21,6 +21,11 @@ internal static class ContainerPlan
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(box);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.RootDirectory is not null)
+        {
+            return FromRootDirectory(box, options);
+        }
+
         var image = runtime.Images.Find(options.Image)
             ?? throw new CocoonException(CocoonErrorCode.NotFound, $"image '{options.Image}' is not stored; pull it first: cocoon pull {options.Image}");
         if (box.Image is null || runtime.Images.Find(box.Image) is not { } boxImage || boxImage.Digest != image.Digest)
@@ -56,6 +61,48 @@ internal static class ContainerPlan
 
         return spec;
     }
+
+    /// <summary>The spec of a container whose root is a directory in the box (<see cref="ContainerOptions.RootDirectory"/>).</summary>
+    private static ContainerSpec FromRootDirectory(BoxConfig box, ContainerOptions options)
+    {
+        var root = options.RootDirectory!;
+        if (!root.StartsWith('/'))
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"the root directory '{root}' is not an absolute path in the box");
+        }
+
+        string[] argv = [.. options.Entrypoint is { } entrypoint ? [entrypoint] : Array.Empty<string>(), .. options.Cmd, .. options.Arguments];
+        if (argv.Length == 0)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"a container on the root directory '{root}' needs a command: set Entrypoint, Cmd or Arguments");
+        }
+
+        EnsureProfileFits(new ContainerProcess(argv, options.Environment, "/", ""), box.SupportDocker, $"box '{box.Name}'");
+        var spec = new ContainerSpec
+        {
+            Name = options.Name ?? GenerateName(),
+            Image = options.Image,
+            ImageRoot = root,
+            ScratchDir = box.Image is null ? MemoryScratchDir : BoxDisks.ScratchMountPoint,
+            WorkingDir = options.WorkingDirectory ?? "/",
+            User = options.User ?? "",
+            Tty = options.Tty,
+            Stdin = options.Stdin,
+            Detach = options.Detach,
+            Profile = box.SupportDocker ? ContainerProfile.Docker : ContainerProfile.Default,
+        };
+        spec.Argv.AddRange(argv);
+        spec.Env.AddRange(options.Environment);
+        if (options.WindowSize is { } size)
+        {
+            spec.WindowSize = new WindowSize { Rows = (uint)size.Rows, Columns = (uint)size.Columns };
+        }
+
+        return spec;
+    }
+
+    /// <summary>Where a box without a scratch disk keeps containers' writable layers: the guest's /run (a tmpfs).</summary>
+    private const string MemoryScratchDir = "/run";
 
     /// <summary>The container's process: the stored image's config merged with <paramref name="options"/> (<see cref="RunSpec.Merge"/>).</summary>
     /// <exception cref="CocoonException">NotFound when the image is not stored; InvalidArgument naming a bad option.</exception>

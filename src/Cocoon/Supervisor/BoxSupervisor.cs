@@ -91,6 +91,12 @@ internal sealed class BoxSupervisor
             if (record.Config.Volumes.Count > 0)
             {
                 modules.Add("virtiofs");
+
+                // A container may run on a shared directory (ContainerOptions.RootDirectory): an overlay on it.
+                if (!modules.Contains("overlay"))
+                {
+                    modules.Add("overlay");
+                }
             }
 
             var image = AgentImage.GetOrBuild(_paths, options.Machine, _logger, modules, dockerModules: record.Config.SupportDocker);
