@@ -18,4 +18,13 @@ internal static partial class ShimLog
 
     [LoggerMessage(4, LogLevel.Warning, "ttrpc: the response on stream {StreamId} was not delivered: {Reason}")]
     public static partial void ResponseLost(ILogger logger, uint streamId, string reason);
+
+    [LoggerMessage(5, LogLevel.Warning, "event {Topic} was not delivered to containerd: {Reason}")]
+    public static partial void EventLost(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(6, LogLevel.Information, "task {Id}: {What}")]
+    public static partial void TaskStep(ILogger logger, string id, string what);
+
+    [LoggerMessage(7, LogLevel.Warning, "task {Id}: cleaning up failed: {Reason}")]
+    public static partial void CleanupFailed(ILogger logger, string id, string reason);
 }

@@ -134,14 +134,14 @@ internal sealed class TtrpcServer
                 if (frame.Status is TtrpcReadStatus.Oversized)
                 {
                     calls.Add(SendAsync(connection, writeLock, frame.Header.StreamId, Failure(TtrpcCode.ResourceExhausted,
-                        $"message of {frame.Header.Length} bytes exceeds ttrpc's limit of {TtrpcFrameHeader.MaxPayload} bytes"), stop.Token));
+                        $"message of {frame.Header.Length} bytes exceeds ttrpc's limit of {TtrpcFrameHeader.MaxPayload} bytes")));
                     continue;
                 }
 
                 if (frame.Header.StreamId % 2 == 0)
                 {
                     calls.Add(SendAsync(connection, writeLock, frame.Header.StreamId, Failure(TtrpcCode.InvalidArgument,
-                        $"stream id {frame.Header.StreamId} is even; a client's requests use odd stream ids"), stop.Token));
+                        $"stream id {frame.Header.StreamId} is even; a client's requests use odd stream ids")));
                     continue;
                 }
 
@@ -174,7 +174,7 @@ internal sealed class TtrpcServer
             response = Failure(code, message);
         }
 
-        await SendAsync(connection, writeLock, frame.Header.StreamId, response, cancellationToken).ConfigureAwait(false);
+        await SendAsync(connection, writeLock, frame.Header.StreamId, response).ConfigureAwait(false);
     }
 
     private async Task<TtrpcResponse> DispatchAsync(byte[] payload, CancellationToken cancellationToken)
@@ -213,7 +213,7 @@ internal sealed class TtrpcServer
     private static TtrpcResponse Failure(TtrpcCode code, string message)
         => new() { Status = new TtrpcStatus { Code = (int)code, Message = message } };
 
-    private async Task SendAsync(Stream connection, SemaphoreSlim writeLock, uint streamId, TtrpcResponse response, CancellationToken cancellationToken)
+    private async Task SendAsync(Stream connection, SemaphoreSlim writeLock, uint streamId, TtrpcResponse response)
     {
         byte[] frame;
         try
@@ -225,12 +225,13 @@ internal sealed class TtrpcServer
             frame = TtrpcFraming.Encode(streamId, TtrpcMessageType.Response, Failure(e.Code, e.Message).ToByteArray());
         }
 
+        // An answer is written even when the connection is closing (Shutdown's own answer is).
         try
         {
-            await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
-                await connection.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+                await connection.WriteAsync(frame, CancellationToken.None).ConfigureAwait(false);
             }
             finally
             {

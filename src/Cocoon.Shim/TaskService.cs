@@ -1,0 +1,508 @@
+// Copyright (c) Cocoon contributors. Licensed under the MIT License.
+
+using System.Text.Json;
+using Cocoon.Shim.Protocol;
+using Cocoon.Shim.Ttrpc;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using TaskStatus = Cocoon.Shim.Protocol.TaskStatus;
+using Microsoft.Extensions.Logging;
+
+namespace Cocoon.Shim;
+
+/// <summary>
+/// containerd's Task service on the Cocoon SDK. One box per task (a pod's sandbox): Create mounts
+/// the rootfs containerd prepared on the bundle's rootfs/ and boots a box that shares it read-only
+/// over virtio-fs; Start runs the bundle's process as a container on that directory (an overlay in
+/// the box takes its writes); Delete removes the container and the box and unmounts the rootfs.
+/// <code>
+///  Create ─► mount rootfs ─► box (virtio-fs share) ─► /tasks/create
+///  Start  ─► container on the share, stdio ⇄ FIFOs ─► /tasks/start ... exit ─► /tasks/exit
+///  Delete ─► container, box, mount gone ─► /tasks/delete      Shutdown ─► the shim exits
+/// </code>
+/// Pause, Resume, Checkpoint, Update and Stats are not in the table: the server answers them
+/// Unimplemented, which containerd reads as errdefs.ErrNotImplemented.
+/// </summary>
+internal sealed class TaskService
+{
+    /// <summary>The ttrpc service name containerd calls.</summary>
+    public const string Service = "containerd.task.v2.Task";
+
+    /// <summary>Where the box sees the task's rootfs.</summary>
+    public const string GuestRootfs = "/run/cocoon-rootfs";
+
+    private readonly CocoonRuntime _runtime;
+    private readonly string _namespace;
+    private readonly EventPublisher _events;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _shutdown;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, ShimTask> _tasks = new(StringComparer.Ordinal);
+
+    /// <summary>A service that runs boxes through <paramref name="runtime"/> and cancels <paramref name="shutdown"/> on Shutdown.</summary>
+    public TaskService(CocoonRuntime runtime, string ns, EventPublisher events, ILogger logger, CancellationTokenSource shutdown)
+    {
+        _runtime = runtime;
+        _namespace = ns;
+        _events = events;
+        _logger = logger;
+        _shutdown = shutdown;
+    }
+
+    /// <summary>The method table for <see cref="TtrpcServer"/>.</summary>
+    public IReadOnlyDictionary<string, TtrpcHandler> Methods() => new Dictionary<string, TtrpcHandler>
+    {
+        [TtrpcServer.Key(Service, "Create")] = TtrpcServer.Unary(CreateTaskRequest.Parser, async (r, _, ct) => await CreateAsync(r, ct).ConfigureAwait(false)),
+        [TtrpcServer.Key(Service, "Start")] = TtrpcServer.Unary(ProcessRef.Parser, async (r, _, ct) => await StartAsync(r, ct).ConfigureAwait(false)),
+        [TtrpcServer.Key(Service, "Wait")] = TtrpcServer.Unary(ProcessRef.Parser, async (r, _, ct) => await WaitAsync(r, ct).ConfigureAwait(false)),
+        [TtrpcServer.Key(Service, "Kill")] = TtrpcServer.Unary(KillRequest.Parser, async (r, _, ct) => await KillAsync(r, ct).ConfigureAwait(false)),
+        [TtrpcServer.Key(Service, "Delete")] = TtrpcServer.Unary(ProcessRef.Parser, async (r, _, _) => await DeleteAsync(r).ConfigureAwait(false)),
+        [TtrpcServer.Key(Service, "State")] = TtrpcServer.Unary(ProcessRef.Parser, (r, _, _) => Task.FromResult<IMessage>(State(r))),
+        [TtrpcServer.Key(Service, "Pids")] = TtrpcServer.Unary(TaskRef.Parser, (r, _, _) => Task.FromResult<IMessage>(Pids(r))),
+        [TtrpcServer.Key(Service, "Exec")] = TtrpcServer.Unary(ExecProcessRequest.Parser, (r, _, _) => Task.FromResult<IMessage>(Exec(r))),
+        [TtrpcServer.Key(Service, "ResizePty")] = TtrpcServer.Unary(ResizePtyRequest.Parser, async (r, _, ct) => await ResizeAsync(r, ct).ConfigureAwait(false)),
+        [TtrpcServer.Key(Service, "CloseIO")] = TtrpcServer.Unary(CloseIORequest.Parser, async (r, _, ct) => await CloseIOAsync(r, ct).ConfigureAwait(false)),
+        [TtrpcServer.Key(Service, "Connect")] = TtrpcServer.Unary(TaskRef.Parser, (r, _, _) => Task.FromResult<IMessage>(Connect(r))),
+        [TtrpcServer.Key(Service, "Shutdown")] = TtrpcServer.Unary(ShutdownRequest.Parser, (r, _, _) => Task.FromResult<IMessage>(Shutdown(r))),
+    };
+
+    private async Task<IMessage> CreateAsync(CreateTaskRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Id.Length == 0)
+        {
+            throw new TtrpcException(TtrpcCode.InvalidArgument, "Create needs a task id");
+        }
+
+        if (request.Checkpoint.Length > 0 || request.ParentCheckpoint.Length > 0)
+        {
+            throw new TtrpcException(TtrpcCode.Unimplemented, "Cocoon boxes cannot be restored from a checkpoint");
+        }
+
+        var bundle = OciBundle.Load(request.Bundle);
+        if (bundle.SandboxOf(request.Id) != request.Id)
+        {
+            throw new TtrpcException(TtrpcCode.Unimplemented,
+                $"task '{request.Id}' names pod sandbox '{bundle.SandboxOf(request.Id)}'; joining a pod's box is not supported yet (each task gets a box of its own only when it is its own sandbox)");
+        }
+
+        if (request.Rootfs.Count > 1)
+        {
+            throw new TtrpcException(TtrpcCode.Unimplemented, $"task '{request.Id}' has {request.Rootfs.Count} rootfs mounts; the shim mounts one (the snapshotter's)");
+        }
+
+        var task = new ShimTask(bundle, new ShimProcess(request.Id, "", new StdioPaths(request.Stdin, request.Stdout, request.Stderr), request.Terminal));
+        lock (_lock)
+        {
+            if (!_tasks.TryAdd(request.Id, task))
+            {
+                throw new TtrpcException(TtrpcCode.AlreadyExists, $"task '{request.Id}' already exists");
+            }
+        }
+
+        try
+        {
+            if (request.Rootfs.Count == 1)
+            {
+                RootfsMount.Mount(request.Rootfs[0], bundle.Rootfs);
+                task.RootfsMounted = true;
+            }
+
+            var options = new BoxOptions(ShimAddress.BoxName(_namespace, request.Id)).WithVolume(bundle.Rootfs, GuestRootfs, readOnly: true);
+            ShimLog.TaskStep(_logger, request.Id, $"starting box {options.Name}");
+            task.Box = await _runtime.CreateBoxAsync(options, cancellationToken).ConfigureAwait(false);
+            task.BoxPid = (uint)(_runtime.GetBoxInfo(task.Box.Name).VmmPid ?? 0);
+        }
+        catch
+        {
+            await CleanUpAsync(task).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _tasks.Remove(request.Id);
+            }
+
+            throw;
+        }
+
+        var created = new TaskCreate
+        {
+            ContainerId = request.Id,
+            Bundle = request.Bundle,
+            Io = new TaskIO { Stdin = request.Stdin, Stdout = request.Stdout, Stderr = request.Stderr, Terminal = request.Terminal },
+            Pid = task.BoxPid,
+        };
+        created.Rootfs.AddRange(request.Rootfs);
+        _events.Publish("/tasks/create", created);
+        return new CreateTaskResponse { Pid = task.BoxPid };
+    }
+
+    private async Task<IMessage> StartAsync(ProcessRef request, CancellationToken cancellationToken)
+    {
+        var task = Find(request.Id);
+        var process = task.Process(request.ExecId);
+        if (process.Status != TaskStatus.Created)
+        {
+            throw new TtrpcException(TtrpcCode.FailedPrecondition, $"{Describe(process)} was already started");
+        }
+
+        // The session outlives this call: it is not bound to the call's cancellation.
+        IExecSession session;
+        if (process.ExecId.Length == 0)
+        {
+            var spec = task.Bundle.Process;
+            var container = await task.Box!.RunContainerAsync(new ContainerOptions(request.Id)
+            {
+                Name = ContainerName(request.Id),
+                RootDirectory = GuestRootfs,
+                Arguments = spec.Args,
+                Environment = spec.Env,
+                WorkingDirectory = spec.Cwd,
+                User = spec.User,
+                Tty = process.Terminal,
+                Stdin = process.Stdio.Stdin.Length > 0,
+            }, CancellationToken.None).ConfigureAwait(false);
+            task.Container = container;
+            session = container.Session ?? throw new TtrpcException(TtrpcCode.Internal, $"task '{request.Id}' started without a session");
+        }
+        else
+        {
+            var spec = task.ExecSpecs[process.ExecId];
+            var container = task.Container ?? throw new TtrpcException(TtrpcCode.FailedPrecondition, $"task '{request.Id}' is not running; start it before its execs");
+            session = await container.ExecAsync(new ExecRequest(spec.Args)
+            {
+                Environment = ToDictionary(spec.Env),
+                WorkingDirectory = spec.Cwd,
+                User = spec.User.Length == 0 ? null : spec.User,
+                Tty = process.Terminal,
+                Stdin = process.Stdio.Stdin.Length > 0,
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        process.Attach(session, OnExitAsync);
+        if (process.ExecId.Length == 0)
+        {
+            _events.Publish("/tasks/start", new TaskStart { ContainerId = request.Id, Pid = process.Pid });
+        }
+        else
+        {
+            _events.Publish("/tasks/exec-started", new TaskExecStarted { ContainerId = request.Id, ExecId = process.ExecId, Pid = process.Pid });
+        }
+
+        return new StartResponse { Pid = process.Pid };
+    }
+
+    private Task OnExitAsync(ShimProcess process)
+    {
+        ShimLog.TaskStep(_logger, process.Id, $"{Describe(process)} exited with {process.ExitStatus}");
+        _events.Publish("/tasks/exit", new TaskExit
+        {
+            ContainerId = process.Id,
+            Id = process.ExecId.Length == 0 ? process.Id : process.ExecId,
+            Pid = process.Pid,
+            ExitStatus = process.ExitStatus,
+            ExitedAt = Timestamp.FromDateTimeOffset(process.ExitedAt ?? DateTimeOffset.UtcNow),
+        });
+        return Task.CompletedTask;
+    }
+
+    private async Task<IMessage> WaitAsync(ProcessRef request, CancellationToken cancellationToken)
+    {
+        var process = Find(request.Id).Process(request.ExecId);
+        await process.Exited.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return process.ToWaitResponse();
+    }
+
+    private async Task<IMessage> KillAsync(KillRequest request, CancellationToken cancellationToken)
+    {
+        var task = Find(request.Id);
+        var process = task.Process(request.ExecId);
+        var signal = request.Signal is >= 1 and <= 64 ? (int)request.Signal
+            : throw new TtrpcException(TtrpcCode.InvalidArgument, $"signal {request.Signal} is not a signal number (1-64)");
+        if (process.Status == TaskStatus.Stopped)
+        {
+            throw new TtrpcException(TtrpcCode.NotFound, $"{Describe(process)} has already exited");
+        }
+
+        if (process.Session is null)
+        {
+            // Never started: it stops as if the signal killed it.
+            process.MarkStopped((uint)(128 + signal));
+            await OnExitAsync(process).ConfigureAwait(false);
+            return new Empty();
+        }
+
+        if (process.ExecId.Length == 0 && task.Container is { } container)
+        {
+            await container.KillAsync(signal, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await process.Session.SignalAsync(signal, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new Empty();
+    }
+
+    private async Task<IMessage> DeleteAsync(ProcessRef request)
+    {
+        var task = Find(request.Id);
+        var process = task.Process(request.ExecId);
+        if (process.Status == TaskStatus.Running)
+        {
+            throw new TtrpcException(TtrpcCode.FailedPrecondition, $"{Describe(process)} is running; kill it before deleting it");
+        }
+
+        process.MarkStopped(process.ExitStatus);
+        if (process.ExecId.Length > 0)
+        {
+            lock (_lock)
+            {
+                task.Execs.Remove(process.ExecId);
+                task.ExecSpecs.Remove(process.ExecId);
+            }
+        }
+        else
+        {
+            await CleanUpAsync(task).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _tasks.Remove(request.Id);
+            }
+        }
+
+        var exitedAt = Timestamp.FromDateTimeOffset(process.ExitedAt ?? DateTimeOffset.UtcNow);
+        _events.Publish("/tasks/delete", new TaskDelete
+        {
+            ContainerId = request.Id,
+            Id = process.ExecId.Length == 0 ? request.Id : process.ExecId,
+            Pid = process.Pid,
+            ExitStatus = process.ExitStatus,
+            ExitedAt = exitedAt,
+        });
+        return new DeleteResponse { Pid = process.Pid, ExitStatus = process.ExitStatus, ExitedAt = exitedAt };
+    }
+
+    private StateResponse State(ProcessRef request)
+    {
+        var task = Find(request.Id);
+        var process = task.Process(request.ExecId);
+        var state = new StateResponse
+        {
+            Id = request.Id,
+            ExecId = process.ExecId,
+            Bundle = task.Bundle.Directory,
+            Pid = process.Pid,
+            Status = process.Status,
+            Stdin = process.Stdio.Stdin,
+            Stdout = process.Stdio.Stdout,
+            Stderr = process.Stdio.Stderr,
+            Terminal = process.Terminal,
+            ExitStatus = process.ExitStatus,
+        };
+        if (process.ExitedAt is { } exitedAt)
+        {
+            state.ExitedAt = Timestamp.FromDateTimeOffset(exitedAt);
+        }
+
+        return state;
+    }
+
+    private PidsResponse Pids(TaskRef request)
+    {
+        var task = Find(request.Id);
+        var response = new PidsResponse();
+        lock (_lock)
+        {
+            foreach (var process in task.Execs.Values.Prepend(task.Main).Where(p => p.Status == TaskStatus.Running))
+            {
+                response.Processes.Add(new ProcessInfo { Pid = process.Pid });
+            }
+        }
+
+        return response;
+    }
+
+    private Empty Exec(ExecProcessRequest request)
+    {
+        var task = Find(request.Id);
+        if (request.ExecId.Length == 0)
+        {
+            throw new TtrpcException(TtrpcCode.InvalidArgument, $"Exec in task '{request.Id}' needs an exec id");
+        }
+
+        OciProcess spec;
+        try
+        {
+            using var document = JsonDocument.Parse(request.Spec?.Value.Memory ?? ReadOnlyMemory<byte>.Empty);
+            spec = OciProcess.Parse(document.RootElement, $"the spec of exec '{request.ExecId}'");
+        }
+        catch (JsonException e)
+        {
+            throw new TtrpcException(TtrpcCode.InvalidArgument, $"the spec of exec '{request.ExecId}' is not a JSON process: {e.Message}");
+        }
+
+        lock (_lock)
+        {
+            if (task.Execs.ContainsKey(request.ExecId))
+            {
+                throw new TtrpcException(TtrpcCode.AlreadyExists, $"exec '{request.ExecId}' already exists in task '{request.Id}'");
+            }
+
+            task.Execs[request.ExecId] = new ShimProcess(request.Id, request.ExecId, new StdioPaths(request.Stdin, request.Stdout, request.Stderr), request.Terminal);
+            task.ExecSpecs[request.ExecId] = spec;
+        }
+
+        _events.Publish("/tasks/exec-added", new TaskExecAdded { ContainerId = request.Id, ExecId = request.ExecId });
+        return new Empty();
+    }
+
+    private async Task<IMessage> ResizeAsync(ResizePtyRequest request, CancellationToken cancellationToken)
+    {
+        var process = Find(request.Id).Process(request.ExecId);
+        if (process.Session is { } session && process.Terminal)
+        {
+            await session.ResizeAsync(new TerminalSize((int)request.Height, (int)request.Width), cancellationToken).ConfigureAwait(false);
+        }
+
+        return new Empty();
+    }
+
+    private async Task<IMessage> CloseIOAsync(CloseIORequest request, CancellationToken cancellationToken)
+    {
+        var process = Find(request.Id).Process(request.ExecId);
+        if (request.Stdin)
+        {
+            await process.CloseStdinAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return new Empty();
+    }
+
+    private ConnectResponse Connect(TaskRef request)
+    {
+        var task = Find(request.Id);
+        return new ConnectResponse { ShimPid = (uint)Environment.ProcessId, TaskPid = task.Main.Pid, Version = "cocoon-" + typeof(TaskService).Assembly.GetName().Version };
+    }
+
+    private Empty Shutdown(ShutdownRequest request)
+    {
+        lock (_lock)
+        {
+            if (_tasks.Count > 0 && !request.Now)
+            {
+                return new Empty();
+            }
+        }
+
+        _shutdown.Cancel();
+        return new Empty();
+    }
+
+    /// <summary>Removes every task's box and mount (the shim is going away).</summary>
+    public async Task CleanUpAllAsync()
+    {
+        List<ShimTask> tasks;
+        lock (_lock)
+        {
+            tasks = [.. _tasks.Values];
+            _tasks.Clear();
+        }
+
+        foreach (var task in tasks)
+        {
+            await CleanUpAsync(task).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CleanUpAsync(ShimTask task)
+    {
+        try
+        {
+            if (task.Container is { } container)
+            {
+                await container.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (task.Box is { } box)
+            {
+                await box.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is CocoonException or IOException)
+        {
+            ShimLog.CleanupFailed(_logger, task.Main.Id, e.Message);
+        }
+
+        if (task.RootfsMounted)
+        {
+            RootfsMount.Unmount(task.Bundle.Rootfs, _logger);
+            task.RootfsMounted = false;
+        }
+    }
+
+    private ShimTask Find(string id)
+    {
+        lock (_lock)
+        {
+            return _tasks.TryGetValue(id, out var task) ? task : throw new TtrpcException(TtrpcCode.NotFound, $"task '{id}' not found");
+        }
+    }
+
+    private static string Describe(ShimProcess process) => process.ExecId.Length == 0 ? $"task '{process.Id}'" : $"exec '{process.ExecId}' of task '{process.Id}'";
+
+    /// <summary>A container name the agent accepts (1-64 of a-z, 0-9, '_', '.', '-') from a containerd id.</summary>
+    internal static string ContainerName(string id)
+    {
+        var chars = id.ToLowerInvariant().Select(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '.' or '-' ? c : '-').ToArray();
+        var name = new string(chars).TrimStart('_', '.', '-');
+        return name.Length == 0 ? "task" : name[..Math.Min(64, name.Length)];
+    }
+
+    private static Dictionary<string, string> ToDictionary(IReadOnlyList<string> env)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in env)
+        {
+            var eq = entry.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                result[entry[..eq]] = entry[(eq + 1)..];
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>One task: its bundle, box, container and execs.</summary>
+    private sealed class ShimTask(OciBundle bundle, ShimProcess main)
+    {
+        public OciBundle Bundle { get; } = bundle;
+
+        public ShimProcess Main { get; } = main;
+
+        public Box? Box { get; set; }
+
+        public uint BoxPid { get; set; }
+
+        public Container? Container { get; set; }
+
+        public bool RootfsMounted { get; set; }
+
+        public Dictionary<string, ShimProcess> Execs { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, OciProcess> ExecSpecs { get; } = new(StringComparer.Ordinal);
+
+        public ShimProcess Process(string execId)
+        {
+            if (execId.Length == 0)
+            {
+                return Main;
+            }
+
+            lock (Execs)
+            {
+                return Execs.TryGetValue(execId, out var exec) ? exec : throw new TtrpcException(TtrpcCode.NotFound, $"exec '{execId}' not found in task '{Main.Id}'");
+            }
+        }
+    }
+}
