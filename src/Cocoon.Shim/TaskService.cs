@@ -5,8 +5,8 @@ using Cocoon.Shim.Protocol;
 using Cocoon.Shim.Ttrpc;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using TaskStatus = Cocoon.Shim.Protocol.TaskStatus;
 using Microsoft.Extensions.Logging;
+using TaskStatus = Cocoon.Shim.Protocol.TaskStatus;
 
 namespace Cocoon.Shim;
 
