@@ -1,5 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using Cocoon.EndToEnd.Tests.Boxes;
+
 namespace Cocoon.EndToEnd.Tests.Shim;
 
 /// <summary>containerd runs tasks in Cocoon boxes through <c>containerd-shim-cocoon-v1</c> (DESIGN §6c).</summary>
@@ -25,5 +27,36 @@ public sealed class ShimTests(ContainerdFixture containerd) : IClassFixture<Cont
         Assert.True(result.ExitCode == 7, $"ctr run exited {result.ExitCode}: {result.Stdout} {result.Stderr}");
         Assert.Equal("out\n", result.Stdout);
         Assert.Contains("err", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DetachedTask_ExecKillLsDelete_WorkAndLeaveNothing()
+    {
+        var run = await containerd.CtrAsync("run", "-d", "--runtime", ContainerdFixture.Runtime, containerd.Image, "svc", "sleep", "300");
+        Assert.True(run.ExitCode == 0, $"ctr run -d: {run.Stdout} {run.Stderr}");
+        try
+        {
+            var running = await containerd.CtrAsync("tasks", "ls");
+            Assert.Matches(@"svc\s+\d+\s+RUNNING", running.Stdout);
+
+            var exec = await containerd.CtrAsync("tasks", "exec", "--exec-id", "e1", "svc", "sh", "-c", "echo from exec; exit 4");
+            Assert.True(exec.ExitCode == 4, $"ctr task exec exited {exec.ExitCode}: {exec.Stdout} {exec.Stderr}");
+            Assert.Equal("from exec\n", exec.Stdout);
+
+            // sleep is the container's PID 1, which ignores SIGTERM: SIGKILL ends it.
+            var kill = await containerd.CtrAsync("tasks", "kill", "-s", "SIGKILL", "svc");
+            Assert.True(kill.ExitCode == 0, $"ctr task kill: {kill.Stderr}");
+            await BoxTestEnvironment.WaitUntilAsync(() => containerd.CtrAsync("tasks", "ls").Result.Stdout.Contains("STOPPED", StringComparison.Ordinal));
+
+            var delete = await containerd.CtrAsync("tasks", "delete", "svc");
+            Assert.True(delete.ExitCode == 0, $"ctr task delete: {delete.Stderr}");
+            Assert.Empty((await containerd.CtrAsync("tasks", "ls", "-q")).Stdout.Trim());
+            await BoxTestEnvironment.WaitUntilAsync(() => containerd.ShimProcesses().Count == 0);
+            Assert.Empty(containerd.Cocoon.LeftoverProcesses());
+        }
+        finally
+        {
+            await containerd.CtrAsync("containers", "delete", "svc");
+        }
     }
 }
