@@ -9,8 +9,6 @@ namespace Cocoon.Agent;
 /// </summary>
 internal sealed class ConsoleLineLoggerProvider(LogLevel level, bool levelConfigured) : ILoggerProvider
 {
-    private static readonly Lock WriteLock = new();
-
     public static ILoggerFactory CreateFactory(string? configuredLevel)
     {
         var configured = Enum.TryParse<LogLevel>(configuredLevel, ignoreCase: true, out var level);
@@ -44,10 +42,7 @@ internal sealed class ConsoleLineLoggerProvider(LogLevel level, bool levelConfig
                 line += Environment.NewLine + exception;
             }
 
-            lock (WriteLock)
-            {
-                Console.Error.WriteLine(line);
-            }
+            StandardError.WriteLine(line);
 
             BoxLog.Write(System.Text.Encoding.UTF8.GetBytes(line + "\n"));
         }

@@ -47,7 +47,7 @@ internal static class Program
                     // The kernel passes unknown command-line words to init as arguments: ignore them as init.
                     if (!isInit)
                     {
-                        Console.Error.WriteLine($"cocoon-agent: unknown argument '{args[i]}'. Usage: cocoon-agent [--listen-unix PATH] [--detailed-errors]");
+                        StandardError.WriteLine($"cocoon-agent: unknown argument '{args[i]}'. Usage: cocoon-agent [--listen-unix PATH] [--detailed-errors]");
                         return 2;
                     }
 
@@ -57,7 +57,7 @@ internal static class Program
 
         if (!isInit && unixPath is null)
         {
-            Console.Error.WriteLine("cocoon-agent: not PID 1; give --listen-unix PATH to serve on a UNIX socket.");
+            StandardError.WriteLine("cocoon-agent: not PID 1; give --listen-unix PATH to serve on a UNIX socket.");
             return 2;
         }
 
@@ -95,8 +95,8 @@ internal static class Program
     {
         try
         {
-            Console.Error.WriteLine($"cocoon-agent: fatal: {exception}");
-            Console.Error.WriteLine("cocoon-agent: powering off");
+            StandardError.WriteLine($"cocoon-agent: fatal: {exception}");
+            StandardError.WriteLine("cocoon-agent: powering off");
         }
         finally
         {

@@ -200,7 +200,7 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
         // args: --exec-as uid:gid -- path argv0 argv1...
         if (args.Length < 5 || args[2] != "--")
         {
-            Console.Error.WriteLine("cocoon-agent: usage: --exec-as UID:GID -- PATH ARGV0 [ARGS...]");
+            StandardError.WriteLine("cocoon-agent: usage: --exec-as UID:GID -- PATH ARGV0 [ARGS...]");
             return 126;
         }
 
@@ -216,7 +216,7 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
         }
         catch (CocoonException ex)
         {
-            Console.Error.WriteLine($"cocoon-agent: {ex.Message}");
+            StandardError.WriteLine($"cocoon-agent: {ex.Message}");
         }
 
         return 127;

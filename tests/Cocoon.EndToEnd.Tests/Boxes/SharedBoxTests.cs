@@ -230,6 +230,32 @@ public sealed class SharedBoxTests(SharedBoxFixture fixture) : IClassFixture<Sha
         Assert.Single(tail.Stdout.TrimEnd('\n').Split('\n'));
     }
 
+    [Fact]
+    public async Task Agent_AfterItLoggedAWarning_LeavesSigchldToItsReaper()
+    {
+        // A refused copy makes the agent log a warning on the guest's console (a terminal). Writing
+        // there must not install .NET's SIGCHLD handler: as PID 1 that handler reaps every child and
+        // races the agent's reaper, and an exec whose exit status it took never ends.
+        var made = await Box.RunAsync(["sh", "-c", "echo f > /tmp/sigchld-plain.txt"]).WaitAsync(Timeout);
+        var directory = Directory.CreateTempSubdirectory("cocoon-sigchld-");
+        try
+        {
+            await Assert.ThrowsAsync<Cocoon.Vsock.Streams.StreamException>(() => Box.CopyToAsync(directory.FullName, "/tmp/sigchld-plain.txt").WaitAsync(Timeout));
+        }
+        finally
+        {
+            directory.Delete();
+        }
+
+        var status = await Box.RunAsync(["grep", "^SigCgt:", "/proc/1/status"]).WaitAsync(Timeout);
+
+        Assert.True(made.ExitCode == 0, made.Stderr);
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        var caught = ulong.Parse(status.Stdout["SigCgt:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        const int Sigchld = 17;
+        Assert.True((caught & (1UL << (Sigchld - 1))) == 0, $"PID 1 catches SIGCHLD ({status.Stdout.Trim()})");
+    }
+
     /// <summary>Runs <paramref name="command"/> (sh, with $COCOON the CLI) on a pseudo-terminal under script(1), feeding it <paramref name="typed"/>.</summary>
     private async Task<ProcessResult> UnderTerminalAsync(string? typed, string command)
     {
