@@ -21,6 +21,7 @@ IBenchmark[] benchmarks =
     new DockerInBoxBenchmark(),
     new CopyBenchmark(),
     new VolumeBenchmark(),
+    new ShimRunBenchmark(),
 ];
 
 if (args.Length >= 2 && args[0] == "--worker")
