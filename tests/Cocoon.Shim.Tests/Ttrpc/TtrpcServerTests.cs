@@ -3,6 +3,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using Cocoon.Shim.Protocol;
+using Cocoon.Shim.Tests.Infrastructure;
 using Cocoon.Shim.Ttrpc;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -23,7 +24,7 @@ public sealed class TtrpcServerTests : IAsyncDisposable
 
     public TtrpcServerTests()
     {
-        var (server, client) = SocketPair();
+        var (server, client) = UnixSocketPair.Create();
         _clientSide = client;
         _client = new NetworkStream(client, ownsSocket: true);
         _serving = NewServer().ServeConnectionAsync(new NetworkStream(server, ownsSocket: true), _stop.Token);
@@ -194,19 +195,6 @@ public sealed class TtrpcServerTests : IAsyncDisposable
         var payload = new byte[BinaryPrimitives.ReadUInt32BigEndian(header)];
         await _client.ReadExactlyAsync(payload).AsTask().WaitAsync(Timeout);
         return (BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(4)), TtrpcResponse.Parser.ParseFrom(payload));
-    }
-
-    private static (Socket Server, Socket Client) SocketPair()
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"cocoon-ttrpc-{Guid.NewGuid():N}.sock");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen();
-        var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        client.Connect(new UnixDomainSocketEndPoint(path));
-        var server = listener.Accept();
-        File.Delete(path);
-        return (server, client);
     }
 
     public async ValueTask DisposeAsync()
