@@ -157,6 +157,29 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Cli_Ps_RunningContainersAndWithAllTheExitedOnes()
+    {
+        await using var running = await StartDetachedAsync("listed-running", "sleep 600", "true");
+        await using var exited = await fixture.Box.RunContainerAsync(new ContainerOptions(fixture.Image)
+        {
+            Name = "listed-exited",
+            Entrypoint = "/bin/true",
+            Detach = true,
+        }).WaitAsync(Timeout);
+        await exited.WaitAsync().WaitAsync(Timeout);
+
+        var ps = await fixture.Environment.CocoonAsync("ps", "ctr");
+        var all = await fixture.Environment.CocoonAsync("ps", "-a", "ctr");
+
+        Assert.True(ps.ExitCode == 0, ps.Stderr);
+        Assert.True(all.ExitCode == 0, all.Stderr);
+        Assert.Contains("listed-running", ps.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("listed-exited", ps.Stdout, StringComparison.Ordinal);
+        Assert.Contains("listed-running", all.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"listed-exited .*exited \(0\)", all.Stdout);
+    }
+
+    [Fact]
     public async Task Cli_LogsContainer_ItsOutputWholeTailedAndFollowedToItsEnd()
     {
         // Arrange: a container that wrote and exited.
