@@ -21,30 +21,28 @@ internal static class ContainerPlan
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(box);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.RootDirectory is not null)
+        ContainerProcess process;
+        string imageRoot, scratchDir;
+        if (options.RootDirectory is { } root)
         {
-            return FromRootDirectory(box, options);
+            process = RootDirectoryProcess(root, options);
+            imageRoot = root;
+            scratchDir = box.Image is null ? MemoryScratchDir : BoxDisks.ScratchMountPoint;
+        }
+        else
+        {
+            process = ImageProcess(runtime, box, options);
+            imageRoot = BoxDisks.ImageMountPoint;
+            scratchDir = BoxDisks.ScratchMountPoint;
         }
 
-        var image = runtime.Images.Find(options.Image)
-            ?? throw new CocoonException(CocoonErrorCode.NotFound, $"image '{options.Image}' is not stored; pull it first: cocoon pull {options.Image}");
-        if (box.Image is null || runtime.Images.Find(box.Image) is not { } boxImage || boxImage.Digest != image.Digest)
-        {
-            throw new CocoonException(
-                CocoonErrorCode.InvalidArgument,
-                box.Image is null
-                    ? $"box '{box.Name}' was created without an image, so it has no image disk to run '{options.Image}' from; create the box with --image {options.Image}"
-                    : $"box '{box.Name}' runs image '{box.Image}'; a box runs containers of its own image only, so '{options.Image}' needs a box of its own (cocoon run {options.Image})");
-        }
-
-        var process = Merge(runtime, options);
         EnsureProfileFits(process, box.SupportDocker, $"box '{box.Name}'");
         var spec = new ContainerSpec
         {
             Name = options.Name ?? GenerateName(),
             Image = options.Image,
-            ImageRoot = BoxDisks.ImageMountPoint,
-            ScratchDir = BoxDisks.ScratchMountPoint,
+            ImageRoot = imageRoot,
+            ScratchDir = scratchDir,
             WorkingDir = process.WorkingDir,
             User = process.User,
             Tty = options.Tty,
@@ -62,10 +60,26 @@ internal static class ContainerPlan
         return spec;
     }
 
-    /// <summary>The spec of a container whose root is a directory in the box (<see cref="ContainerOptions.RootDirectory"/>).</summary>
-    private static ContainerSpec FromRootDirectory(BoxConfig box, ContainerOptions options)
+    /// <summary>The process of a container of the box's image: the image must be the box's.</summary>
+    private static ContainerProcess ImageProcess(CocoonRuntime runtime, BoxConfig box, ContainerOptions options)
     {
-        var root = options.RootDirectory!;
+        var image = runtime.Images.Find(options.Image)
+            ?? throw new CocoonException(CocoonErrorCode.NotFound, $"image '{options.Image}' is not stored; pull it first: cocoon pull {options.Image}");
+        if (box.Image is null || runtime.Images.Find(box.Image) is not { } boxImage || boxImage.Digest != image.Digest)
+        {
+            throw new CocoonException(
+                CocoonErrorCode.InvalidArgument,
+                box.Image is null
+                    ? $"box '{box.Name}' was created without an image, so it has no image disk to run '{options.Image}' from; create the box with --image {options.Image}"
+                    : $"box '{box.Name}' runs image '{box.Image}'; a box runs containers of its own image only, so '{options.Image}' needs a box of its own (cocoon run {options.Image})");
+        }
+
+        return Merge(runtime, options);
+    }
+
+    /// <summary>The process of a container on a directory in the box (<see cref="ContainerOptions.RootDirectory"/>): the options alone.</summary>
+    private static ContainerProcess RootDirectoryProcess(string root, ContainerOptions options)
+    {
         if (!root.StartsWith('/'))
         {
             throw new CocoonException(CocoonErrorCode.InvalidArgument, $"the root directory '{root}' is not an absolute path in the box");
@@ -77,28 +91,7 @@ internal static class ContainerPlan
             throw new CocoonException(CocoonErrorCode.InvalidArgument, $"a container on the root directory '{root}' needs a command: set Entrypoint, Cmd or Arguments");
         }
 
-        EnsureProfileFits(new ContainerProcess(argv, options.Environment, "/", ""), box.SupportDocker, $"box '{box.Name}'");
-        var spec = new ContainerSpec
-        {
-            Name = options.Name ?? GenerateName(),
-            Image = options.Image,
-            ImageRoot = root,
-            ScratchDir = box.Image is null ? MemoryScratchDir : BoxDisks.ScratchMountPoint,
-            WorkingDir = options.WorkingDirectory ?? "/",
-            User = options.User ?? "",
-            Tty = options.Tty,
-            Stdin = options.Stdin,
-            Detach = options.Detach,
-            Profile = box.SupportDocker ? ContainerProfile.Docker : ContainerProfile.Default,
-        };
-        spec.Argv.AddRange(argv);
-        spec.Env.AddRange(options.Environment);
-        if (options.WindowSize is { } size)
-        {
-            spec.WindowSize = new WindowSize { Rows = (uint)size.Rows, Columns = (uint)size.Columns };
-        }
-
-        return spec;
+        return new ContainerProcess(argv, options.Environment, options.WorkingDirectory ?? "/", options.User ?? "");
     }
 
     /// <summary>Where a box without a scratch disk keeps containers' writable layers: the guest's /run (a tmpfs).</summary>
