@@ -15,7 +15,7 @@ namespace Cocoon.Shim.Tests;
 /// The Task service over ttrpc, on the calls that end before a box is needed: bad input and unknown
 /// tasks answer the errdefs codes containerd expects, and nothing is created for them.
 /// </summary>
-public sealed class TaskServiceTests : IAsyncDisposable
+public sealed class TaskServiceTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private readonly TempStateRoot _root = new();
@@ -111,7 +111,9 @@ public sealed class TaskServiceTests : IAsyncDisposable
         => await Assert.ThrowsAsync<TtrpcException>(() =>
             _client.CallAsync(TaskService.Service, method, request, Empty.Parser, null, CancellationToken.None).WaitAsync(Timeout));
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         await _shutdown.CancelAsync();
         await _client.DisposeAsync();

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Cocoon.Shim.Tests.Ttrpc;
 
 /// <summary>The server against hostile frames (written by hand on a socket pair) and a real client over a UNIX socket.</summary>
-public sealed class TtrpcServerTests : IAsyncDisposable
+public sealed class TtrpcServerTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private const string Service = "test.Echo";
@@ -197,7 +197,9 @@ public sealed class TtrpcServerTests : IAsyncDisposable
         return (BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(4)), TtrpcResponse.Parser.ParseFrom(payload));
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         await _stop.CancelAsync();
         await _client.DisposeAsync();
