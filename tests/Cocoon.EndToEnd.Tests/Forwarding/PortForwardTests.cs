@@ -215,13 +215,8 @@ public sealed partial class PortForwardTests(PortForwardFixture fixture) : IClas
         }
         finally
         {
-            if (!cli.HasExited)
-            {
-                // Ctrl-C.
-                await ProcessRunner.RunAsync("kill", ["-INT", cli.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], Timeout);
-            }
-
-            await cli.WaitForExitAsync().WaitAsync(Timeout);
+            // Ctrl-C.
+            await Infrastructure.CliInterrupt.InterruptAndWaitAsync(cli, Timeout);
         }
 
         Assert.Equal(0, cli.ExitCode);

@@ -60,12 +60,8 @@ public sealed class UdpForwardTests(NetworkBoxFixture fixture) : IClassFixture<N
         }
         finally
         {
-            if (!cli.HasExited)
-            {
-                await ProcessRunner.RunAsync("kill", ["-INT", cli.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], Timeout);
-            }
-
-            await cli.WaitForExitAsync().WaitAsync(Timeout);
+            // Ctrl-C.
+            await Infrastructure.CliInterrupt.InterruptAndWaitAsync(cli, Timeout);
         }
 
         Assert.Equal(0, cli.ExitCode);
