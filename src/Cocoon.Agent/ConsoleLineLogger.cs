@@ -42,9 +42,9 @@ internal sealed class ConsoleLineLoggerProvider(LogLevel level, bool levelConfig
                 line += Environment.NewLine + exception;
             }
 
-            StandardError.WriteLine(line);
-
-            BoxLog.Write(System.Text.Encoding.UTF8.GetBytes(line + "\n"));
+            var bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
+            StandardError.Write(bytes);
+            BoxLog.Write(bytes);
         }
 
         private static string Name(LogLevel level) => level switch

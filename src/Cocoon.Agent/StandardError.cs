@@ -22,9 +22,11 @@ internal static class StandardError
     private static readonly Lock WriteLock = new();
 
     /// <summary>Writes <paramref name="line"/> and a newline; a failed write is dropped (there is nowhere to report it).</summary>
-    public static void WriteLine(string line)
+    public static void WriteLine(string line) => Write(Encoding.UTF8.GetBytes(line + "\n"));
+
+    /// <summary>Writes <paramref name="bytes"/> as they are; a failed write is dropped.</summary>
+    public static void Write(ReadOnlySpan<byte> bytes)
     {
-        var bytes = Encoding.UTF8.GetBytes(line + "\n");
         lock (WriteLock)
         {
             _ = Interop.WriteAll(Descriptor, bytes);

@@ -18,6 +18,8 @@ internal sealed class ShimLoggerProvider(TextWriter writer, LogLevel minimum) : 
     /// <inheritdoc/>
     public void Dispose() => writer.Flush();
 
+    private bool IsEnabled(LogLevel level) => level >= minimum;
+
     private void Write(LogLevel level, string message, Exception? exception)
     {
         lock (_lock)
@@ -39,7 +41,7 @@ internal sealed class ShimLoggerProvider(TextWriter writer, LogLevel minimum) : 
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= provider._minimum;
+        public bool IsEnabled(LogLevel logLevel) => provider.IsEnabled(logLevel);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
@@ -49,6 +51,4 @@ internal sealed class ShimLoggerProvider(TextWriter writer, LogLevel minimum) : 
             }
         }
     }
-
-    private readonly LogLevel _minimum = minimum;
 }

@@ -78,6 +78,11 @@ internal static class ContainerPlan
     }
 
     /// <summary>The process of a container on a directory in the box (<see cref="ContainerOptions.RootDirectory"/>): the options alone.</summary>
+    /// <remarks>
+    /// Not <see cref="RunSpec.Merge"/> with an empty image config: its rules are <c>docker run</c>'s, and a
+    /// root-directory container (the shim's) takes its process as runc takes <c>config.json</c>: no PATH
+    /// default, no <c>-e KEY</c> copied from this host's environment, no user default beyond root.
+    /// </remarks>
     private static ContainerProcess RootDirectoryProcess(string root, ContainerOptions options)
     {
         if (!root.StartsWith('/'))
@@ -85,7 +90,7 @@ internal static class ContainerPlan
             throw new CocoonException(CocoonErrorCode.InvalidArgument, $"the root directory '{root}' is not an absolute path in the box");
         }
 
-        string[] argv = [.. options.Entrypoint is { } entrypoint ? [entrypoint] : Array.Empty<string>(), .. options.Cmd, .. options.Arguments];
+        string[] argv = [.. options.Entrypoint is { Length: > 0 } entrypoint ? [entrypoint] : Array.Empty<string>(), .. options.Cmd, .. options.Arguments];
         if (argv.Length == 0)
         {
             throw new CocoonException(CocoonErrorCode.InvalidArgument, $"a container on the root directory '{root}' needs a command: set Entrypoint, Cmd or Arguments");
