@@ -267,7 +267,7 @@ internal static class BoxConfigValidator
                 throw Invalid($"{field} '{entry}': the guest path '{normal}' is used twice; each volume needs its own path");
             }
 
-            result.Add(new VolumeMount(Path.TrimEndingDirectorySeparator(host), normal, entry.ReadOnly));
+            result.Add(entry with { HostPath = Path.TrimEndingDirectorySeparator(host), GuestPath = normal });
         }
 
         return result;

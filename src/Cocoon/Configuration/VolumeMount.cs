@@ -12,6 +12,16 @@ namespace Cocoon;
 /// <param name="ReadOnly">Whether writes are refused, by the guest mount and by virtiofsd on the host.</param>
 public sealed record VolumeMount(string HostPath, string GuestPath, bool ReadOnly = false)
 {
+    /// <summary>
+    /// Whether file systems the host mounts beneath <see cref="HostPath"/> while the box runs appear
+    /// in the box (HostPath must then be a shared mount, see mount_namespaces(7)). Each such mount
+    /// keeps its own flags, so mount it read-only to keep it read-only in the box. Read-write volumes
+    /// follow host mounts this way always (virtiofsd's namespace is a slave of the host's); a
+    /// read-only volume follows them only when this is set, and otherwise shows HostPath's own file
+    /// system alone. The containerd shim sets it to bring a pod's later containers into its box.
+    /// </summary>
+    public bool FollowsHostMounts { get; init; }
+
     /// <summary>The docker-style spelling, <c>HOST_DIR:PATH[:ro]</c>.</summary>
     /// <returns>For example <c>/srv/data:/data:ro</c>.</returns>
     public override string ToString() => $"{HostPath}:{GuestPath}{(ReadOnly ? ":ro" : string.Empty)}";

@@ -32,7 +32,10 @@ internal sealed record VolumePlan(VolumeMount Mount, string SocketPath, string T
 /// The guest is untrusted, so a read-only volume is read-only on the host too: virtiofsd starts in a
 /// private mount namespace (<c>unshare --mount</c>) where the directory is bind-mounted read-only
 /// over itself, and its own sandbox inherits that mount. The guest's <c>ro</c> mount alone could be
-/// undone by a guest root (<c>mount -o remount,rw</c>).
+/// undone by a guest root (<c>mount -o remount,rw</c>). A volume that
+/// <see cref="VolumeMount.FollowsHostMounts"/> gets a slave namespace instead, so mounts the host makes
+/// beneath the directory later reach virtiofsd (measured: virtiofsd's own namespace is a slave of
+/// the one it starts in, and a mount under a shared host directory appears in it).
 /// </para>
 /// <para>
 /// Like QEMU it runs under <c>setpriv --pdeathsig KILL</c>, and virtiofsd's sandboxed child dies
@@ -91,9 +94,12 @@ internal sealed class VolumeDaemon : IAsyncDisposable
         List<string> args = ["setpriv", "--pdeathsig", "KILL", "--"];
         if (plan.Mount.ReadOnly)
         {
-            // $0 is virtiofsd, $1 the directory; the rest are virtiofsd's arguments.
-            args.AddRange(["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
-                "dir=\"$1\"; shift; mount --bind -o ro \"$dir\" \"$dir\" && exec \"$0\" \"$@\""]);
+            // $0 is virtiofsd, $1 the directory; the rest are virtiofsd's arguments. Following host
+            // mounts: a slave namespace receives them, and --rbind keeps those already there (each
+            // with its own flags; only the directory's own mount is made read-only here).
+            var (propagation, bind) = plan.Mount.FollowsHostMounts ? ("slave", "--rbind") : ("private", "--bind");
+            args.AddRange(["unshare", "--mount", "--propagation", propagation, "--", "/bin/sh", "-c",
+                $"dir=\"$1\"; shift; mount {bind} -o ro \"$dir\" \"$dir\" && exec \"$0\" \"$@\""]);
         }
 
         args.Add(virtiofsd);

@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Text.Json;
 using Cocoon.Guest;
 using Cocoon.Protocol;
 using Cocoon.State;
@@ -166,6 +167,20 @@ public sealed class LaunchPlanTests
         Assert.Contains("dir=\"$1\"; shift; mount --bind -o ro \"$dir\" \"$dir\" && exec \"$0\" \"$@\"", command);
         var virtiofsd = command.ToList().IndexOf("/usr/lib/qemu/virtiofsd");
         Assert.Equal(["/srv/d", "--socket-path=/s/boxes/web/fs0.sock", "-o", "source=/srv/d", "-o", "sandbox=namespace"], command.Skip(virtiofsd + 1).Take(6));
+    }
+
+    [Fact]
+    public void VolumeDaemon_FollowsHostMounts_SurvivesBoxJsonAndStartsInSlaveNamespaceWithRecursiveBind()
+    {
+        var options = new BoxOptions("pod");
+        options.Volumes.Add(new VolumeMount(Path.GetTempPath(), "/run/pod", ReadOnly: true) { FollowsHostMounts = true });
+        var json = JsonSerializer.Serialize(Record(options), StateJsonContext.Default.BoxRecord);
+        var record = JsonSerializer.Deserialize(json, StateJsonContext.Default.BoxRecord)!;
+
+        var command = VolumeDaemon.CommandLine("/v", LaunchPlan.Create(Paths, record, Image, guestLogLevel: null).Volumes[0]);
+
+        Assert.Equal(["setpriv", "--pdeathsig", "KILL", "--", "unshare", "--mount", "--propagation", "slave"], command.Take(8));
+        Assert.Contains("dir=\"$1\"; shift; mount --rbind -o ro \"$dir\" \"$dir\" && exec \"$0\" \"$@\"", command);
     }
 
     [Fact]
