@@ -152,10 +152,12 @@ internal static class Program
         }
 
         var rootfs = Path.Combine(args.Bundle, "rootfs");
-        if (Directory.Exists(rootfs) && File.ReadLines("/proc/self/mountinfo").Any(l => l.Split(' ') is { Length: > 4 } f && f[4] == rootfs))
+        if (RootfsMount.IsMountPoint(rootfs))
         {
             RootfsMount.Unmount(rootfs, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         }
+
+        PodShare.Open(args.Bundle).Dispose(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
         using var stdout = Console.OpenStandardOutput();
         new DeleteResponse { ExitStatus = 128 + 9, ExitedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow) }.WriteTo(stdout);

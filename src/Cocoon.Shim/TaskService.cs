@@ -11,14 +11,18 @@ using TaskStatus = Cocoon.Shim.Protocol.TaskStatus;
 namespace Cocoon.Shim;
 
 /// <summary>
-/// containerd's Task service on the Cocoon SDK. One box per task (a pod's sandbox): Create mounts
-/// the rootfs containerd prepared on the bundle's rootfs/ and boots a box that shares it read-only
-/// over virtio-fs; Start runs the bundle's process as a container on that directory (an overlay in
-/// the box takes its writes); Delete removes the container and the box and unmounts the rootfs.
+/// containerd's Task service on the Cocoon SDK. One box per pod sandbox: Create of a sandbox (a
+/// task that names no other sandbox in <c>io.kubernetes.cri.sandbox-id</c>) makes the pod's share
+/// (<see cref="PodShare"/>), brings the rootfs containerd prepared beneath it read-only and boots a
+/// box that shares it over virtio-fs; Create of a container that names a sandbox this shim runs
+/// brings its rootfs beneath the running box's share. Start runs the bundle's process as a container
+/// in the pod's box on its rootfs (an overlay in the box takes its writes; the pod's containers share
+/// the box's network, so they reach each other on 127.0.0.1); Delete removes the container and takes
+/// its rootfs out of the share, and for the sandbox also the box and the share.
 /// <code>
-///  Create ─► mount rootfs ─► box (virtio-fs share) ─► /tasks/create
-///  Start  ─► container on the share, stdio ⇄ FIFOs ─► /tasks/start ... exit ─► /tasks/exit
-///  Delete ─► container, box, mount gone ─► /tasks/delete      Shutdown ─► the shim exits
+///  Create ─► mount rootfs ─► beneath the pod share ─► (sandbox: box sharing it) ─► /tasks/create
+///  Start  ─► container on its rootfs, stdio ⇄ FIFOs ─► /tasks/start ... exit ─► /tasks/exit
+///  Delete ─► container, rootfs (sandbox: box, share) gone ─► /tasks/delete    Shutdown ─► the shim exits
 /// </code>
 /// Pause, Resume, Checkpoint, Update and Stats are not in the table: the server answers them
 /// Unimplemented, which containerd reads as errdefs.ErrNotImplemented.
@@ -27,9 +31,6 @@ internal sealed class TaskService
 {
     /// <summary>The ttrpc service name containerd calls.</summary>
     public const string Service = "containerd.task.v2.Task";
-
-    /// <summary>Where the box sees the task's rootfs.</summary>
-    public const string GuestRootfs = "/run/cocoon-rootfs";
 
     private readonly CocoonRuntime _runtime;
     private readonly string _namespace;
@@ -79,20 +80,25 @@ internal sealed class TaskService
         }
 
         var bundle = OciBundle.Load(request.Bundle);
-        if (bundle.SandboxOf(request.Id) != request.Id)
-        {
-            throw new TtrpcException(TtrpcCode.Unimplemented,
-                $"task '{request.Id}' names pod sandbox '{bundle.SandboxOf(request.Id)}'; joining a pod's box is not supported yet (each task gets a box of its own only when it is its own sandbox)");
-        }
-
         if (request.Rootfs.Count > 1)
         {
             throw new TtrpcException(TtrpcCode.Unimplemented, $"task '{request.Id}' has {request.Rootfs.Count} rootfs mounts; the shim mounts one (the snapshotter's)");
         }
 
         var task = new ShimTask(bundle, new ShimProcess(request.Id, "", new StdioPaths(request.Stdin, request.Stdout, request.Stderr), request.Terminal));
+        var sandboxId = bundle.SandboxOf(request.Id);
         lock (_lock)
         {
+            if (sandboxId != request.Id)
+            {
+                // A pod's container joins its sandbox's box, which must be up: CRI creates the sandbox first.
+                task.Sandbox = !_tasks.TryGetValue(sandboxId, out var sandbox)
+                    ? throw new TtrpcException(TtrpcCode.NotFound, $"task '{request.Id}' names pod sandbox '{sandboxId}', which this shim does not run; create the sandbox's task first")
+                    : sandbox.Share is null || sandbox.Box is null
+                        ? throw new TtrpcException(TtrpcCode.FailedPrecondition, $"pod sandbox '{sandboxId}' of task '{request.Id}' has no box yet; wait until its Create finished")
+                        : sandbox;
+            }
+
             if (!_tasks.TryAdd(request.Id, task))
             {
                 throw new TtrpcException(TtrpcCode.AlreadyExists, $"task '{request.Id}' already exists");
@@ -107,10 +113,24 @@ internal sealed class TaskService
                 task.RootfsMounted = true;
             }
 
-            var options = new BoxOptions(ShimAddress.BoxName(_namespace, request.Id)).WithVolume(bundle.Rootfs, GuestRootfs, readOnly: true);
-            ShimLog.TaskStep(_logger, request.Id, $"starting box {options.Name}");
-            task.Box = await _runtime.CreateBoxAsync(options, cancellationToken).ConfigureAwait(false);
-            task.BoxPid = (uint)(_runtime.GetBoxInfo(task.Box.Name).VmmPid ?? 0);
+            if (task.Sandbox is { } sandbox)
+            {
+                sandbox.Share!.Add(request.Id, bundle.Rootfs);
+                task.InShare = true;
+                task.Box = sandbox.Box;
+                task.BoxPid = sandbox.BoxPid;
+            }
+            else
+            {
+                task.Share = PodShare.Create(request.Bundle, _logger);
+                task.Share.Add(request.Id, bundle.Rootfs);
+                task.InShare = true;
+                var options = new BoxOptions(ShimAddress.BoxName(_namespace, request.Id));
+                options.Volumes.Add(task.Share.Volume);
+                ShimLog.TaskStep(_logger, request.Id, $"starting box {options.Name}");
+                task.Box = await _runtime.CreateBoxAsync(options, cancellationToken).ConfigureAwait(false);
+                task.BoxPid = (uint)(_runtime.GetBoxInfo(task.Box.Name).VmmPid ?? 0);
+            }
         }
         catch
         {
@@ -152,7 +172,7 @@ internal sealed class TaskService
             var container = await task.Box!.RunContainerAsync(new ContainerOptions(request.Id)
             {
                 Name = ContainerName(request.Id),
-                RootDirectory = GuestRootfs,
+                RootDirectory = PodShare.GuestRootfs(request.Id),
                 Arguments = spec.Args,
                 Environment = spec.Env,
                 WorkingDirectory = spec.Cwd,
@@ -250,6 +270,11 @@ internal sealed class TaskService
         if (process.Status == TaskStatus.Running)
         {
             throw new TtrpcException(TtrpcCode.FailedPrecondition, $"{Describe(process)} is running; kill it before deleting it");
+        }
+
+        if (process.ExecId.Length == 0 && Members(task) is { Count: > 0 } members)
+        {
+            throw new TtrpcException(TtrpcCode.FailedPrecondition, $"task '{request.Id}' is the pod sandbox of {string.Join(", ", members.Select(m => $"'{m}'"))}; delete those first");
         }
 
         process.MarkStopped(process.ExitStatus);
@@ -404,7 +429,8 @@ internal sealed class TaskService
         List<ShimTask> tasks;
         lock (_lock)
         {
-            tasks = [.. _tasks.Values];
+            // A pod's containers go before its sandbox, whose box they run in.
+            tasks = [.. _tasks.Values.OrderBy(t => t.Sandbox is null)];
             _tasks.Clear();
         }
 
@@ -423,7 +449,8 @@ internal sealed class TaskService
                 await container.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (task.Box is { } box)
+            // A pod's container runs in its sandbox's box, which the sandbox removes.
+            if (task.Sandbox is null && task.Box is { } box)
             {
                 await box.DisposeAsync().ConfigureAwait(false);
             }
@@ -433,10 +460,27 @@ internal sealed class TaskService
             ShimLog.CleanupFailed(_logger, task.Main.Id, e.Message);
         }
 
+        if (task.InShare)
+        {
+            (task.Sandbox?.Share ?? task.Share)?.Remove(task.Main.Id, _logger);
+            task.InShare = false;
+        }
+
+        task.Share?.Dispose(_logger);
+        task.Share = null;
         if (task.RootfsMounted)
         {
             RootfsMount.Unmount(task.Bundle.Rootfs, _logger);
             task.RootfsMounted = false;
+        }
+    }
+
+    /// <summary>The ids of the tasks that run in <paramref name="sandbox"/>'s box.</summary>
+    private List<string> Members(ShimTask sandbox)
+    {
+        lock (_lock)
+        {
+            return [.. _tasks.Values.Where(t => t.Sandbox == sandbox).Select(t => t.Main.Id)];
         }
     }
 
@@ -480,6 +524,16 @@ internal sealed class TaskService
 
         public ShimProcess Main { get; } = main;
 
+        /// <summary>The pod sandbox whose box this task runs in; null for a sandbox (it owns its box and share).</summary>
+        public ShimTask? Sandbox { get; set; }
+
+        /// <summary>The pod's share, owned by the sandbox.</summary>
+        public PodShare? Share { get; set; }
+
+        /// <summary>Whether the task's rootfs is beneath the pod's share.</summary>
+        public bool InShare { get; set; }
+
+        /// <summary>The pod's box (the sandbox's, for a pod's container).</summary>
         public Box? Box { get; set; }
 
         public uint BoxPid { get; set; }

@@ -79,7 +79,7 @@ public sealed class TaskServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Create_ContainerOfAnotherSandbox_UnimplementedAndNoBox()
+    public async Task Create_ContainerOfUnknownSandbox_NotFoundAndNoBox()
     {
         var bundle = Directory.CreateTempSubdirectory("bundle-");
         try
@@ -89,8 +89,8 @@ public sealed class TaskServiceTests : IAsyncLifetime
 
             var error = await CallFailingAsync("Create", new CreateTaskRequest { Id = "app1", Bundle = bundle.FullName });
 
-            Assert.Equal(TtrpcCode.Unimplemented, error.Code);
-            Assert.Contains("pod1", error.Message, StringComparison.Ordinal);
+            Assert.Equal(TtrpcCode.NotFound, error.Code);
+            Assert.Contains("pod sandbox 'pod1'", error.Message, StringComparison.Ordinal);
             Assert.Empty(_runtime.ListBoxes());
         }
         finally

@@ -59,4 +59,38 @@ public sealed class ShimTests(ContainerdFixture containerd) : IClassFixture<Cont
             await containerd.CtrAsync("containers", "delete", "svc");
         }
     }
+
+    [Fact]
+    public async Task PodOfTwoContainers_GroupedBySandboxId_ShareOneBoxAndReachEachOtherOnLoopback()
+    {
+        // ctr sets the annotation CRI puts on a pod's containers; both name the sandbox "pod-a".
+        string[] pod = ["--runtime", ContainerdFixture.Runtime, "--annotation", "io.kubernetes.cri.sandbox-id=pod-a"];
+        var sandbox = await containerd.CtrAsync(["run", "-d", .. pod, containerd.Image, "pod-a", "nc", "-l", "-p", "7000", "-e", "echo", "pong from pod-a"]);
+        Assert.True(sandbox.ExitCode == 0, $"ctr run -d (sandbox): {sandbox.Stdout} {sandbox.Stderr}\n{containerd.ContainerdLog}");
+        try
+        {
+            var shims = containerd.ShimProcesses();
+
+            // The server may still be starting: the client dials until it answers; a client in a box of its own is refused every time.
+            var client = await containerd.CtrAsync(["run", "--rm", .. pod, containerd.Image, "pod-a-client", "sh", "-c",
+                "for i in $(seq 100); do nc 127.0.0.1 7000 </dev/null && exit 0; sleep 0.1; done; exit 1"]);
+
+            Assert.True(client.ExitCode == 0, $"ctr run (client) exited {client.ExitCode}: {client.Stdout} {client.Stderr}");
+            Assert.Equal("pong from pod-a\n", client.Stdout);
+            Assert.Equal(shims, containerd.ShimProcesses());
+            Assert.Single(containerd.Cocoon.CreateRuntime().ListBoxes());
+            await BoxTestEnvironment.WaitUntilAsync(() => containerd.CtrAsync("tasks", "ls").Result.Stdout.Contains("STOPPED", StringComparison.Ordinal));
+            var delete = await containerd.CtrAsync("tasks", "delete", "pod-a");
+            Assert.True(delete.ExitCode == 0, $"ctr task delete: {delete.Stderr}");
+            await BoxTestEnvironment.WaitUntilAsync(() => containerd.ShimProcesses().Count == 0);
+            Assert.Empty(containerd.Cocoon.CreateRuntime().ListBoxes());
+            Assert.Empty(containerd.Cocoon.LeftoverProcesses());
+        }
+        finally
+        {
+            await containerd.CtrAsync("tasks", "kill", "-s", "SIGKILL", "pod-a");
+            await containerd.CtrAsync("tasks", "delete", "-f", "pod-a");
+            await containerd.CtrAsync("containers", "delete", "pod-a");
+        }
+    }
 }
