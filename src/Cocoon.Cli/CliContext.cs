@@ -1,6 +1,5 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using Cocoon.State;
 using Microsoft.Extensions.Logging;
 
 namespace Cocoon.Cli;
@@ -8,22 +7,16 @@ namespace Cocoon.Cli;
 /// <summary>What every command needs from its surroundings; tests pass their own.</summary>
 /// <param name="Out">Standard output.</param>
 /// <param name="Error">Standard error.</param>
-/// <param name="ResolvePaths">Finds the state root (lazily, so <c>--help</c> never needs one).</param>
-internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<CocoonPaths> ResolvePaths)
+/// <param name="StateRoot">The state root; null for <c>COCOON_HOME</c> or the default (found lazily, so <c>--help</c> never needs one).</param>
+internal sealed record CliContext(TextWriter Out, TextWriter Error, string? StateRoot = null)
 {
     /// <summary>Shows stack traces of unexpected failures (<c>COCOON_DEBUG=1</c>).</summary>
     public bool Debug { get; init; }
 
-    /// <summary>The state layout.</summary>
-    public CocoonPaths Paths => field ??= ResolvePaths();
-
-    /// <summary>The box repository over <see cref="Paths"/>.</summary>
-    public BoxRepository Boxes => field ??= new BoxRepository(Paths);
-
-    /// <summary>The SDK runtime over <see cref="Paths"/>; supervisors run this very executable.</summary>
+    /// <summary>The SDK runtime over <see cref="StateRoot"/>; supervisors run this very executable.</summary>
     public CocoonRuntime Runtime => field ??= new CocoonRuntime(new CocoonRuntimeOptions
     {
-        StateRoot = Paths.Root,
+        StateRoot = StateRoot,
         LoggerFactory = new LoggerFactory([new TerminalLoggerProvider(Error)]),
         StartTimeout = TimeSpan.FromSeconds(
             int.TryParse(Environment.GetEnvironmentVariable("COCOON_START_TIMEOUT"), System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : 60),
@@ -53,7 +46,7 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<CocoonP
 
     /// <summary>The real console and environment.</summary>
     public static CliContext FromEnvironment() =>
-        new(Console.Out, Console.Error, CocoonPaths.FromEnvironment)
+        new(Console.Out, Console.Error)
         {
             Debug = Environment.GetEnvironmentVariable("COCOON_DEBUG") is "1" or "true",
         };

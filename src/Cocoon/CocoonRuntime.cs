@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.ComponentModel;
 using Cocoon.State;
 using Cocoon.Supervisor;
 using Microsoft.Extensions.Logging;
@@ -15,6 +16,13 @@ public sealed class CocoonRuntime
 {
     /// <summary>Names the cocoon executable the runtime starts supervisors with.</summary>
     public const string CocoonPathVariable = "COCOON_PATH";
+
+    /// <summary>
+    /// The hidden command of the <c>cocoon</c> executable that runs a box's supervisor
+    /// (<c>cocoon supervise NAME</c>); <see cref="StartAsync"/> spawns it detached. Only that executable serves it.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public const string SupervisorCommand = BoxProcesses.SuperviseCommand;
 
     /// <summary>The file in a box directory whose lock (<c>start.lock</c>) serialises starts.</summary>
     private const string StartLockName = "start";
@@ -82,10 +90,49 @@ public sealed class CocoonRuntime
     public Task<string> CreateAsync(BoxOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        cancellationToken.ThrowIfCancellationRequested();
         options.Name ??= GenerateName();
-        return Task.FromResult(Boxes.Create(options.Build()).Name);
+        return CreateAsync(options.Build(), cancellationToken);
     }
+
+    /// <summary>
+    /// Creates a box from a configuration already validated by <see cref="BoxOptions.Build()"/>, without
+    /// starting it: its name claimed, its CID allocated and its state written.
+    /// </summary>
+    /// <param name="config">The box.</param>
+    /// <param name="cancellationToken">Unused today; creating does not wait on anything.</param>
+    /// <returns>The box's name.</returns>
+    /// <exception cref="CocoonException">AlreadyExists when a box has the name; ResourceExhausted when no CID is free.</exception>
+    public Task<string> CreateAsync(BoxConfig config, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Boxes.Create(config).Name);
+    }
+
+    /// <summary>
+    /// Checks a container against the stored image before any box exists, as <c>docker run</c> does:
+    /// the image is stored, the options and its config merge into a command, and a Docker daemon is
+    /// not started without the Docker profile. <see cref="Box.RunContainerAsync"/> checks the same.
+    /// </summary>
+    /// <param name="options">The container.</param>
+    /// <param name="supportDocker">Whether the box it will run in gets the Docker profile (<see cref="BoxOptions.SupportDocker"/>).</param>
+    /// <exception cref="CocoonException">NotFound when the image is not stored; InvalidArgument naming a bad option.</exception>
+    public void ValidateContainer(ContainerOptions options, bool supportDocker)
+    {
+        var process = Containers.ContainerPlan.Merge(this, options);
+        Containers.ContainerPlan.EnsureProfileFits(process, supportDocker, "a box");
+    }
+
+    /// <summary>
+    /// Runs box <paramref name="name"/>'s supervisor on this thread until the box stops: the body of
+    /// <see cref="SupervisorCommand"/>, not for other callers (QEMU's parent-death signal is tied to
+    /// this thread).
+    /// </summary>
+    /// <param name="name">The box.</param>
+    /// <param name="loggerFactory">Where the supervisor logs (its <c>supervisor.log</c> is this process's stdout).</param>
+    /// <returns>The process exit code.</returns>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int RunSupervisor(string name, ILoggerFactory loggerFactory) => BoxSupervisor.Run(Paths, name, loggerFactory);
 
     /// <summary>Opens a handle on an existing running box (disposing it neither stops nor removes the box).</summary>
     /// <param name="name">The box name.</param>
@@ -130,7 +177,9 @@ public sealed class CocoonRuntime
     /// box) whose agent connection is the one that saw the agent answer, so the first exec does not
     /// pay for a second connection.
     /// </summary>
-    internal async Task<Box> StartAndOpenAsync(string name, CancellationToken cancellationToken)
+    /// <param name="name">The box name.</param>
+    /// <param name="cancellationToken">Cancels the start (the box is then stopped).</param>
+    public async Task<Box> StartBoxAsync(string name, CancellationToken cancellationToken = default)
     {
         var (record, agent) = await StartCoreAsync(name, cancellationToken).ConfigureAwait(false);
         return new Box(this, record.Name, record.Cid, owned: false, agent);

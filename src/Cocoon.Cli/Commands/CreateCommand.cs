@@ -2,8 +2,6 @@
 
 using System.CommandLine;
 using System.Globalization;
-using Cocoon.Configuration;
-using Cocoon.Forwarding;
 
 namespace Cocoon.Cli.Commands;
 
@@ -36,11 +34,10 @@ internal static class CreateCommand
             NameOption, ImageOption, CpusOption, MemoryOption, DiskSizeOption, VsockPortOption, PublishOption, NetworkOption, VolumeOption, SupportDockerOption,
             EntrypointOption, CmdOption, EnvOption, FileOption,
         };
-        command.SetAction(parseResult =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             var config = ToConfig(Read(parseResult));
-            var record = context.Boxes.Create(config);
-            context.Out.WriteLine(record.Name);
+            context.Out.WriteLine(await context.Runtime.CreateAsync(config, cancellationToken));
             return (int)ExitCode.Ok;
         });
         return command;
@@ -103,15 +100,13 @@ internal static class CreateCommand
                 throw Usage($"--file cannot be combined with {string.Join(", ", conflicting)}: put those settings in '{file}' (only --name may override the file)");
             }
 
-            var (fromFile, fileNames) = BoxConfigYaml.Load(file);
-            var names = fileNames;
+            var fromFile = BoxOptions.Load(file);
             if (args.Name is not null)
             {
                 fromFile.Name = args.Name;
-                names = new FieldNames(key => key == "name" ? "--name" : fileNames[key]);
             }
 
-            return BoxConfigValidator.Validate(fromFile, names);
+            return fromFile.Build(key => key == "name" && args.Name is not null ? "--name" : null);
         }
 
         var options = new BoxOptions
@@ -119,10 +114,10 @@ internal static class CreateCommand
             Name = args.Name,
             Image = args.Image,
             Cpus = args.Cpus,
-            MemoryMiB = args.Memory is null ? null : MemorySize.Parse(args.Memory, "--memory"),
-            DiskSizeMiB = args.DiskSize is null ? null : MemorySize.Parse(args.DiskSize, "--disk-size"),
+            MemoryMiB = args.Memory is null ? null : BoxOptions.ParseSizeMiB(args.Memory, "--memory"),
+            DiskSizeMiB = args.DiskSize is null ? null : BoxOptions.ParseSizeMiB(args.DiskSize, "--disk-size"),
             SupportDocker = args.SupportDocker,
-            Network = args.Network is null ? null : BoxConfigValidator.ParseNetwork(args.Network, "--network"),
+            Network = args.Network is null ? null : BoxOptions.ParseNetwork(args.Network, "--network"),
             Entrypoint = args.Entrypoint switch
             {
                 null => null,
@@ -138,13 +133,13 @@ internal static class CreateCommand
 
         foreach (var spec in args.Publish ?? [])
         {
-            options.Publish.Add(PortMapping.ParsePublish(spec).ToPublishedPort());
+            options.Publish.Add(PublishedPort.Parse(spec));
         }
 
         var volumes = args.Volumes ?? [];
         for (var i = 0; i < volumes.Count; i++)
         {
-            options.Volumes.Add(VolumeMount.Parse(volumes[i], FlagNames[$"volumes[{i.ToString(CultureInfo.InvariantCulture)}]"]));
+            options.Volumes.Add(VolumeMount.Parse(volumes[i], FlagName($"volumes[{i.ToString(CultureInfo.InvariantCulture)}]")));
         }
 
         foreach (var (key, value) in ExecPump.ParseEnv(args.Env))
@@ -153,11 +148,10 @@ internal static class CreateCommand
         }
 
         // As docker create: no name, a generated one (printed, so scripts can use it).
-        options.Name ??= CocoonRuntime.GenerateName();
-        return BoxConfigValidator.Validate(options, FlagNames);
+        return options.Build(FlagName);
     }
 
-    private static readonly FieldNames FlagNames = new(key => key switch
+    private static string FlagName(string key) => key switch
     {
         "name" => "--name",
         "memory" => "--memory",
@@ -170,7 +164,7 @@ internal static class CreateCommand
         _ when key.StartsWith("volumes[", StringComparison.Ordinal) =>
             $"--volume #{int.Parse(key.AsSpan(8, key.IndexOf(']', StringComparison.Ordinal) - 8), CultureInfo.InvariantCulture) + 1}",
         _ => "--" + key.Replace('_', '-'),
-    });
+    };
 
     /// <summary><c>-p/--publish [IP:]HOSTPORT:PORT[/udp]</c>, shared with <c>run</c>.</summary>
     internal static readonly Option<string[]> PublishOption = new("--publish", "-p")

@@ -3,7 +3,6 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
-using Cocoon.Forwarding;
 
 namespace Cocoon.Cli.Commands;
 
@@ -43,7 +42,7 @@ internal static class PortForwardCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = parseResult.GetRequiredValue(NameArgument);
-            var mappings = parseResult.GetRequiredValue(PortsArgument).Select(PortMapping.ParseForward).ToList();
+            var mappings = parseResult.GetRequiredValue(PortsArgument).Select(PortForwardOptions.Parse).ToList();
             var addresses = ParseAddresses(parseResult.GetValue(AddressOption) ?? []);
             var container = parseResult.GetValue(ContainerOption);
 
@@ -55,10 +54,8 @@ internal static class PortForwardCommand
                 foreach (var mapping in mappings)
                 {
                     var remote = mapping.Network == "udp" ? $"{mapping.RemotePort}/udp" : mapping.RemotePort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    var forward = await box.ForwardPortAsync(new PortForwardOptions(mapping.RemotePort)
+                    var forward = await box.ForwardPortAsync(mapping with
                     {
-                        LocalPort = mapping.LocalPort,
-                        Network = mapping.Network,
                         Container = container,
                         ListenAddresses = addresses,
                         ConnectionFailed = ex => context.Error.WriteLine($"error: forwarding {mapping.LocalPort} -> {remote}: {ex.Message}"),

@@ -113,10 +113,9 @@ internal static class RunCommand
             await context.Runtime.Images.PullAsync(image, new PullProgressView(context.Error, terminal: false), signals.Token);
         }
 
-        var process = Containers.ContainerPlan.Merge(context.Runtime, options);
         if (boxName is null)
         {
-            Containers.ContainerPlan.EnsureProfileFits(process, parseResult.GetValue(CreateCommand.SupportDockerOption), "a box");
+            context.Runtime.ValidateContainer(options, parseResult.GetValue(CreateCommand.SupportDockerOption));
         }
 
         if (boxName is not null)
@@ -182,7 +181,7 @@ internal static class RunCommand
     private static async Task<int> RunInNewBoxAsync(CliContext context, ParseResult parseResult, string? image, Func<Box, Task<int?>> run, CancellationToken cancellationToken)
     {
         var config = CreateCommand.ToConfig(new CreateCommand.Arguments(
-            parseResult.GetValue(NameOption) ?? CocoonRuntime.GenerateName(),
+            parseResult.GetValue(NameOption),
             image,
             parseResult.GetValue(CpusOption),
             parseResult.GetValue(MemoryOption),
@@ -200,12 +199,12 @@ internal static class RunCommand
         var remove = parseResult.GetValue(RemoveOption);
         try
         {
-            created = context.Boxes.Create(config).Name;
+            created = await context.Runtime.CreateAsync(config, CancellationToken.None);
             Box box;
             try
             {
                 using var signals = new SignalCancellation(cancellationToken);
-                box = await context.Runtime.StartAndOpenAsync(created, signals.Token);
+                box = await context.Runtime.StartBoxAsync(created, signals.Token);
             }
             catch (OperationCanceledException)
             {

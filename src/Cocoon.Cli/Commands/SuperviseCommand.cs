@@ -1,7 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.CommandLine;
-using Cocoon.Supervisor;
 
 namespace Cocoon.Cli.Commands;
 
@@ -16,13 +15,13 @@ internal static class SuperviseCommand
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)
     {
-        var command = new Command(BoxProcesses.SuperviseCommand, "Run a box's supervisor (internal).") { NameArgument };
+        var command = new Command(CocoonRuntime.SupervisorCommand, "Run a box's supervisor (internal).") { NameArgument };
         command.Hidden = true;
         command.SetAction(parseResult =>
         {
             var name = parseResult.GetRequiredValue(NameArgument);
             using var loggerFactory = context.CreateLoggerFactory(toStandardError: false);
-            return BoxSupervisor.Run(context.Paths, name, loggerFactory);
+            return context.Runtime.RunSupervisor(name, loggerFactory);
         });
         return command;
     }

@@ -6,7 +6,7 @@ namespace Cocoon;
 
 /// <summary>
 /// A box's validated configuration: what to run and with which resources. Build one with
-/// <see cref="BoxOptions.Build"/> (the SDK), <c>cocoon create</c> flags or a <c>box.yaml</c> file;
+/// <see cref="BoxOptions.Build()"/> (the SDK), <c>cocoon create</c> flags or a <c>box.yaml</c> file;
 /// all three go through the same validation, so every instance obeys the rules documented on
 /// <see cref="BoxOptions"/>.
 /// </summary>

@@ -21,7 +21,7 @@ internal static class BoxConfigValidator
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(names);
 
-        var name = BoxName.Validate(options.Name, names["name"]);
+        var name = options.Name is null ? CocoonRuntime.GenerateName() : BoxName.Validate(options.Name, names["name"]);
         var image = ValidateImage(options.Image, names["image"]);
 
         var maxCpus = hostCpus ?? Environment.ProcessorCount;

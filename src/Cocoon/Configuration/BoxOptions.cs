@@ -6,7 +6,7 @@ namespace Cocoon;
 
 /// <summary>
 /// What a caller asks for when creating a box, before validation. Set properties with an object
-/// initializer or chain the <c>With…</c> methods, then call <see cref="Build"/>.
+/// initializer or chain the <c>With…</c> methods, then call <see cref="Build()"/>.
 /// </summary>
 /// <remarks>
 /// Rules (the same for the CLI, <c>box.yaml</c> and the SDK):
@@ -176,7 +176,53 @@ public sealed class BoxOptions
         return this;
     }
 
-    /// <summary>Validates these options into a <see cref="BoxConfig"/>.</summary>
+    /// <summary>
+    /// Reads a <c>box.yaml</c> file into options. Its keys are the names in the rules above; a key the
+    /// file does not know, or a value of the wrong kind, is refused here. Messages, here and from
+    /// <see cref="Build()"/>, name the file, the line and the key.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The options as the file gives them, not yet validated.</returns>
+    /// <exception cref="CocoonException">NotFound when the file does not exist; InvalidArgument naming what is wrong in it.</exception>
+    public static BoxOptions Load(string path)
+    {
+        var (options, names) = BoxConfigYaml.Load(path);
+        options._names = names;
+        return options;
+    }
+
+    /// <summary>Validates these options into a <see cref="BoxConfig"/>; a name is generated when none is set.</summary>
     /// <exception cref="CocoonException">An option breaks a rule (code InvalidArgument); the message names it.</exception>
-    public BoxConfig Build() => BoxConfigValidator.Validate(this, FieldNames.Sdk);
+    public BoxConfig Build() => BoxConfigValidator.Validate(this, _names);
+
+    /// <summary>
+    /// Validates these options into a <see cref="BoxConfig"/>, naming fields in messages the way the
+    /// caller's user knows them (a tool's own flags, say).
+    /// </summary>
+    /// <param name="describeField">
+    /// Given a field's key (<c>cpus</c>, <c>vsock_ports[0].path</c>), the name to show, such as <c>--cpus</c>;
+    /// null keeps the default: the key, or for options from <see cref="Load"/>, its place in the file.
+    /// </param>
+    /// <exception cref="CocoonException">An option breaks a rule (code InvalidArgument); the message names it.</exception>
+    public BoxConfig Build(Func<string, string?> describeField)
+    {
+        ArgumentNullException.ThrowIfNull(describeField);
+        var names = _names;
+        return BoxConfigValidator.Validate(this, new FieldNames(key => describeField(key) ?? names[key]));
+    }
+
+    /// <summary>Parses a memory or disk size as the CLI and <c>box.yaml</c> spell it: MiB as a number (512) or with a unit (512M, 1G, 1T).</summary>
+    /// <param name="text">The size.</param>
+    /// <param name="field">How messages name the value (<c>--memory</c>).</param>
+    /// <returns>The size in MiB.</returns>
+    /// <exception cref="CocoonException">InvalidArgument naming <paramref name="field"/> and the forms.</exception>
+    public static int ParseSizeMiB(string text, string field) => MemorySize.Parse(text, field);
+
+    /// <summary>Parses a network mode as the CLI and <c>box.yaml</c> spell it: <c>user</c> or <c>none</c>.</summary>
+    /// <param name="text">The mode.</param>
+    /// <param name="field">How messages name the value (<c>--network</c>).</param>
+    /// <exception cref="CocoonException">InvalidArgument naming <paramref name="field"/> and the modes.</exception>
+    public static BoxNetwork ParseNetwork(string text, string field) => BoxConfigValidator.ParseNetwork(text, field);
+
+    private FieldNames _names = FieldNames.Sdk;
 }

@@ -17,4 +17,10 @@ public sealed record PublishedPort(int HostPort, int Port, string Network = "tcp
     /// <returns>For example <c>127.0.0.1:8080:80</c>.</returns>
     public override string ToString() =>
         $"{(HostAddress is null ? string.Empty : HostAddress.Contains(':', StringComparison.Ordinal) ? $"[{HostAddress}]:" : HostAddress + ":")}{HostPort}:{Port}{(Network == "udp" ? "/udp" : string.Empty)}";
+
+    /// <summary>Parses docker's <c>-p/--publish</c> spelling, <c>[IP:]HOSTPORT:PORT[/udp]</c>.</summary>
+    /// <param name="spec">For example <c>8080:80</c>, <c>127.0.0.1:8080:80</c> or <c>[::1]:5353:53/udp</c>.</param>
+    /// <returns>The port; <see cref="BoxOptions.Build()"/> checks it against the box's other ports.</returns>
+    /// <exception cref="CocoonException">InvalidArgument quoting the spec and saying the form.</exception>
+    public static PublishedPort Parse(string spec) => Forwarding.PortMapping.ParsePublish(spec).ToPublishedPort();
 }

@@ -34,7 +34,7 @@ public sealed record VolumeMount(string HostPath, string GuestPath, bool ReadOnl
     /// <param name="field">How messages name the flag.</param>
     /// <returns>The volume.</returns>
     /// <exception cref="CocoonException">InvalidArgument: not two or three parts, or a mode other than ro or rw.</exception>
-    internal static VolumeMount Parse(string spec, string field)
+    public static VolumeMount Parse(string spec, string field)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var parts = spec.Split(':');

@@ -32,6 +32,19 @@ public sealed record PortForwardOptions(int RemotePort)
     /// </summary>
     public Action<CocoonException>? ConnectionFailed { get; init; }
 
+    /// <summary>
+    /// Parses kubectl's <c>port-forward</c> spelling, <c>[LOCAL:]REMOTE[/udp]</c>: <c>8080:80</c>, <c>80</c> for
+    /// 80:80, <c>:80</c> for a free local port, <c>53/udp</c>.
+    /// </summary>
+    /// <param name="spec">The spec.</param>
+    /// <returns>Options with <see cref="RemotePort"/>, <see cref="LocalPort"/> and <see cref="Network"/> set.</returns>
+    /// <exception cref="CocoonException">InvalidArgument quoting the spec and saying the form.</exception>
+    public static PortForwardOptions Parse(string spec)
+    {
+        var mapping = Forwarding.PortMapping.ParseForward(spec);
+        return new PortForwardOptions(mapping.RemotePort) { LocalPort = mapping.LocalPort, Network = mapping.Network };
+    }
+
     /// <summary>127.0.0.1 and ::1.</summary>
     public static IReadOnlyList<IPAddress> DefaultListenAddresses { get; } = [IPAddress.Loopback, IPAddress.IPv6Loopback];
 }

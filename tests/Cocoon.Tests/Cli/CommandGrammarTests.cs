@@ -1,7 +1,9 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+extern alias cli;
+
 using System.CommandLine;
-using Cocoon.Cli;
+using cli::Cocoon.Cli;
 using Cocoon.Tests.Cli.Infrastructure;
 
 namespace Cocoon.Tests.Cli;

@@ -1,8 +1,10 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+extern alias cli;
+
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using Cocoon.Cli.Commands;
+using cli::Cocoon.Cli.Commands;
 using Cocoon.Protocol;
 using Cocoon.Vsock.Streams;
 

@@ -1,7 +1,9 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+extern alias cli;
+
 using System.Runtime.InteropServices;
-using Cocoon.Cli;
+using cli::Cocoon.Cli;
 using Cocoon.State;
 using Cocoon.Tests.Common;
 using Errno = Cocoon.Interop.Errno;

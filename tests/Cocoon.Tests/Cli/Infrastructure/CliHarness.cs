@@ -1,7 +1,8 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using Cocoon.Cli;
-using Cocoon.State;
+extern alias cli;
+
+using cli::Cocoon.Cli;
 using Cocoon.Tests.Common;
 
 namespace Cocoon.Tests.Cli.Infrastructure;
@@ -20,7 +21,7 @@ public abstract class CliHarness : IDisposable
     }
 
     /// <summary>A context writing to <paramref name="stdout"/> and <paramref name="stderr"/> over <see cref="Root"/>.</summary>
-    internal CliContext Context(TextWriter stdout, TextWriter stderr) => new(stdout, stderr, () => new CocoonPaths(Root.Path));
+    internal CliContext Context(TextWriter stdout, TextWriter stderr) => new(stdout, stderr, Root.Path);
 
     /// <summary>Runs <c>cocoon ARGS</c>.</summary>
     protected (int Exit, string Out, string Err) Run(params string[] args)
