@@ -24,7 +24,7 @@ namespace Cocoon.Shim;
 ///  Start  ─► container on its rootfs, stdio ⇄ FIFOs ─► /tasks/start ... exit ─► /tasks/exit
 ///  Delete ─► container, rootfs (sandbox: box, share) gone ─► /tasks/delete    Shutdown ─► the shim exits
 /// </code>
-/// Pause, Resume, Checkpoint, Update and Stats are not in the table: the server answers them
+/// Pause, Resume, Checkpoint and Update are not in the table: the server answers them
 /// Unimplemented, which containerd reads as errdefs.ErrNotImplemented.
 /// </summary>
 internal sealed class TaskService
@@ -65,6 +65,7 @@ internal sealed class TaskService
         [TtrpcServer.Key(Service, "CloseIO")] = TtrpcServer.Unary(CloseIORequest.Parser, async (r, _, ct) => await CloseIOAsync(r, ct).ConfigureAwait(false)),
         [TtrpcServer.Key(Service, "Connect")] = TtrpcServer.Unary(TaskRef.Parser, (r, _, _) => Task.FromResult<IMessage>(Connect(r))),
         [TtrpcServer.Key(Service, "Shutdown")] = TtrpcServer.Unary(ShutdownRequest.Parser, (r, _, _) => Task.FromResult<IMessage>(Shutdown(r))),
+        [TtrpcServer.Key(Service, "Stats")] = TtrpcServer.Unary(TaskRef.Parser, async (r, _, ct) => await StatsAsync(r, ct).ConfigureAwait(false)),
     };
 
     private async Task<IMessage> CreateAsync(CreateTaskRequest request, CancellationToken cancellationToken)
@@ -253,7 +254,7 @@ internal sealed class TaskService
 
         if (process.ExecId.Length == 0 && task.Container is { } container)
         {
-            await container.KillAsync(signal, cancellationToken).ConfigureAwait(false);
+            await (request.All ? container.SignalAllAsync(signal, cancellationToken) : container.KillAsync(signal, cancellationToken)).ConfigureAwait(false);
         }
         else
         {
@@ -330,6 +331,58 @@ internal sealed class TaskService
         }
 
         return state;
+    }
+
+    private async Task<IMessage> StatsAsync(TaskRef request, CancellationToken cancellationToken)
+    {
+        var task = Find(request.Id);
+        if (task.Main.Status != TaskStatus.Running || task.Container is not { } container)
+        {
+            throw new TtrpcException(TtrpcCode.FailedPrecondition, $"task '{request.Id}' is not running; its metrics come from its running container's cgroup");
+        }
+
+        var stats = await container.GetStatsAsync(cancellationToken).ConfigureAwait(false);
+        return new StatsResponse { Stats = ToMetrics(stats) };
+    }
+
+    /// <summary>The type name containerd's typeurl resolves to its cgroup v2 metrics (what runc's shim sends).</summary>
+    internal const string CgroupV2MetricsType = "io.containerd.cgroups.v2.Metrics";
+
+    /// <summary>A container's cgroup counters as containerd's cgroup v2 Metrics, in the Any a Stats answer carries.</summary>
+    internal static Any ToMetrics(ContainerStats stats)
+    {
+        var metrics = new CgroupMetrics
+        {
+            Pids = new CgroupPids { Current = stats.PidsCurrent, Limit = stats.PidsMax },
+            Cpu = new CgroupCpu
+            {
+                UsageUsec = stats.CpuUsageUsec,
+                UserUsec = stats.CpuUserUsec,
+                SystemUsec = stats.CpuSystemUsec,
+                NrPeriods = stats.CpuNrPeriods,
+                NrThrottled = stats.CpuNrThrottled,
+                ThrottledUsec = stats.CpuThrottledUsec,
+            },
+            Memory = new CgroupMemory
+            {
+                Anon = stats.MemoryAnon,
+                File = stats.MemoryFile,
+                KernelStack = stats.MemoryKernelStack,
+                Slab = stats.MemorySlab,
+                Sock = stats.MemorySock,
+                Shmem = stats.MemoryShmem,
+                FileMapped = stats.MemoryFileMapped,
+                Pgfault = stats.MemoryPgfault,
+                Pgmajfault = stats.MemoryPgmajfault,
+                Usage = stats.MemoryCurrent,
+                UsageLimit = stats.MemoryMax,
+                SwapUsage = stats.MemorySwapCurrent,
+                SwapLimit = stats.MemorySwapMax,
+                MaxUsage = stats.MemoryPeak,
+            },
+            MemoryEvents = new CgroupMemoryEvents { Oom = stats.MemoryEventsOom, OomKill = stats.MemoryEventsOomKill },
+        };
+        return new Any { TypeUrl = CgroupV2MetricsType, Value = metrics.ToByteString() };
     }
 
     private PidsResponse Pids(TaskRef request)

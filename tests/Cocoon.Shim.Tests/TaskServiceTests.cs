@@ -39,6 +39,7 @@ public sealed class TaskServiceTests : IAsyncLifetime
     [InlineData("Wait")]
     [InlineData("Start")]
     [InlineData("Delete")]
+    [InlineData("Stats")]
     public async Task UnknownTask_AnswersNotFound(string method)
     {
         var error = await CallFailingAsync(method, new ProcessRef { Id = "nope" });
@@ -52,7 +53,6 @@ public sealed class TaskServiceTests : IAsyncLifetime
     [InlineData("Resume")]
     [InlineData("Checkpoint")]
     [InlineData("Update")]
-    [InlineData("Stats")]
     public async Task UnsupportedMethod_AnswersUnimplemented(string method)
     {
         var error = await CallFailingAsync(method, new TaskRef { Id = "t" });
@@ -97,6 +97,26 @@ public sealed class TaskServiceTests : IAsyncLifetime
         {
             bundle.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public void ToMetrics_CarriesTheCountersAsContainerdsCgroupV2Metrics()
+    {
+        var stats = new ContainerStats { PidsCurrent = 3, PidsMax = ulong.MaxValue, CpuUsageUsec = 1200, CpuUserUsec = 700, CpuSystemUsec = 500, MemoryCurrent = 4096, MemoryMax = 1 << 20, MemoryAnon = 2048, MemoryEventsOomKill = 1 };
+
+        var any = TaskService.ToMetrics(stats);
+
+        // The exact name containerd's typeurl resolves (no type.googleapis.com/ prefix).
+        Assert.Equal("io.containerd.cgroups.v2.Metrics", any.TypeUrl);
+        var metrics = CgroupMetrics.Parser.ParseFrom(any.Value);
+        Assert.Equal((3ul, ulong.MaxValue), (metrics.Pids.Current, metrics.Pids.Limit));
+        Assert.Equal((1200ul, 700ul, 500ul), (metrics.Cpu.UsageUsec, metrics.Cpu.UserUsec, metrics.Cpu.SystemUsec));
+        Assert.Equal((4096ul, 1ul << 20, 2048ul), (metrics.Memory.Usage, metrics.Memory.UsageLimit, metrics.Memory.Anon));
+        Assert.Equal(1ul, metrics.MemoryEvents.OomKill);
+
+        // containerd's field numbers: pids 1 (current 1), cpu 2 (usage_usec 1), memory 4 (usage 32).
+        var bytes = any.Value.ToByteArray();
+        Assert.Equal([0x0A, 0x0D, 0x08, 0x03], bytes[..4]);
     }
 
     [Fact]

@@ -247,7 +247,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes) : INetwor
             return null;
         }
 
-        var cgroup = $"/sys/fs/cgroup{RuntimeSpec.CgroupParent}/{name}";
+        var cgroup = ContainerCgroup.PathOf(name);
         Task freezing;
         lock (_lock)
         {
@@ -451,7 +451,7 @@ internal sealed class Container(string name, string image, IReadOnlyList<string>
     /// <summary>Kills every process of the container through its cgroup.</summary>
     public void Kill()
     {
-        var kill = $"/sys/fs/cgroup{RuntimeSpec.CgroupParent}/{Name}/cgroup.kill";
+        var kill = Path.Combine(ContainerCgroup.PathOf(Name), "cgroup.kill");
         try
         {
             File.WriteAllText(kill, "1");

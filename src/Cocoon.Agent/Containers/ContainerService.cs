@@ -91,17 +91,22 @@ internal sealed class ContainerService(BoxContainers containers, ProcessLauncher
         var container = containers.Get(request.Name);
         if (request.Signal == Interop.SIGKILL)
         {
-            // crun cannot forward SIGKILL (it would die itself): kill through the cgroup.
+            // crun cannot forward SIGKILL (it would die itself): kill through the cgroup, which reaches all.
             container.Kill();
         }
-        else
+        else if (!request.All || ContainerCgroup.SignalAll(container.Name, request.Signal) == 0)
         {
-            // crun run forwards the signals it gets to the container's process.
+            // crun run forwards the signals it gets to the container's process (also when there is
+            // no cgroup to walk: before crun made it, or once it is gone).
             container.Process?.Signal(request.Signal);
         }
 
         return Task.FromResult(new SignalContainerResponse());
     }
+
+    /// <inheritdoc/>
+    public override Task<ContainerStats> Stats(ContainerStatsRequest request, ServerCallContext context) =>
+        Task.FromResult(ContainerCgroup.Stats(containers.Get(request.Name).Name));
 
     /// <inheritdoc/>
     public override async Task<ExecExit> Wait(WaitContainerRequest request, ServerCallContext context)

@@ -48,8 +48,26 @@ public sealed class Container : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(signal, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(signal, 64);
-        return _agent.SignalContainerAsync(Name, signal, cancellationToken);
+        return _agent.SignalContainerAsync(Name, signal, all: false, cancellationToken);
     }
+
+    /// <summary>Sends a signal to every process in the container (its cgroup), not only the main one.</summary>
+    /// <param name="signal">The signal number, 1–64.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes once the signal was sent.</returns>
+    public Task SignalAllAsync(int signal, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(signal, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(signal, 64);
+        return _agent.SignalContainerAsync(Name, signal, all: true, cancellationToken);
+    }
+
+    /// <summary>The running container's cgroup v2 counters: processes, CPU time, memory.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The counters as the guest kernel reports them.</returns>
+    /// <exception cref="CocoonException">InvalidState when the container does not run.</exception>
+    public Task<ContainerStats> GetStatsAsync(CancellationToken cancellationToken = default) =>
+        _agent.ContainerStatsAsync(Name, cancellationToken);
 
     /// <summary>Starts a command in the running container (as <c>docker exec</c>).</summary>
     /// <param name="request">The command; its <see cref="ExecRequest.Container"/> is set to this container.</param>

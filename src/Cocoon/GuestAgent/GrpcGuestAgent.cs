@@ -220,8 +220,41 @@ internal sealed class GrpcGuestAgent : IGuestAgent, IContainerAgent, ISocketForw
         return reply.Containers;
     }
 
-    public Task SignalContainerAsync(string name, int signal, CancellationToken cancellationToken) =>
-        Call(() => _containers.SignalAsync(new SignalContainerRequest { Name = name, Signal = signal }, cancellationToken: cancellationToken).ResponseAsync, "Containers.Signal", _box);
+    public Task SignalContainerAsync(string name, int signal, bool all, CancellationToken cancellationToken) =>
+        Call(() => _containers.SignalAsync(new SignalContainerRequest { Name = name, Signal = signal, All = all }, cancellationToken: cancellationToken).ResponseAsync, "Containers.Signal", _box);
+
+    public async Task<Cocoon.ContainerStats> ContainerStatsAsync(string name, CancellationToken cancellationToken)
+    {
+        // Plain counters: nothing in them names anything on the host.
+        var s = await Call(() => _containers.StatsAsync(new ContainerStatsRequest { Name = name }, cancellationToken: cancellationToken).ResponseAsync, "Containers.Stats", _box).ConfigureAwait(false);
+        return new Cocoon.ContainerStats
+        {
+            PidsCurrent = s.PidsCurrent,
+            PidsMax = s.PidsMax,
+            CpuUsageUsec = s.CpuUsageUsec,
+            CpuUserUsec = s.CpuUserUsec,
+            CpuSystemUsec = s.CpuSystemUsec,
+            CpuNrPeriods = s.CpuNrPeriods,
+            CpuNrThrottled = s.CpuNrThrottled,
+            CpuThrottledUsec = s.CpuThrottledUsec,
+            MemoryCurrent = s.MemoryCurrent,
+            MemoryMax = s.MemoryMax,
+            MemorySwapCurrent = s.MemorySwapCurrent,
+            MemorySwapMax = s.MemorySwapMax,
+            MemoryPeak = s.MemoryPeak,
+            MemoryAnon = s.MemoryAnon,
+            MemoryFile = s.MemoryFile,
+            MemoryKernelStack = s.MemoryKernelStack,
+            MemorySlab = s.MemorySlab,
+            MemorySock = s.MemorySock,
+            MemoryShmem = s.MemoryShmem,
+            MemoryFileMapped = s.MemoryFileMapped,
+            MemoryPgfault = s.MemoryPgfault,
+            MemoryPgmajfault = s.MemoryPgmajfault,
+            MemoryEventsOom = s.MemoryEventsOom,
+            MemoryEventsOomKill = s.MemoryEventsOomKill,
+        };
+    }
 
     public async Task<Cocoon.ExecExit> WaitContainerAsync(string name, CancellationToken cancellationToken)
     {

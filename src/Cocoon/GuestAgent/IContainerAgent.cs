@@ -16,8 +16,11 @@ internal interface IContainerAgent
     /// <summary>The box's containers, in creation order.</summary>
     Task<IReadOnlyList<ContainerInfo>> ListContainersAsync(CancellationToken cancellationToken);
 
-    /// <summary>Sends a signal to a container's main process (SIGKILL goes through its cgroup).</summary>
-    Task SignalContainerAsync(string name, int signal, CancellationToken cancellationToken);
+    /// <summary>Sends a signal to a container's main process, or with <paramref name="all"/> to every process in it (SIGKILL always reaches all, through its cgroup).</summary>
+    Task SignalContainerAsync(string name, int signal, bool all, CancellationToken cancellationToken);
+
+    /// <summary>A running container's cgroup counters.</summary>
+    Task<Cocoon.ContainerStats> ContainerStatsAsync(string name, CancellationToken cancellationToken);
 
     /// <summary>Waits for a container's main process to exit.</summary>
     Task<Cocoon.ExecExit> WaitContainerAsync(string name, CancellationToken cancellationToken);

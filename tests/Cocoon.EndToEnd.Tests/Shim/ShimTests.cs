@@ -93,4 +93,42 @@ public sealed class ShimTests(ContainerdFixture containerd) : IClassFixture<Cont
             await containerd.CtrAsync("containers", "delete", "pod-a");
         }
     }
+
+    [Fact]
+    public async Task DetachedTask_MetricsFromItsCgroupAndKillAllReachesEveryProcess()
+    {
+        // sh is the container's PID 1 and has no TERM handler, so a TERM to it alone is ignored; its
+        // child sleep is not PID 1 and dies of one, which ends sh's wait.
+        var run = await containerd.CtrAsync("run", "-d", "--runtime", ContainerdFixture.Runtime, containerd.Image, "metered", "sh", "-c", "sleep 300 & wait");
+        Assert.True(run.ExitCode == 0, $"ctr run -d: {run.Stdout} {run.Stderr}");
+        try
+        {
+            // sh and, once sh forked it, sleep.
+            await BoxTestEnvironment.WaitUntilAsync(() => Metric(containerd.CtrAsync("tasks", "metrics", "metered").Result.Stdout, "pids.current") == 2);
+            var metrics = await containerd.CtrAsync("tasks", "metrics", "metered");
+
+            Assert.True(metrics.ExitCode == 0, $"ctr task metrics: {metrics.Stdout} {metrics.Stderr}");
+            Assert.True(Metric(metrics.Stdout, "cpu.usage_usec") > 0, metrics.Stdout);
+            Assert.True(Metric(metrics.Stdout, "memory.usage") > 0, metrics.Stdout);
+            Assert.True(Metric(metrics.Stdout, "memory.usage_limit") >= Metric(metrics.Stdout, "memory.usage"), metrics.Stdout);
+
+            var kill = await containerd.CtrAsync("tasks", "kill", "--all", "-s", "SIGTERM", "metered");
+            Assert.True(kill.ExitCode == 0, $"ctr task kill --all: {kill.Stderr}");
+            await BoxTestEnvironment.WaitUntilAsync(() => containerd.CtrAsync("tasks", "ls").Result.Stdout.Contains("STOPPED", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await containerd.CtrAsync("tasks", "kill", "-s", "SIGKILL", "metered");
+            await containerd.CtrAsync("tasks", "delete", "-f", "metered");
+            await containerd.CtrAsync("containers", "delete", "metered");
+        }
+    }
+
+    /// <summary>One row of <c>ctr task metrics</c>' table ("NAME  VALUE").</summary>
+    private static ulong Metric(string table, string name)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(table, $@"^{System.Text.RegularExpressions.Regex.Escape(name)}\s+(\d+)\s*$", System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.True(match.Success, $"no {name} row in:\n{table}");
+        return ulong.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
