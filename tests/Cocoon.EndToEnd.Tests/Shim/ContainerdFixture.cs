@@ -26,6 +26,21 @@ public sealed class ContainerdFixture : IAsyncLifetime
     private Process? _containerd;
     private Task<string>? _containerdLog;
 
+    /// <summary>A containerd whose shims see Cocoon's usual test environment.</summary>
+    public ContainerdFixture()
+        : this(new Dictionary<string, string>())
+    {
+    }
+
+    /// <summary>A containerd whose shims (and their boxes' supervisors) also see <paramref name="environment"/>.</summary>
+    internal ContainerdFixture(IReadOnlyDictionary<string, string> environment)
+    {
+        foreach (var (key, value) in environment)
+        {
+            Cocoon.Environment[key] = value;
+        }
+    }
+
     /// <summary>The fixture's directory (containerd's root, state, socket; the image archive).</summary>
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("ctrd-").FullName;
 
@@ -51,6 +66,7 @@ public sealed class ContainerdFixture : IAsyncLifetime
             """);
         var environment = Cocoon.CliEnvironment();
         environment["PATH"] = Path.GetDirectoryName(shim) + ":" + System.Environment.GetEnvironmentVariable("PATH");
+
         _containerd = ProcessRunner.Start("containerd", ["--config", config], environment);
         _containerd.StandardInput.Close();
         _ = _containerd.StandardOutput.ReadToEndAsync();
@@ -70,6 +86,16 @@ public sealed class ContainerdFixture : IAsyncLifetime
     /// <summary>Runs <c>ctr</c> against this containerd in <see cref="Namespace"/>.</summary>
     public Task<ProcessResult> CtrAsync(params string[] arguments) =>
         ProcessRunner.RunAsync("ctr", ["--address", Socket, "--namespace", Namespace, .. arguments], Timeout, stdin: "");
+
+    /// <summary>
+    /// Runs <c>ctr</c> as <see cref="CtrAsync"/> does, but on a terminal (what <c>-t</c> needs): under
+    /// script(1), whose pseudo-terminal is sized <paramref name="rows"/> x <paramref name="columns"/> first.
+    /// </summary>
+    public Task<ProcessResult> CtrInTerminalAsync(int rows, int columns, params string[] arguments)
+    {
+        var ctr = string.Join(' ', ((string[])["ctr", "--address", Socket, "--namespace", Namespace, .. arguments]).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+        return ProcessRunner.RunAsync("script", ["-qec", $"stty rows {rows} cols {columns}; {ctr}", "/dev/null"], Timeout, stdin: "");
+    }
 
     /// <summary>What containerd wrote so far (its log and the shims' lines), for failure messages.</summary>
     public string ContainerdLog => _containerdLog is { IsCompleted: true } log ? log.Result : "(containerd still running)";

@@ -124,6 +124,28 @@ public sealed class ShimTests(ContainerdFixture containerd) : IClassFixture<Cont
         }
     }
 
+    [Fact]
+    public async Task TtyExec_TerminalSizeOfCtr_ReachesTheProcessThroughResizePty()
+    {
+        var run = await containerd.CtrAsync("run", "-d", "--runtime", ContainerdFixture.Runtime, containerd.Image, "tty-host", "sleep", "300");
+        Assert.True(run.ExitCode == 0, $"ctr run -d: {run.Stdout} {run.Stderr}");
+        try
+        {
+            // ctr sends its terminal's size (ResizePty) once the exec started: the exec waits for it.
+            var exec = await containerd.CtrInTerminalAsync(37, 91, "tasks", "exec", "-t", "--exec-id", "tty1", "tty-host", "sh", "-c",
+                "for i in $(seq 100); do [ \"$(stty size)\" = '37 91' ] && break; sleep 0.1; done; stty size; tty");
+
+            Assert.True(exec.ExitCode == 0, $"ctr task exec -t exited {exec.ExitCode}: {exec.Stdout} {exec.Stderr}");
+            Assert.Matches(@"37 91\r*\n/dev/pts/\d+", exec.Stdout);
+        }
+        finally
+        {
+            await containerd.CtrAsync("tasks", "kill", "-s", "SIGKILL", "tty-host");
+            await containerd.CtrAsync("tasks", "delete", "-f", "tty-host");
+            await containerd.CtrAsync("containers", "delete", "tty-host");
+        }
+    }
+
     /// <summary>One row of <c>ctr task metrics</c>' table ("NAME  VALUE").</summary>
     private static ulong Metric(string table, string name)
     {
