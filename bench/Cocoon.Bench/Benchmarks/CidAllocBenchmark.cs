@@ -18,11 +18,10 @@ namespace Cocoon.Bench.Benchmarks;
 /// its file grows as the CID table does.
 /// <code>
 ///   single     one process, each round one bare cycle and one CidAllocator.Allocate, the two
-///              taking turns to go first:
-///              median allocation ÷ median bare cycle
-///   contended  8 processes on one lock, all doing bare cycles, then all allocating, three
-///              rounds: median allocations per second ÷ median bare cycles per second (each
-///              round timed from the first worker's start to the last one's end)
+///              taking turns to go first: the median over rounds of allocation ÷ bare cycle
+///   contended  8 processes on one lock, all doing bare cycles, then all allocating, seven
+///              rounds: the median over rounds of allocations per second ÷ bare cycles per
+///              second (each phase timed from the first worker's start to the last one's end)
 /// </code>
 /// Every CID handed out is held until the phase ends, so two holders of one CID show as a
 /// duplicate in the set of returned CIDs; afterwards every CID is released and the table must be
@@ -34,7 +33,7 @@ internal sealed class CidAllocBenchmark : IBenchmark
     private const int ContendedPerWorker = 40;
     private const int SingleRounds = 200;
     private const int WarmUpRounds = 60;
-    private const int ContendedRounds = 3;
+    private const int ContendedRounds = 7;
 
     // The bytes one entry adds to cids.json, e.g. ,"123":"w3-17" (the bare file grows by as much).
     private const int EntryBytes = 16;
@@ -72,13 +71,16 @@ internal sealed class CidAllocBenchmark : IBenchmark
 
             var bareRate = Report.Median(bareRates);
             var allocRate = Report.Median(allocRates);
+            // Each round's allocation rate against the bare rate measured just before it, so that a load
+            // that comes and goes on the host cancels out; the figure is the median of those ratios.
+            var ratio = Report.Median([.. allocRates.Zip(bareRates, (alloc, bare) => alloc / bare)]);
             output.WriteLine($"single: {SingleRounds} allocations, median {Report.Number(Report.Median(allocations))}ms (p90 {Report.Number(Report.Percentile(allocations, 90))}ms); " +
                 $"bare cycle median {Report.Number(Report.Median(bare))}ms (p90 {Report.Number(Report.Percentile(bare, 90))}ms)");
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"contended: {Workers} processes x {ContendedPerWorker}, median of {ContendedRounds} alternating rounds: {Report.Number(allocRate)} allocations/s ({string.Join(", ", allocRates.Select(Report.Number))}), {Report.Number(bareRate)} bare cycles/s ({string.Join(", ", bareRates.Select(Report.Number))})"));
             output.WriteLine($"CIDs handed out: {cids.Count + contendedCids}; duplicate CIDs: 0; CIDs left after release: 0");
-            output.WriteLine(Report.Figure("cid-alloc-single", Report.Median(allocations) / Report.Median(bare), "x", "<=", 1.2));
-            output.WriteLine(Report.Figure("cid-alloc-contended", allocRate / bareRate, "x", ">=", 0.8));
+            output.WriteLine(Report.Figure("cid-alloc-single", Report.Median([.. allocations.Zip(bare, (alloc, cycle) => alloc / cycle)]), "x", "<=", 1.2));
+            output.WriteLine(Report.Figure("cid-alloc-contended", ratio, "x", ">=", 0.8));
         }
         finally
         {
