@@ -19,9 +19,10 @@ namespace Cocoon.Bench.Benchmarks;
 /// <code>
 ///   single     one process, each round one bare cycle and one CidAllocator.Allocate, the two
 ///              taking turns to go first: the median over rounds of allocation ÷ bare cycle
-///   contended  8 processes on one lock, all doing bare cycles, then all allocating, seven
-///              rounds: the median over rounds of allocations per second ÷ bare cycles per
-///              second (each phase timed from the first worker's start to the last one's end)
+///   contended  8 processes on one lock, all doing bare cycles, and 8 all allocating, the two
+///              phases taking turns to go first, seven rounds: the median over rounds of
+///              allocations per second ÷ bare cycles per second (each phase timed from the
+///              first worker's start to the last one's end)
 /// </code>
 /// Every CID handed out is held until the phase ends, so two holders of one CID show as a
 /// duplicate in the set of returned CIDs; afterwards every CID is released and the table must be
@@ -55,14 +56,18 @@ internal sealed class CidAllocBenchmark : IBenchmark
             // Eight processes on one lock.
             var contendedHome = Path.Combine(root, "contended");
             Directory.CreateDirectory(contendedHome);
-            // Rounds alternate, so load from elsewhere on the host falls on both sides alike.
+            // Each round runs both phases, and they take turns going first: the phase that runs second
+            // measured up to a third slower (it starts while the first one's exits and writeback settle),
+            // and that must fall on both sides alike.
             var bareRates = new List<double>();
             var allocRates = new List<double>();
             var contendedCids = 0;
             for (var round = 0; round < ContendedRounds; round++)
             {
-                var bareRun = await RunWorkersAsync("bare", contendedHome, cancellationToken);
-                var allocRun = await RunWorkersAsync("alloc", contendedHome, cancellationToken);
+                var bareFirst = round % 2 == 0;
+                var firstRun = await RunWorkersAsync(bareFirst ? "bare" : "alloc", contendedHome, cancellationToken);
+                var secondRun = await RunWorkersAsync(bareFirst ? "alloc" : "bare", contendedHome, cancellationToken);
+                var (bareRun, allocRun) = bareFirst ? (firstRun, secondRun) : (secondRun, firstRun);
                 CheckCids("contended", allocRun.Cids, contendedHome);
                 bareRates.Add(bareRun.Operations / bareRun.Seconds);
                 allocRates.Add(allocRun.Operations / allocRun.Seconds);
@@ -71,8 +76,8 @@ internal sealed class CidAllocBenchmark : IBenchmark
 
             var bareRate = Report.Median(bareRates);
             var allocRate = Report.Median(allocRates);
-            // Each round's allocation rate against the bare rate measured just before it, so that a load
-            // that comes and goes on the host cancels out; the figure is the median of those ratios.
+            // Each round's allocation rate against the bare rate measured beside it, so that a load that
+            // comes and goes on the host cancels out; the figure is the median of those ratios.
             var ratio = Report.Median([.. allocRates.Zip(bareRates, (alloc, bare) => alloc / bare)]);
             output.WriteLine($"single: {SingleRounds} allocations, median {Report.Number(Report.Median(allocations))}ms (p90 {Report.Number(Report.Percentile(allocations, 90))}ms); " +
                 $"bare cycle median {Report.Number(Report.Median(bare))}ms (p90 {Report.Number(Report.Percentile(bare, 90))}ms)");
