@@ -56,9 +56,8 @@ internal sealed class CidAllocBenchmark : IBenchmark
             // Eight processes on one lock.
             var contendedHome = Path.Combine(root, "contended");
             Directory.CreateDirectory(contendedHome);
-            // Each round runs both phases, and they take turns going first: the phase that runs second
-            // measured up to a third slower (it starts while the first one's exits and writeback settle),
-            // and that must fall on both sides alike.
+            // Each round runs both phases, and they take turns going first, so that whatever running
+            // second costs (the first phase's exits and writeback settling) falls on both sides alike.
             var bareRates = new List<double>();
             var allocRates = new List<double>();
             var contendedCids = 0;
