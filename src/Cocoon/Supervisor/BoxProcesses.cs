@@ -13,6 +13,9 @@ internal static class BoxProcesses
     /// <summary>The hidden command that runs a box's supervisor.</summary>
     public const string SuperviseCommand = "supervise";
 
+    /// <summary>What a kernel panic's first line says (it then prints its stack trace).</summary>
+    private const string KernelPanic = "Kernel panic - not syncing";
+
     /// <summary>True when <paramref name="pid"/> is a live supervisor of box <paramref name="name"/>.</summary>
     public static bool IsSupervisorAlive(int? pid, string name)
     {
@@ -139,7 +142,11 @@ internal static class BoxProcesses
         return true;
     }
 
-    /// <summary>The last <paramref name="lines"/> lines of the box's console log.</summary>
+    /// <summary>
+    /// The last <paramref name="lines"/> lines of the box's console log. A kernel panic's own line
+    /// (<c>Kernel panic - not syncing: ...</c>), which its stack trace pushes out of the tail, comes first
+    /// when it is not among them: it says why the guest died.
+    /// </summary>
     public static string ConsoleTail(CocoonPaths paths, string name, int lines = 20)
     {
         try
@@ -147,7 +154,10 @@ internal static class BoxProcesses
             using var stream = new FileStream(paths.ConsoleLog(name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             using var reader = new StreamReader(stream, Encoding.UTF8);
             var all = reader.ReadToEnd().Replace("\r", "", StringComparison.Ordinal).TrimEnd('\n').Split('\n');
-            return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+            var start = Math.Max(0, all.Length - lines);
+            var panic = Array.FindLastIndex(all, line => line.Contains(KernelPanic, StringComparison.Ordinal));
+            var tail = string.Join('\n', all.Skip(start));
+            return panic >= 0 && panic < start ? $"{all[panic]}\n...\n{tail}" : tail;
         }
         catch (IOException)
         {
