@@ -95,8 +95,35 @@ public sealed class Box : IAsyncDisposable
         var agent = _agent as GuestAgent.IContainerAgent
             ?? throw new CocoonException(CocoonErrorCode.Unsupported, "This box's agent client cannot run containers.");
         var spec = Containers.ContainerPlan.Create(_runtime, _runtime.Boxes.Get(Name).Config, options);
-        var session = await agent.RunContainerAsync(spec, cancellationToken).ConfigureAwait(false);
-        return new Container(this, agent, spec.Name, session);
+
+        // The supervisor records and binds each socket mount's forward before the agent creates the container.
+        var forwards = new List<string>();
+        try
+        {
+            foreach (var mount in options.SocketMounts)
+            {
+                forwards.Add((await AddSocketForwardAsync(SocketForwardDirection.In, mount.Source, mount.Destination, spec.Name, cancellationToken).ConfigureAwait(false)).Id);
+            }
+
+            var session = await agent.RunContainerAsync(spec, cancellationToken).ConfigureAwait(false);
+            return new Container(this, agent, spec.Name, session);
+        }
+        catch
+        {
+            foreach (var id in forwards)
+            {
+                try
+                {
+                    await RemoveSocketForwardAsync(id, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (CocoonException)
+                {
+                    // The box is going away, or the forward is gone already: the start's own failure is what to report.
+                }
+            }
+
+            throw;
+        }
     }
 
     /// <summary>The box's containers, running and exited, in creation order.</summary>
@@ -196,11 +223,16 @@ public sealed class Box : IAsyncDisposable
     /// </summary>
     /// <param name="direction">Out of or into the box.</param>
     /// <param name="hostPath">An absolute socket path on the host.</param>
-    /// <param name="boxPath">An absolute socket path in the box.</param>
+    /// <param name="boxPath">An absolute socket path in the box, or in <paramref name="container"/>.</param>
+    /// <param name="container">
+    /// The container whose socket it is; null for the box's own. Into a running container, the
+    /// forward's listener is bind-mounted at <paramref name="boxPath"/> in it at once (nothing restarts);
+    /// into a container not created yet, when it is created with that path in its socket mounts.
+    /// </param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The forward, with its id for <see cref="RemoveSocketForwardAsync"/>.</returns>
     /// <exception cref="CocoonException">InvalidArgument naming a bad or busy path; InvalidState when the box is not running.</exception>
-    public async Task<SocketForwardInfo> AddSocketForwardAsync(SocketForwardDirection direction, string hostPath, string boxPath, CancellationToken cancellationToken = default)
+    public async Task<SocketForwardInfo> AddSocketForwardAsync(SocketForwardDirection direction, string hostPath, string boxPath, string? container = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Protocol.UnixSocketPath.EnsureValid(hostPath, "host socket path");
@@ -213,6 +245,10 @@ public sealed class Box : IAsyncDisposable
                 writer.WriteString("direction", direction == SocketForwardDirection.In ? "in" : "out");
                 writer.WriteString("hostPath", hostPath);
                 writer.WriteString("path", boxPath);
+                if (container is not null)
+                {
+                    writer.WriteString("container", container);
+                }
             },
             cancellationToken).ConfigureAwait(false);
         return Supervisor.SocketForwardMethods.Read(result);
@@ -227,6 +263,25 @@ public sealed class Box : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         return Supervisor.ControlClient.CallAsync(_runtime.Paths.ControlSocket(Name), Supervisor.SocketForwardMethods.Remove, writer => writer.WriteString("id", id), cancellationToken);
+    }
+
+    /// <summary>Removes the supervisor's forwards into and out of <paramref name="container"/>, which is gone.</summary>
+    internal async Task RemoveContainerSocketForwardsAsync(string container)
+    {
+        try
+        {
+            foreach (var forward in await ListSocketForwardsAsync().ConfigureAwait(false))
+            {
+                if (forward.Container == container)
+                {
+                    await RemoveSocketForwardAsync(forward.Id).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (e is CocoonException or ObjectDisposedException)
+        {
+            // The box, its supervisor and with them its forwards are gone.
+        }
     }
 
     /// <summary>The forwards the box's supervisor keeps (<c>pod.socketForward.list</c>).</summary>

@@ -22,9 +22,12 @@ namespace Cocoon.Agent.Containers;
 /// Every container sees the box's volumes at their paths (read-only where the volume is).
 /// Output is appended to &lt;scratch&gt;/containers/&lt;name&gt;/output.log whether a client is attached or not.
 /// A container is killed through its cgroup (<c>cgroup.kill</c>), which reaches every process in it.
+/// A socket mount (a host service seen inside) binds the listener of its forward, which the host
+/// bound beforehand, at its destination.
 /// </summary>
 /// <param name="volumes">The box's volumes (mounted by <see cref="Init.GuestInit.MountVolumes"/>), bound into every container.</param>
-internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes) : INetworkNamespaces
+/// <param name="socketListener">The listener's path in the box of a bound socket forward id; null when it is not bound.</param>
+internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<string, string?> socketListener) : INetworkNamespaces
 {
     /// <summary>Where bundles live (a tmpfs).</summary>
     public const string BundlesDirectory = "/run/cocoon/containers";
@@ -73,6 +76,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes) : INetwor
             }
         }
 
+        var socketBinds = SocketBinds(spec);
         var user = ResolveUser(spec.User, spec.ImageRoot);
         var profile = ContainerProfile.For(spec.Profile);
         if (profile.ModuleList is { } moduleList)
@@ -108,7 +112,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes) : INetwor
 
             // :: Step 3
             var hostname = spec.Hostname.Length > 0 ? spec.Hostname : spec.Name;
-            List<BindMount> binds = [.. WriteEtcFiles(container.Bundle, hostname), .. volumes.Select(v => new BindMount(v.Path, $"{Init.GuestInit.VolumesDirectory}/{v.Tag}", v.ReadOnly))];
+            List<BindMount> binds = [.. WriteEtcFiles(container.Bundle, hostname), .. volumes.Select(v => new BindMount(v.Path, $"{Init.GuestInit.VolumesDirectory}/{v.Tag}", v.ReadOnly)), .. socketBinds];
             foreach (var path in profile.ScratchPaths)
             {
                 var directory = Path.Combine(container.Layer, "scratch", path.Trim('/').Replace('/', '_'));
@@ -140,6 +144,49 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes) : INetwor
         var columns = (ushort)Math.Clamp(spec.WindowSize?.Columns ?? 80, 1, ushort.MaxValue);
         var crun = new ExecSpec(Crun, ["crun", "run", "--bundle", container.Bundle, spec.Name], CrunEnvironment, container.Bundle, null, spec.Tty, rows, columns, spec.Stdin && !spec.Detach);
         return (container, crun);
+    }
+
+    /// <summary>The binds of the spec's socket mounts: each one's forward must be bound.</summary>
+    private List<BindMount> SocketBinds(ContainerSpec spec)
+    {
+        var binds = new List<BindMount>();
+        foreach (var (destination, id) in spec.SocketMounts.Select(m => (m.Destination, m.ForwardId)))
+        {
+            UnixSocketPath.EnsureValid(destination, $"The socket mount of container '{spec.Name}'");
+            if (binds.Any(b => b.Destination == destination))
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"Container '{spec.Name}' has two socket mounts at '{destination}'; give each its own destination.");
+            }
+
+            var listener = socketListener(id)
+                ?? throw new CocoonException(CocoonErrorCode.InvalidArgument, $"No socket forward is bound for '{destination}' in container '{spec.Name}' (forward {id}); the host binds it (SocketForwards.Bind) before the container starts.");
+            binds.Add(new BindMount(destination, listener));
+        }
+
+        return binds;
+    }
+
+    /// <summary>
+    /// Bind-mounts the box path <paramref name="source"/> (a socket forward's listener) at
+    /// <paramref name="destination"/> in running container <paramref name="name"/>; false when no
+    /// container of that name runs (one created later mounts it through its spec's socket mounts).
+    /// </summary>
+    /// <exception cref="CocoonException">The mount failed (<see cref="SocketMountInjection"/>).</exception>
+    public bool TryMountSocket(string name, string source, string destination)
+    {
+        Container? container;
+        lock (_lock)
+        {
+            container = _containers.FirstOrDefault(c => c.Name == name);
+        }
+
+        if (container is not { Exited.IsCompleted: false } || container.InitPid() is not { } pid)
+        {
+            return false;
+        }
+
+        SocketMountInjection.Mount(pid, source, destination);
+        return true;
     }
 
     /// <summary>Records that <paramref name="process"/> (crun) runs <paramref name="container"/>.</summary>

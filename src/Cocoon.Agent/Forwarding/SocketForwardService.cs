@@ -1,18 +1,42 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using Cocoon.Agent.Containers;
+using Cocoon.Protocol;
 using Cocoon.Protocol.Agent.V1;
 using Grpc.Core;
 
 namespace Cocoon.Agent.Forwarding;
 
 /// <summary>The SocketForwards gRPC service over <see cref="SocketForwards"/> (proto/cocoon/agent/v1/socket_forward.proto).</summary>
-internal sealed class SocketForwardService(SocketForwards forwards) : Protocol.Agent.V1.SocketForwards.SocketForwardsBase
+internal sealed class SocketForwardService(SocketForwards forwards, BoxContainers containers) : Protocol.Agent.V1.SocketForwards.SocketForwardsBase
 {
-    /// <inheritdoc/>
+    /// <summary>Binds a forward's listener; a container's is mounted into it at once when it runs.</summary>
     public override Task<BindSocketForwardResponse> Bind(BindSocketForwardRequest request, ServerCallContext context)
     {
-        var path = forwards.Bind(request.ForwardId, request.LinkPath.Length == 0 ? null : request.LinkPath);
-        return Task.FromResult(new BindSocketForwardResponse { ListenerPath = path });
+        if (request.Container.Length == 0)
+        {
+            var path = forwards.Bind(request.ForwardId, request.LinkPath.Length == 0 ? null : request.LinkPath);
+            return Task.FromResult(new BindSocketForwardResponse { ListenerPath = path });
+        }
+
+        UnixSocketPath.EnsureValid(request.Destination, $"The socket forward destination in container '{request.Container}'");
+        if (request.LinkPath.Length > 0)
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The socket forward into '{request.Destination}' of container '{request.Container}' is mounted there, so it cannot have a link path too.");
+        }
+
+        var listener = forwards.Bind(request.ForwardId, linkPath: null);
+        try
+        {
+            containers.TryMountSocket(request.Container, listener, request.Destination);
+        }
+        catch
+        {
+            forwards.Unbind(request.ForwardId);
+            throw;
+        }
+
+        return Task.FromResult(new BindSocketForwardResponse { ListenerPath = listener });
     }
 
     /// <inheritdoc/>

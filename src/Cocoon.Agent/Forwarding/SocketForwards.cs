@@ -65,6 +65,15 @@ internal sealed class SocketForwards : IDisposable
         }
     }
 
+    /// <summary>The listener path of <paramref name="forwardId"/> when it is bound; null when not.</summary>
+    public string? BoundListener(string forwardId)
+    {
+        lock (_lock)
+        {
+            return _listeners.TryGetValue(forwardId, out var listener) ? listener.Path : null;
+        }
+    }
+
     /// <summary>The number of accepted connections waiting for their accept stream.</summary>
     public int PendingCount => _pending.Count;
 

@@ -25,6 +25,9 @@ internal sealed class StreamServer : IDisposable
 {
     private static readonly TimeSpan HeaderTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a connect stream waits for a UNIX socket whose backlog is full.</summary>
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
     private readonly VsockListener _listener;
     private readonly Dialer _dialer;
     private readonly SocketForwards _forwards;
@@ -206,10 +209,17 @@ internal sealed class StreamServer : IDisposable
         }
 
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        timeout.CancelAfter(ConnectTimeout);
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), _stop.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), timeout.Token).ConfigureAwait(false);
             return (socket, StreamStatus.Ok);
+        }
+        catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+        {
+            socket.Dispose();
+            return (null, StreamStatus.Error(StreamStatusCode.Timeout, $"connecting to {what} in {where} timed out after {ConnectTimeout.TotalSeconds:0} s (its backlog is full)"));
         }
         catch (SocketException ex)
         {

@@ -43,18 +43,18 @@ internal static class AgentServer
         var state = new AgentState(options.IsInit, options.BootConfig);
         var power = new PowerControl(state, stop.Set, loggerFactory.CreateLogger<PowerControl>());
         var launcher = new ProcessLauncher(new ChildReaper());
-        var containers = new BoxContainers(options.BootConfig.Volumes ?? []);
+        using var forwards = new SocketForwards(
+            options.UnixPath is null ? SocketForwards.DefaultDirectory : SocketForwardsTestDirectory(),
+            ForwardAcceptTimeout,
+            loggerFactory.CreateLogger<SocketForwards>());
+        var containers = new BoxContainers(options.BootConfig.Volumes ?? [], forwards.BoundListener);
         var stdio = new StdioStreams();
 
         var dispatcher = new GrpcDispatcher(MaxRequestMessageLength, options.DetailedErrors, logger);
         Protocol.Agent.V1.Agent.BindService(dispatcher, new AgentService(state, power));
         Protocol.Agent.V1.Process.BindService(dispatcher, new ProcessService(launcher, state, containers, stdio, loggerFactory.CreateLogger<ProcessService>()));
         Protocol.Agent.V1.Containers.BindService(dispatcher, new ContainerService(containers, launcher, loggerFactory.CreateLogger<ContainerService>()));
-        using var forwards = new SocketForwards(
-            options.UnixPath is null ? SocketForwards.DefaultDirectory : SocketForwardsTestDirectory(),
-            ForwardAcceptTimeout,
-            loggerFactory.CreateLogger<SocketForwards>());
-        Protocol.Agent.V1.SocketForwards.BindService(dispatcher, new SocketForwardService(forwards));
+        Protocol.Agent.V1.SocketForwards.BindService(dispatcher, new SocketForwardService(forwards, containers));
 
         ulong modulesUs = 0;
         uint modulesLoaded = 0;

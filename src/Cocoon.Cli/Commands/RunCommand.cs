@@ -26,6 +26,7 @@ internal static class RunCommand
     private static readonly Option<int?> CpusOption = NumberOption.Create("--cpus", "Virtual CPUs.");
     private static readonly Option<string> MemoryOption = new("--memory", "-m") { Description = "Guest memory: MiB or with a unit (512M, 1G)." };
     private static readonly Option<string[]> VsockPortOption = new("--vsock-port") { Description = "Let the guest reach a host UNIX socket: PORT:PATH (repeatable).", HelpName = "PORT:PATH" };
+    private static readonly Option<string[]> MountOption = new("--mount") { Description = "A host UNIX socket seen in the container: type=uds,source=HOST_SOCKET,destination=PATH (repeatable).", HelpName = "type=uds,source=HOST_SOCKET,destination=PATH" };
     private static readonly Argument<string> ImageArgument = new("IMAGE") { Description = "The image to run a container of; leave it out and put the command after -- for the built-in environment.", Arity = ArgumentArity.ZeroOrOne };
     private static readonly Argument<string[]> CommandArgument = new("COMMAND") { Description = "The command and its arguments (after IMAGE they replace the image's CMD).", Arity = ArgumentArity.ZeroOrMore };
 
@@ -35,7 +36,7 @@ internal static class RunCommand
         var command = new TrailingCommand("run", "Run an image's container in a new box (cocoon run [OPTIONS] IMAGE [COMMAND...]), or a command in a new box's built-in environment (cocoon run [OPTIONS] -- COMMAND...); the exit status is the command's (125: cocoon failed, 126: cannot invoke, 127: not found).", leadingWords: 1)
         {
             NameOption, BoxOption, RemoveOption, DetachOption, EntrypointOption, CmdOption, CpusOption, MemoryOption, CreateCommand.DiskSizeOption, CreateCommand.SupportDockerOption,
-            VsockPortOption, CreateCommand.PublishOption, CreateCommand.NetworkOption, CreateCommand.VolumeOption,
+            VsockPortOption, MountOption, CreateCommand.PublishOption, CreateCommand.NetworkOption, CreateCommand.VolumeOption,
             ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, ExecPump.UserOption,
             ImageArgument, CommandArgument,
         };
@@ -64,7 +65,7 @@ internal static class RunCommand
 
     private static async Task<int> RunBuiltInAsync(CliContext context, ParseResult parseResult, IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
-        foreach (var (option, given) in new (string, bool)[] { ("--box", parseResult.GetValue(BoxOption) is not null), ("--detach", parseResult.GetValue(DetachOption)), ("--entrypoint", parseResult.GetValue(EntrypointOption) is not null), ("--cmd", parseResult.GetValue(CmdOption) is { Length: > 0 }), ("--support-docker", parseResult.GetValue(CreateCommand.SupportDockerOption)) })
+        foreach (var (option, given) in new (string, bool)[] { ("--box", parseResult.GetValue(BoxOption) is not null), ("--detach", parseResult.GetValue(DetachOption)), ("--entrypoint", parseResult.GetValue(EntrypointOption) is not null), ("--cmd", parseResult.GetValue(CmdOption) is { Length: > 0 }), ("--support-docker", parseResult.GetValue(CreateCommand.SupportDockerOption)), ("--mount", parseResult.GetValue(MountOption) is { Length: > 0 }) })
         {
             if (given)
             {
@@ -99,6 +100,7 @@ internal static class RunCommand
             WindowSize = tty && !Console.IsOutputRedirected ? ExecPump.CurrentSize() : null,
             Stdin = parseResult.GetValue(ExecPump.InteractiveOption),
             Detach = detach,
+            SocketMounts = [.. (parseResult.GetValue(MountOption) ?? []).Select(UnixSocketMount.Parse)],
         };
         if (detach && (options.Stdin || options.Tty))
         {

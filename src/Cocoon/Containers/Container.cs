@@ -93,7 +93,7 @@ public sealed class Container : IAsyncDisposable
     public IAsyncEnumerable<ReadOnlyMemory<byte>> GetLogsAsync(bool follow = false, CancellationToken cancellationToken = default) =>
         _agent.ContainerLogsAsync(Name, follow, cancellationToken);
 
-    /// <summary>Removes the container (killing it when it runs) and ends its session.</summary>
+    /// <summary>Removes the container (killing it when it runs), the socket forwards into and out of it, and ends its session.</summary>
     /// <returns>A task that completes when it is gone.</returns>
     public async ValueTask DisposeAsync()
     {
@@ -105,6 +105,7 @@ public sealed class Container : IAsyncDisposable
         try
         {
             await _agent.RemoveContainerAsync(Name, CancellationToken.None).ConfigureAwait(false);
+            await _box.RemoveContainerSocketForwardsAsync(Name).ConfigureAwait(false);
         }
         finally
         {

@@ -52,6 +52,9 @@ public sealed record ContainerOptions(string Image)
 
     /// <summary>Start and return without attaching: output goes to the container's log only.</summary>
     public bool Detach { get; init; }
+
+    /// <summary>Host UNIX sockets seen inside the container (<c>--mount type=uds,...</c>), each at its own destination.</summary>
+    public IReadOnlyList<UnixSocketMount> SocketMounts { get; init; } = [];
 }
 
 /// <summary>A container as <see cref="Box.ListContainersAsync"/> reports it.</summary>

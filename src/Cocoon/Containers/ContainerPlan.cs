@@ -37,6 +37,7 @@ internal static class ContainerPlan
         }
 
         EnsureProfileFits(process, box.SupportDocker, $"box '{box.Name}'");
+        EnsureSocketMountsValid(options.SocketMounts);
         var spec = new ContainerSpec
         {
             Name = options.Name ?? GenerateName(),
@@ -52,6 +53,7 @@ internal static class ContainerPlan
         };
         spec.Argv.AddRange(process.Args);
         spec.Env.AddRange(process.Env);
+        spec.SocketMounts.AddRange(options.SocketMounts.Select(m => new SocketMount { Destination = m.Destination, ForwardId = Protocol.ForwardId.Compute(spec.Name, m.Destination) }));
         if (options.WindowSize is { } size)
         {
             spec.WindowSize = new WindowSize { Rows = (uint)size.Rows, Columns = (uint)size.Columns };
@@ -136,6 +138,22 @@ internal static class ContainerPlan
             throw new CocoonException(
                 CocoonErrorCode.InvalidArgument,
                 $"the container runs {program}, which cannot start in {where} without the Docker profile (it needs every capability, writable cgroups and /proc/sys, and the bridge and netfilter modules): create the box with --support-docker (support_docker: true, BoxOptions.SupportDocker)");
+        }
+    }
+
+    /// <summary>Checks each socket mount's paths, and that no two share a destination.</summary>
+    /// <exception cref="CocoonException">InvalidArgument naming the bad mount.</exception>
+    public static void EnsureSocketMountsValid(IReadOnlyList<UnixSocketMount> mounts)
+    {
+        ArgumentNullException.ThrowIfNull(mounts);
+        var destinations = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var mount in mounts)
+        {
+            mount.Validate();
+            if (!destinations.Add(mount.Destination))
+            {
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"two uds mounts have the destination '{mount.Destination}'; give each its own");
+            }
         }
     }
 

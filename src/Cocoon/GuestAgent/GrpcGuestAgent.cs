@@ -72,6 +72,13 @@ internal sealed class GrpcGuestAgent : IGuestAgent, IContainerAgent, ISocketForw
         return reply.ListenerPath;
     }
 
+    public async Task<string> BindContainerSocketForwardAsync(string forwardId, string container, string destination, CancellationToken cancellationToken)
+    {
+        var request = new BindSocketForwardRequest { ForwardId = forwardId, Container = container, Destination = destination };
+        var reply = await Call(() => _socketForwards.BindAsync(request, cancellationToken: cancellationToken).ResponseAsync, "SocketForwards.Bind", _box).ConfigureAwait(false);
+        return reply.ListenerPath;
+    }
+
     public async Task<bool> UnbindSocketForwardAsync(string forwardId, CancellationToken cancellationToken)
     {
         var request = new UnbindSocketForwardRequest { ForwardId = forwardId };

@@ -14,6 +14,14 @@ internal interface ISocketForwardAgent
     /// <returns>The listener's path in the box.</returns>
     Task<string> BindSocketForwardAsync(string forwardId, string? linkPath, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Binds the listener of a container's forward <paramref name="forwardId"/> (the id of
+    /// <paramref name="container"/> and <paramref name="destination"/>); mounted at the destination at
+    /// once when the container runs, else by the container's spec when it is created.
+    /// </summary>
+    /// <returns>The listener's path in the box.</returns>
+    Task<string> BindContainerSocketForwardAsync(string forwardId, string container, string destination, CancellationToken cancellationToken);
+
     /// <summary>Closes the listener of <paramref name="forwardId"/>; false when it was not bound.</summary>
     Task<bool> UnbindSocketForwardAsync(string forwardId, CancellationToken cancellationToken);
 

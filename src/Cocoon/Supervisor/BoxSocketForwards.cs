@@ -16,7 +16,8 @@ namespace Cocoon.Supervisor;
 /// <code>
 ///  1. add         record forward_id → host path (this record is the only place a host path comes from)
 ///  2. watch       one WatchAccepts call, started on the first add, in place before any bind
-///  3. bind        the agent listens at /run/socketfwd/&lt;forward_id&gt;.sock, linked from the box path
+///  3. bind        the agent listens at /run/socketfwd/&lt;forward_id&gt;.sock, linked from the box path;
+///                 a container's: bind-mounted at the path in it (now when it runs, else when it is created)
 ///  4. announced   (forward_id, token) from the guest: untrusted. Resolve forward_id here; unknown
 ///                 ids are refused (accept stream with refuse) and logged. Connect the recorded host
 ///                 socket; absent or refusing, refuse too, so the guest client is closed at once
@@ -53,9 +54,9 @@ internal sealed class BoxSocketForwards : IAsyncDisposable
     {
         UnixSocketPath.EnsureValid(hostPath, "hostPath");
         UnixSocketPath.EnsureValid(boxPath, "path");
-        if (container is not null)
+        if (container is not null && !IsContainerName(container))
         {
-            throw new CocoonException(CocoonErrorCode.Unsupported, "socket forwards of a container are not served yet; leave 'container' out to forward the box's own socket");
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"container name '{container}' is not valid: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit");
         }
 
         var id = direction == SocketForwardDirection.In ? ForwardId.Compute(container, boxPath) : ForwardId.Compute("out", hostPath);
@@ -63,6 +64,12 @@ internal sealed class BoxSocketForwards : IAsyncDisposable
         await _changes.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_entries.TryGetValue(id, out var existing) && existing == entry && container is not null && direction == SocketForwardDirection.In)
+            {
+                // The same socket mount again, for a container of the same name: its listener is still bound.
+                return existing;
+            }
+
             if (_entries.ContainsKey(id))
             {
                 throw new CocoonException(CocoonErrorCode.AlreadyExists, $"a socket forward {(direction == SocketForwardDirection.In ? $"into '{boxPath}'" : $"at host path '{hostPath}'")} exists already (id {id})");
@@ -80,7 +87,14 @@ internal sealed class BoxSocketForwards : IAsyncDisposable
             try
             {
                 var agent = await EnsureWatchingAsync(cancellationToken).ConfigureAwait(false);
-                await agent.BindSocketForwardAsync(id, boxPath, cancellationToken).ConfigureAwait(false);
+                if (container is null)
+                {
+                    await agent.BindSocketForwardAsync(id, boxPath, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await agent.BindContainerSocketForwardAsync(id, container, boxPath, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch
             {
@@ -238,6 +252,11 @@ internal sealed class BoxSocketForwards : IAsyncDisposable
 
         await StreamRelay.RunAsync(host, stream, _stop.Token).ConfigureAwait(false);
     }
+
+    /// <summary>The agent's rule for container names: 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit.</summary>
+    private static bool IsContainerName(string name) =>
+        name.Length is > 0 and <= 64 && (char.IsAsciiLetterLower(name[0]) || char.IsAsciiDigit(name[0]))
+        && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '.' or '-');
 
     private async Task RefuseAsync(string token)
     {

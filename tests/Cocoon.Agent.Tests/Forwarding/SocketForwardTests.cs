@@ -192,6 +192,34 @@ public sealed class SocketForwardTests : IClassFixture<AgentProcessFixture>, IDi
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
     }
 
+    [Fact]
+    public async Task Bind_ContainerNotCreatedYet_ListenerWaitsForItsSpec()
+    {
+        var id = ForwardId.Compute("later", "/run/app.sock");
+
+        var reply = await _forwards.BindAsync(new BindSocketForwardRequest { ForwardId = id, Container = "later", Destination = "/run/app.sock" }).ResponseAsync.WaitAsync(StepTimeout);
+        using (await ConnectUnixAsync(reply.ListenerPath).WaitAsync(StepTimeout))
+        {
+            // Connected: the listener is there (with nobody watching, the agent closes the client at once).
+        }
+
+        var removed = await UnbindAsync(id);
+
+        Assert.EndsWith($"/{id}.sock", reply.ListenerPath, StringComparison.Ordinal);
+        Assert.True(removed);
+    }
+
+    [Fact]
+    public async Task Bind_ContainerForwardWithLinkPath_InvalidArgumentNothingBound()
+    {
+        var id = ForwardId.Compute("later", "/run/app.sock");
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _forwards.BindAsync(new BindSocketForwardRequest { ForwardId = id, Container = "later", Destination = "/run/app.sock", LinkPath = TestPath("link") }).ResponseAsync.WaitAsync(StepTimeout));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.False(await UnbindAsync(id));
+    }
+
     private string TestPath(string name) =>
         Path.Combine(Path.GetDirectoryName(_fixture.SocketPath)!, name + "-" + Guid.NewGuid().ToString("N")[..8] + ".sock");
 

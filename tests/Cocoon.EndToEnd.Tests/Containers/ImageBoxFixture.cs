@@ -29,6 +29,9 @@ public abstract class ImageBoxFixture : IAsyncLifetime
     /// <summary>umoci's <c>--config.*</c> flags for the image.</summary>
     protected abstract IReadOnlyList<string> ImageConfig { get; }
 
+    /// <summary>The image's layers, bottom first: <see cref="BusyboxLayer"/> unless a fixture needs more.</summary>
+    protected virtual Task<IReadOnlyList<byte[]>> LayersAsync() => Task.FromResult<IReadOnlyList<byte[]>>([BusyboxLayer.Build()]);
+
     /// <summary>The shared box's options, for the pulled <paramref name="image"/>.</summary>
     protected abstract BoxOptions BoxOptionsFor(string image);
 
@@ -36,7 +39,7 @@ public abstract class ImageBoxFixture : IAsyncLifetime
     {
         _registry = await LocalRegistry.StartAsync(Path.Combine(Directory, "registry"));
         var layout = Path.Combine(Directory, "layout");
-        await OciLayouts.BuildAsync(layout, "bb", [BusyboxLayer.Build()], config: ImageConfig);
+        await OciLayouts.BuildAsync(layout, "bb", await LayersAsync(), config: ImageConfig);
         await _registry.PushLayoutAsync(layout, "bb", "test/bb:1");
         Image = $"{_registry.Host}/test/bb:1";
         Runtime = Environment.CreateRuntime();
@@ -57,7 +60,7 @@ public abstract class ImageBoxFixture : IAsyncLifetime
         return (output, exit);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         // Disposing the box removes it: its logs are kept first.
         Environment.KeepLogs();

@@ -254,11 +254,19 @@ public sealed class SocketForwardTests(SocketForwardFixture fixture) : IClassFix
     private string HostPath(string name) => Path.Combine(fixture.HostDirectory, name + ".sock");
 
     /// <summary>A host UNIX service: reads to the client's half-close, answers the lowercase hex SHA-256 and a newline.</summary>
-    private static Socket HashService(string path)
+    internal static Socket HashService(string path) => Serve(path, async peer =>
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(await ReadToEndAsync(peer)));
+        await SendAllAsync(peer, Encoding.ASCII.GetBytes(hash + "\n"));
+        peer.Shutdown(SocketShutdown.Send);
+    });
+
+    /// <summary>Listens at <paramref name="path"/> and runs <paramref name="serve"/> for every connection (then closes it) until the listener is disposed.</summary>
+    internal static Socket Serve(string path, Func<Socket, Task> serve)
     {
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen();
+        listener.Listen(128);
         _ = Task.Run(async () =>
         {
             while (true)
@@ -277,9 +285,7 @@ public sealed class SocketForwardTests(SocketForwardFixture fixture) : IClassFix
                 {
                     using (peer)
                     {
-                        var hash = Convert.ToHexStringLower(SHA256.HashData(await ReadToEndAsync(peer)));
-                        await SendAllAsync(peer, Encoding.ASCII.GetBytes(hash + "\n"));
-                        peer.Shutdown(SocketShutdown.Send);
+                        await serve(peer);
                     }
                 });
             }
@@ -287,7 +293,7 @@ public sealed class SocketForwardTests(SocketForwardFixture fixture) : IClassFix
         return listener;
     }
 
-    private static async Task<Socket> ConnectAsync(string path)
+    internal static async Task<Socket> ConnectAsync(string path)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(path)).WaitAsync(Timeout);

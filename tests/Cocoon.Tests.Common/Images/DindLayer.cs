@@ -1,8 +1,5 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
-using System.Formats.Tar;
-using System.Text.RegularExpressions;
-
 namespace Cocoon.Tests.Common.Images;
 
 /// <summary>
@@ -12,7 +9,7 @@ namespace Cocoon.Tests.Common.Images;
 /// backend, and busybox for a shell. No registry is reachable, so the tests cannot pull docker:dind.
 /// The image's entrypoint is dockerd itself (<see cref="ImageConfig"/>).
 /// </summary>
-public static partial class DindLayer
+public static class DindLayer
 {
     /// <summary>umoci <c>--config.*</c> flags: ENTRYPOINT dockerd, a PATH that finds containerd, runc and iptables.</summary>
     public static readonly IReadOnlyList<string> ImageConfig =
@@ -53,7 +50,7 @@ public static partial class DindLayer
         foreach (var elf in elves)
         {
             files.Add(elf);
-            foreach (var library in await LibrariesAsync(elf))
+            foreach (var library in await HostFiles.LibrariesAsync(elf))
             {
                 files.Add(library);
             }
@@ -67,16 +64,16 @@ public static partial class DindLayer
         var directories = new HashSet<string>(["bin", "etc", "root", "run", "tmp", "var", "var/lib"], StringComparer.Ordinal);
         foreach (var file in files)
         {
-            AddFile(tar, directories, file, file);
+            HostFiles.AddFile(tar, directories, file, file);
         }
 
-        AddFile(tar, directories, "/bin/busybox", "/bin/busybox");
+        HostFiles.AddFile(tar, directories, "/bin/busybox", "/bin/busybox");
         foreach (var applet in Applets)
         {
             tar.Symlink("bin/" + applet, "busybox");
         }
 
-        AddDirectories(tar, directories, "usr/sbin/x");
+        HostFiles.AddDirectories(tar, directories, "usr/sbin/x");
         foreach (var link in IptablesLinks)
         {
             tar.Symlink("usr/sbin/" + link, "xtables-legacy-multi");
@@ -84,41 +81,5 @@ public static partial class DindLayer
 
         tar.Symlink("usr/bin/docker-init", "tini-static");
         return tar.Build();
-    }
-
-    /// <summary>The libraries ldd finds for <paramref name="elf"/> (none for a static one).</summary>
-    private static async Task<IEnumerable<string>> LibrariesAsync(string elf)
-    {
-        var ldd = await ProcessRunner.RunAsync("ldd", [elf], TimeSpan.FromSeconds(30));
-        return LibraryLine().Matches(ldd.Stdout).Select(m => m.Groups[1].Value);
-    }
-
-    [GeneratedRegex(@"=> (/\S+) \(0x")]
-    private static partial Regex LibraryLine();
-
-    private static void AddFile(TarBuilder tar, HashSet<string> directories, string hostPath, string imagePath)
-    {
-        var name = imagePath.TrimStart('/');
-        AddDirectories(tar, directories, name);
-        var info = new FileInfo(hostPath);
-        var real = info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info;
-        tar.Add(new PaxTarEntry(TarEntryType.RegularFile, name)
-        {
-            DataStream = new MemoryStream(File.ReadAllBytes(real.FullName)),
-            Mode = (UnixFileMode)0x1ED,
-        });
-    }
-
-    private static void AddDirectories(TarBuilder tar, HashSet<string> directories, string name)
-    {
-        var parts = name.Split('/');
-        for (var i = 1; i < parts.Length; i++)
-        {
-            var directory = string.Join('/', parts[..i]);
-            if (directories.Add(directory))
-            {
-                tar.Directory(directory);
-            }
-        }
     }
 }
