@@ -27,6 +27,12 @@ internal sealed class ShimProcess(string id, string execId, StdioPaths stdio, bo
     /// <summary>Whether the process has a terminal (stderr is then merged into stdout).</summary>
     public bool Terminal { get; } = terminal;
 
+    /// <summary>
+    /// The terminal size asked for before the process started: ctr sends its first ResizePty between
+    /// Exec and Start, and the process starts with it. Null when none was asked for (24x80).
+    /// </summary>
+    public TerminalSize? InitialSize { get; set; }
+
     /// <summary>The running session; null until started.</summary>
     public IExecSession? Session { get; private set; }
 

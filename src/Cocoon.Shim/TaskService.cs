@@ -179,6 +179,7 @@ internal sealed class TaskService
                 WorkingDirectory = spec.Cwd,
                 User = spec.User,
                 Tty = process.Terminal,
+                WindowSize = process.InitialSize,
                 Stdin = process.Stdio.Stdin.Length > 0,
             }, CancellationToken.None).ConfigureAwait(false);
             task.Container = container;
@@ -194,6 +195,7 @@ internal sealed class TaskService
                 WorkingDirectory = spec.Cwd,
                 User = spec.User.Length == 0 ? null : spec.User,
                 Tty = process.Terminal,
+                WindowSize = process.InitialSize,
                 Stdin = process.Stdio.Stdin.Length > 0,
             }, CancellationToken.None).ConfigureAwait(false);
         }
@@ -437,9 +439,20 @@ internal sealed class TaskService
     private async Task<IMessage> ResizeAsync(ResizePtyRequest request, CancellationToken cancellationToken)
     {
         var process = Find(request.Id).Process(request.ExecId);
-        if (process.Session is { } session && process.Terminal)
+        if (!process.Terminal || request.Height == 0 || request.Width == 0 || request.Height > ushort.MaxValue || request.Width > ushort.MaxValue)
         {
-            await session.ResizeAsync(new TerminalSize((int)request.Height, (int)request.Width), cancellationToken).ConfigureAwait(false);
+            return new Empty();
+        }
+
+        var size = new TerminalSize((int)request.Height, (int)request.Width);
+        if (process.Session is { } session)
+        {
+            await session.ResizeAsync(size, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // Not started yet (ctr resizes between Exec and Start): the process starts with this size.
+            process.InitialSize = size;
         }
 
         return new Empty();

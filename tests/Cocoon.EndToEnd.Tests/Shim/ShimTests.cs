@@ -131,7 +131,8 @@ public sealed class ShimTests(ContainerdFixture containerd) : IClassFixture<Cont
         Assert.True(run.ExitCode == 0, $"ctr run -d: {run.Stdout} {run.Stderr}");
         try
         {
-            // ctr sends its terminal's size (ResizePty) once the exec started: the exec waits for it.
+            // ctr 1.6 sends its terminal's size (ResizePty) between Exec and Start, and the shim starts the
+            // exec with it; a ctr that resizes after Start reaches the running exec, so the exec waits for it.
             var exec = await containerd.CtrInTerminalAsync(37, 91, "tasks", "exec", "-t", "--exec-id", "tty1", "tty-host", "sh", "-c",
                 "for i in $(seq 100); do [ \"$(stty size)\" = '37 91' ] && break; sleep 0.1; done; stty size; tty");
 
