@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Text;
+using Cocoon.Protocol.Internal;
 
 namespace Cocoon.Protocol;
 
@@ -81,16 +82,7 @@ public static class UnixSocketPath
     {
         if (Problem(path) is { } problem)
         {
-            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"{what} '{Printable(path ?? string.Empty)}' {problem}");
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"{what} '{PrintableText.Of(path ?? string.Empty)}' {problem}");
         }
     }
-
-    private static string Printable(string text) =>
-        string.Create(text.Length, text, static (span, source) =>
-        {
-            for (var i = 0; i < source.Length; i++)
-            {
-                span[i] = char.IsControl(source[i]) ? '?' : source[i];
-            }
-        });
 }

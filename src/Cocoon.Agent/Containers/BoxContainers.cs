@@ -46,7 +46,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
         ArgumentNullException.ThrowIfNull(spec);
 
         // :: Step 1
-        ValidateName(spec.Name);
+        ContainerName.EnsureValid(spec.Name);
         if (!Directory.Exists(spec.ImageRoot))
         {
             throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The image root '{spec.ImageRoot}' of container '{spec.Name}' is not a directory in the guest; was the box started with this image?");
@@ -378,16 +378,6 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
         if (RootedPath.FindExecutable(container.Rootfs, program, path, workingDir) is null)
         {
             throw new CocoonException(CocoonErrorCode.NotFound, $"executable file '{program}' not found in container '{container.Name}' (PATH {path})");
-        }
-    }
-
-    private static void ValidateName(string name)
-    {
-        var valid = name.Length is > 0 and <= 64 && (char.IsAsciiLetterLower(name[0]) || char.IsAsciiDigit(name[0]))
-            && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '.' or '-');
-        if (!valid)
-        {
-            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"The container name '{name}' is not valid: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit.");
         }
     }
 

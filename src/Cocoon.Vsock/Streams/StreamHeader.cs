@@ -147,7 +147,7 @@ public static class StreamHeader
     /// <summary>The largest body accepted.</summary>
     public const int MaxBodyLength = 1024;
 
-    /// <summary>The longest address or container name (bytes of UTF-8).</summary>
+    /// <summary>The longest text field (bytes of UTF-8); a container name must also follow <see cref="Protocol.ContainerName"/>, which allows fewer.</summary>
     public const int MaxTextLength = 255;
 
     /// <summary>The longest copy path (bytes of UTF-8); the body must hold it.</summary>
@@ -442,9 +442,9 @@ public static class StreamHeader
             return StreamStatus.Error(StreamStatusCode.BadPath, $"path of {Encoding.UTF8.GetByteCount(copy.Path)} bytes is longer than the {MaxPathLength} a copy takes");
         }
 
-        if (copy.Container is { } container && !IsContainerName(container))
+        if (copy.Container is { } container && !Protocol.ContainerName.IsValid(container))
         {
-            return StreamStatus.Error(StreamStatusCode.UnknownContainer, $"container name '{StreamStatus.Printable(container)}' is not valid: use 1-{MaxTextLength} of a-z, A-Z, 0-9, '_', '.', '-'");
+            return StreamStatus.Error(StreamStatusCode.UnknownContainer, Protocol.ContainerName.Invalid(container));
         }
 
         return null;
@@ -650,9 +650,9 @@ public static class StreamHeader
             return StreamStatus.Error(StreamStatusCode.BadPath, $"socket path '{StreamStatus.Printable(connect.Path ?? string.Empty)}' {problem}");
         }
 
-        if (connect.Container is { } container && !IsContainerName(container))
+        if (connect.Container is { } container && !Protocol.ContainerName.IsValid(container))
         {
-            return StreamStatus.Error(StreamStatusCode.UnknownContainer, $"container name '{StreamStatus.Printable(container)}' is not valid: use 1-{MaxTextLength} of a-z, A-Z, 0-9, '_', '.', '-'");
+            return StreamStatus.Error(StreamStatusCode.UnknownContainer, Protocol.ContainerName.Invalid(container));
         }
 
         return null;
@@ -681,30 +681,12 @@ public static class StreamHeader
             return StreamStatus.Error(StreamStatusCode.BadAddress, $"address '{StreamStatus.Printable(address)}' is not an IPv4 or IPv6 address (or 'localhost')");
         }
 
-        if (dial.Container is { } container && !IsContainerName(container))
+        if (dial.Container is { } container && !Protocol.ContainerName.IsValid(container))
         {
-            return StreamStatus.Error(StreamStatusCode.UnknownContainer, $"container name '{StreamStatus.Printable(container)}' is not valid: use 1-{MaxTextLength} of a-z, A-Z, 0-9, '_', '.', '-'");
+            return StreamStatus.Error(StreamStatusCode.UnknownContainer, Protocol.ContainerName.Invalid(container));
         }
 
         return null;
-    }
-
-    private static bool IsContainerName(string name)
-    {
-        if (name.Length is 0 or > MaxTextLength)
-        {
-            return false;
-        }
-
-        foreach (var c in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     /// <summary>The network's name on the command line and in errors.</summary>

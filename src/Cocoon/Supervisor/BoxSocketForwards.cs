@@ -54,9 +54,9 @@ internal sealed class BoxSocketForwards : IAsyncDisposable
     {
         UnixSocketPath.EnsureValid(hostPath, "hostPath");
         UnixSocketPath.EnsureValid(boxPath, "path");
-        if (container is not null && !IsContainerName(container))
+        if (container is not null)
         {
-            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"container name '{container}' is not valid: use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit");
+            ContainerName.EnsureValid(container);
         }
 
         var id = direction == SocketForwardDirection.In ? ForwardId.Compute(container, boxPath) : ForwardId.Compute("out", hostPath);
@@ -252,11 +252,6 @@ internal sealed class BoxSocketForwards : IAsyncDisposable
 
         await StreamRelay.RunAsync(host, stream, _stop.Token).ConfigureAwait(false);
     }
-
-    /// <summary>The agent's rule for container names: 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit.</summary>
-    private static bool IsContainerName(string name) =>
-        name.Length is > 0 and <= 64 && (char.IsAsciiLetterLower(name[0]) || char.IsAsciiDigit(name[0]))
-        && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '.' or '-');
 
     private async Task RefuseAsync(string token)
     {

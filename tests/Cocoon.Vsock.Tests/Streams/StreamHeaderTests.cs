@@ -11,11 +11,11 @@ public sealed class StreamHeaderTests
         new DialRequest(DialNetwork.Tcp, 80),
         new DialRequest(DialNetwork.Udp, 65535, "::1"),
         new DialRequest(DialNetwork.Tcp, 1, "10.0.2.15", "web-1"),
-        new DialRequest(DialNetwork.Tcp, 8080, "localhost", new string('c', StreamHeader.MaxTextLength)),
+        new DialRequest(DialNetwork.Tcp, 8080, "localhost", new string('c', Protocol.ContainerName.MaxLength)),
         new ConnectRequest("/run/app.sock"),
         new ConnectRequest("/var/run/docker.sock", "web-1"),
         new ConnectRequest("/" + new string('s', 106)),
-        new ConnectRequest("/tmp/ünïcode.sock", new string('c', StreamHeader.MaxTextLength)),
+        new ConnectRequest("/tmp/ünïcode.sock", new string('c', Protocol.ContainerName.MaxLength)),
         new AcceptRequest("00112233445566778899aabbccddeeff"),
         new AcceptRequest("00112233445566778899aabbccddeeff", Refuse: true),
     };
