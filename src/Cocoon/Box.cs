@@ -97,12 +97,22 @@ public sealed class Box : IAsyncDisposable
         var spec = Containers.ContainerPlan.Create(_runtime, _runtime.Boxes.Get(Name).Config, options);
 
         // The supervisor records and binds each socket mount's forward before the agent creates the container.
-        var forwards = new List<string>();
+        // A failed start removes only the forwards it added, not every forward of spec.Name as
+        // RemoveContainerSocketForwardsAsync does for a container that is gone: the supervisor hands back an
+        // existing forward for the same mount and name, which may serve a running container of that name
+        // (the start then fails with AlreadyExists) or one added through the control API for this container
+        // before it was created.
+        HashSet<string> existing = options.SocketMounts.Count == 0 ? [] : (await ListSocketForwardsAsync(cancellationToken).ConfigureAwait(false)).Select(f => f.Id).ToHashSet();
+        var added = new List<string>();
         try
         {
             foreach (var mount in options.SocketMounts)
             {
-                forwards.Add((await AddSocketForwardAsync(SocketForwardDirection.In, mount.Source, mount.Destination, spec.Name, cancellationToken).ConfigureAwait(false)).Id);
+                var id = (await AddSocketForwardAsync(SocketForwardDirection.In, mount.Source, mount.Destination, spec.Name, cancellationToken).ConfigureAwait(false)).Id;
+                if (!existing.Contains(id))
+                {
+                    added.Add(id);
+                }
             }
 
             var session = await agent.RunContainerAsync(spec, cancellationToken).ConfigureAwait(false);
@@ -110,18 +120,8 @@ public sealed class Box : IAsyncDisposable
         }
         catch
         {
-            foreach (var id in forwards)
-            {
-                try
-                {
-                    await RemoveSocketForwardAsync(id, CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (CocoonException)
-                {
-                    // The box is going away, or the forward is gone already: the start's own failure is what to report.
-                }
-            }
-
+            // The start's own failure is what to report.
+            await RemoveSocketForwardsQuietlyAsync(added).ConfigureAwait(false);
             throw;
         }
     }
@@ -265,22 +265,40 @@ public sealed class Box : IAsyncDisposable
         return Supervisor.ControlClient.CallAsync(_runtime.Paths.ControlSocket(Name), Supervisor.SocketForwardMethods.Remove, writer => writer.WriteString("id", id), cancellationToken);
     }
 
-    /// <summary>Removes the supervisor's forwards into and out of <paramref name="container"/>, which is gone.</summary>
+    /// <summary>
+    /// Removes the supervisor's forwards into and out of <paramref name="container"/>, which is gone: all
+    /// of them, including those added through the control API. A failed <see cref="RunContainerAsync"/>
+    /// removes only the ones it added instead, since the container's name may belong to a running one.
+    /// </summary>
     internal async Task RemoveContainerSocketForwardsAsync(string container)
     {
+        IReadOnlyList<SocketForwardInfo> forwards;
         try
         {
-            foreach (var forward in await ListSocketForwardsAsync().ConfigureAwait(false))
-            {
-                if (forward.Container == container)
-                {
-                    await RemoveSocketForwardAsync(forward.Id).ConfigureAwait(false);
-                }
-            }
+            forwards = await ListSocketForwardsAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is CocoonException or ObjectDisposedException)
         {
             // The box, its supervisor and with them its forwards are gone.
+            return;
+        }
+
+        await RemoveSocketForwardsQuietlyAsync(forwards.Where(f => f.Container == container).Select(f => f.Id)).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes each forward of <paramref name="ids"/>, skipping any that is gone already or whose box is going away.</summary>
+    private async Task RemoveSocketForwardsQuietlyAsync(IEnumerable<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            try
+            {
+                await RemoveSocketForwardAsync(id, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is CocoonException or ObjectDisposedException)
+            {
+                // Removed already, or the box and its supervisor are gone, and its forwards with them.
+            }
         }
     }
 

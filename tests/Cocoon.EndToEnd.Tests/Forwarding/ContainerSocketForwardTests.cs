@@ -175,6 +175,22 @@ public sealed class ContainerSocketForwardTests(ContainerSocketFixture fixture) 
     }
 
     [Fact]
+    public async Task UdsMount_StartRefusedForTakenName_RunningContainersForwardKept()
+    {
+        var hostPath = HostPath("taken");
+        using var server = HttpService(hostPath, "still here");
+        await using var running = await fixture.StartAsync("taken", "sleep 600", new UnixSocketMount(hostPath, "/run/s.sock")).WaitAsync(Timeout);
+
+        var refused = await Assert.ThrowsAsync<CocoonException>(() => fixture.StartAsync("taken", "sleep 600", new UnixSocketMount(hostPath, "/run/s.sock")).WaitAsync(Timeout));
+        var listed = await fixture.Box.ListSocketForwardsAsync();
+        var reached = await running.RunAsync(["curl", "-sS", "--unix-socket", "/run/s.sock", "http://x/"]).WaitAsync(Timeout);
+
+        Assert.Equal(CocoonErrorCode.AlreadyExists, refused.Code);
+        Assert.Contains(listed, f => f.Container == "taken" && f.BoxPath == "/run/s.sock");
+        Assert.Equal("still here", reached.Stdout);
+    }
+
+    [Fact]
     public async Task ThousandConnectionsEachWay_NoFdOrThreadLeftInSupervisorOrAgent()
     {
         var inPath = HostPath("leak-in");
