@@ -131,9 +131,10 @@ internal static class CreateCommand
             options.VsockPorts.Add(ParseVsockPort(spec));
         }
 
-        foreach (var spec in args.Publish ?? [])
+        var publish = args.Publish ?? [];
+        for (var i = 0; i < publish.Count; i++)
         {
-            options.Publish.Add(PublishedPort.Parse(spec));
+            options.Publish.Add(PublishedPort.Parse(publish[i], FlagName($"publish[{i.ToString(CultureInfo.InvariantCulture)}]")));
         }
 
         var volumes = args.Volumes ?? [];

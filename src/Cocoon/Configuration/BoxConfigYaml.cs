@@ -139,7 +139,7 @@ internal static class BoxConfigYaml
                 case "publish":
                     foreach (var spec in StringList(source, key, value))
                     {
-                        options.Publish.Add(Forwarding.PortMapping.ParsePublish(spec).ToPublishedPort());
+                        options.Publish.Add(PublishedPort.Parse(spec, names[$"publish[{options.Publish.Count.ToString(CultureInfo.InvariantCulture)}]"]));
                     }
 
                     break;

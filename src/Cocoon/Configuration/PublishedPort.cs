@@ -22,5 +22,12 @@ public sealed record PublishedPort(int HostPort, int Port, string Network = "tcp
     /// <param name="spec">For example <c>8080:80</c>, <c>127.0.0.1:8080:80</c> or <c>[::1]:5353:53/udp</c>.</param>
     /// <returns>The port; <see cref="BoxOptions.Build()"/> checks it against the box's other ports.</returns>
     /// <exception cref="CocoonException">InvalidArgument quoting the spec and saying the form.</exception>
-    public static PublishedPort Parse(string spec) => Forwarding.PortMapping.ParsePublish(spec).ToPublishedPort();
+    public static PublishedPort Parse(string spec) => Parse(spec, "publish");
+
+    /// <summary>Parses docker's <c>-p/--publish</c> spelling, naming the value in messages the way the caller's user knows it.</summary>
+    /// <param name="spec">For example <c>8080:80</c>, <c>127.0.0.1:8080:80</c> or <c>[::1]:5353:53/udp</c>.</param>
+    /// <param name="field">How messages name the value (<c>--publish #1</c>).</param>
+    /// <returns>The port; <see cref="BoxOptions.Build()"/> checks it against the box's other ports.</returns>
+    /// <exception cref="CocoonException">InvalidArgument naming <paramref name="field"/>, quoting the spec and saying the form.</exception>
+    public static PublishedPort Parse(string spec, string field) => Forwarding.PortMapping.ParsePublish(spec, field).ToPublishedPort();
 }

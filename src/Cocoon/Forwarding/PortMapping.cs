@@ -21,31 +21,34 @@ internal sealed record PortMapping(int LocalPort, int RemotePort, string Network
     public static PortMapping ParseForward(string spec)
     {
         const string Form = "use [LOCAL:]REMOTE[/udp], for example 8080:80, 80 or :80";
-        var (ports, network) = SplitNetwork(spec, Form);
+        const string Field = "port";
+        var (ports, network) = SplitNetwork(spec, Field, Form);
         var colon = ports.IndexOf(':', StringComparison.Ordinal);
         if (colon < 0)
         {
-            var port = ParsePort(ports, spec, Form, allowZero: false);
+            var port = ParsePort(ports, spec, Field, Form, allowZero: false);
             return new PortMapping(port, port, network);
         }
 
-        var local = colon == 0 ? 0 : ParsePort(ports[..colon], spec, Form, allowZero: true);
-        return new PortMapping(local, ParsePort(ports[(colon + 1)..], spec, Form, allowZero: false), network);
+        var local = colon == 0 ? 0 : ParsePort(ports[..colon], spec, Field, Form, allowZero: true);
+        return new PortMapping(local, ParsePort(ports[(colon + 1)..], spec, Field, Form, allowZero: false), network);
     }
 
     /// <summary>Parses a <c>-p/--publish</c> spec, <c>[IP:]HOSTPORT:PORT[/udp]</c>.</summary>
-    /// <exception cref="CocoonException">InvalidArgument quoting the spec and saying the form.</exception>
-    public static PortMapping ParsePublish(string spec)
+    /// <param name="spec">The spec.</param>
+    /// <param name="field">How messages name it: <c>--publish #1</c> on the CLI, the key and line in <c>box.yaml</c>.</param>
+    /// <exception cref="CocoonException">InvalidArgument naming the field, quoting the spec and saying the form.</exception>
+    public static PortMapping ParsePublish(string spec, string field = "publish")
     {
         const string Form = "use [IP:]HOSTPORT:PORT[/udp], for example 8080:80 or 127.0.0.1:8080:80";
-        var (ports, network) = SplitNetwork(spec, Form);
+        var (ports, network) = SplitNetwork(spec, field, Form);
         var last = ports.LastIndexOf(':');
         if (last <= 0)
         {
-            throw Bad(spec, Form);
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"{field} '{spec}' is not valid; {Form}");
         }
 
-        var remote = ParsePort(ports[(last + 1)..], spec, Form, allowZero: false);
+        var remote = ParsePort(ports[(last + 1)..], spec, field, Form, allowZero: false);
         var rest = ports[..last];
         var hostColon = rest.LastIndexOf(':');
         IPAddress? address = null;
@@ -56,11 +59,11 @@ internal sealed record PortMapping(int LocalPort, int RemotePort, string Network
             hostPortText = rest[(hostColon + 1)..];
             if (!IPAddress.TryParse(addressText, out address))
             {
-                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"publish '{spec}': '{addressText}' is not an IP address; {Form}");
+                throw new CocoonException(CocoonErrorCode.InvalidArgument, $"{field} '{spec}': '{addressText}' is not an IP address; {Form}");
             }
         }
 
-        return new PortMapping(ParsePort(hostPortText, spec, Form, allowZero: false), remote, network, address);
+        return new PortMapping(ParsePort(hostPortText, spec, field, Form, allowZero: false), remote, network, address);
     }
 
     /// <summary>The published port this spec names.</summary>
@@ -73,7 +76,7 @@ internal sealed record PortMapping(int LocalPort, int RemotePort, string Network
         return $"{host}{LocalPort}:{RemotePort}{(Network == "udp" ? "/udp" : string.Empty)}";
     }
 
-    private static (string Ports, string Network) SplitNetwork(string spec, string form)
+    private static (string Ports, string Network) SplitNetwork(string spec, string field, string form)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var slash = spec.LastIndexOf('/');
@@ -85,19 +88,16 @@ internal sealed record PortMapping(int LocalPort, int RemotePort, string Network
         var network = spec[(slash + 1)..].ToLowerInvariant();
         return network is "tcp" or "udp"
             ? (spec[..slash], network)
-            : throw new CocoonException(CocoonErrorCode.InvalidArgument, $"port '{spec}': network '{spec[(slash + 1)..]}' is not supported; use /tcp or /udp ({form})");
+            : throw new CocoonException(CocoonErrorCode.InvalidArgument, $"{field} '{spec}': network '{spec[(slash + 1)..]}' is not supported; use /tcp or /udp ({form})");
     }
 
-    private static int ParsePort(string text, string spec, string form, bool allowZero)
+    private static int ParsePort(string text, string spec, string field, string form, bool allowZero)
     {
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535 || port == 0 && !allowZero)
         {
-            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"port '{spec}': '{text}' is not a port in 1-65535; {form}");
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"{field} '{spec}': '{text}' is not a port in 1-65535; {form}");
         }
 
         return port;
     }
-
-    private static CocoonException Bad(string spec, string form) =>
-        new(CocoonErrorCode.InvalidArgument, $"port '{spec}' is not valid; {form}");
 }

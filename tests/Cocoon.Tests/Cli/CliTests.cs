@@ -119,6 +119,17 @@ public sealed class CliTests : CliHarness
     }
 
     [Fact]
+    public void Publish_BadSpec_ErrorNamesTheFlagAndWhichOne()
+    {
+        var portOnly = Run("run", "-p", "80", "--", "true");
+        var second = Run("create", "--name", "web", "-p", "8080:80", "--publish", "8081:x");
+
+        Assert.Equal(2, portOnly.Exit);
+        Assert.Equal("error: --publish #1 '80' is not valid; use [IP:]HOSTPORT:PORT[/udp], for example 8080:80 or 127.0.0.1:8080:80", portOnly.Err.TrimEnd());
+        Assert.Contains("--publish #2 '8081:x': 'x' is not a port in 1-65535", second.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Create_NetworkNone_RecordedInConfig()
     {
         Assert.Equal(0, Run("create", "--name", "web", "--network", "none").Exit);

@@ -99,6 +99,14 @@ public sealed class BoxConfigYamlTests
     }
 
     [Fact]
+    public void Parse_BadPublish_NamesKeyEntryAndLine()
+    {
+        var message = Error("name: web\npublish:\n  - 8080:80\n  - 80\n");
+
+        Assert.Equal("'publish[1]' (box.yaml:2) '80' is not valid; use [IP:]HOSTPORT:PORT[/udp], for example 8080:80 or 127.0.0.1:8080:80", message);
+    }
+
+    [Fact]
     public void Parse_DuplicatePort_Refused()
     {
         var message = Error("name: web\nvsock_ports:\n  - {port: 2000, path: /tmp/a}\n  - {port: 2000, path: /tmp/b}\n");
