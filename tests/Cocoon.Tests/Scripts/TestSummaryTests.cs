@@ -104,6 +104,30 @@ public sealed class TestSummaryTests : IDisposable
     }
 
     [Fact]
+    public async Task FailedTest_NameMessageAndStackHeadPrintedAboveTheSummary()
+    {
+        // A CI log may keep only the tail of the run: the cause of a failure must be there, not only in the trx.
+        var message = string.Join("\n", Enumerable.Range(1, 40).Select(i => $"message line {i}"));
+        var stack = string.Join("\n", Enumerable.Range(1, 20).Select(i => $"   at Frame{i}()"));
+        Project("A", rc: 1, Trx("Failed", $"""
+                <UnitTestResult testName="T.Broken" outcome="Failed" duration="00:00:01.5">
+                  <Output><ErrorInfo><Message>{message}</Message><StackTrace>{stack}</StackTrace></ErrorInfo></Output>
+                </UnitTestResult>
+            """));
+
+        var (exit, lines) = await Summarize();
+
+        Assert.Equal(1, exit);
+        Assert.Equal("0 passed, 1 failed, 0 skipped", lines[^1]);
+        Assert.Contains("test-summary: A: FAILED T.Broken (00:00:01.5)", lines);
+        Assert.Contains("test-summary: A:   message line 30", lines);
+        Assert.DoesNotContain("test-summary: A:   message line 31", lines);
+        Assert.Contains("test-summary: A:   ... 10 more lines of message in the trx", lines);
+        Assert.Contains("test-summary: A:      at Frame8()", lines);
+        Assert.DoesNotContain("test-summary: A:      at Frame9()", lines);
+    }
+
+    [Fact]
     public async Task NoProjectRun_CountsAFailure()
     {
         var (exit, lines) = await Summarize();
