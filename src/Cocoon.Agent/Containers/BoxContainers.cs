@@ -142,7 +142,10 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
         // :: Step 4
         var rows = (ushort)Math.Clamp(spec.WindowSize?.Rows ?? 24, 1, ushort.MaxValue);
         var columns = (ushort)Math.Clamp(spec.WindowSize?.Columns ?? 80, 1, ushort.MaxValue);
-        var crun = new ExecSpec(Crun, ["crun", "run", "--bundle", container.Bundle, spec.Name], CrunEnvironment, container.Bundle, null, spec.Tty, rows, columns, spec.Stdin && !spec.Detach);
+        var crun = new ExecSpec(Crun, ["crun", "run", "--bundle", container.Bundle, spec.Name], CrunEnvironment, container.Bundle, null, spec.Tty, rows, columns, spec.Stdin && !spec.Detach)
+        {
+            RelaysTerminal = spec.Tty,
+        };
         return (container, crun);
     }
 
@@ -250,7 +253,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
         argv.AddRange(start.Argv);
         var rows = (ushort)Math.Clamp(start.WindowSize?.Rows ?? 24, 1, ushort.MaxValue);
         var columns = (ushort)Math.Clamp(start.WindowSize?.Columns ?? 80, 1, ushort.MaxValue);
-        return new ExecSpec(Crun, argv, CrunEnvironment, "/", null, start.Tty, rows, columns, start.Stdin || start.Tty);
+        return new ExecSpec(Crun, argv, CrunEnvironment, "/", null, start.Tty, rows, columns, start.Stdin || start.Tty) { RelaysTerminal = start.Tty };
     }
 
     /// <summary>The containers, in creation order.</summary>

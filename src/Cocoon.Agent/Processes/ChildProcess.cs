@@ -31,6 +31,7 @@ internal sealed class ChildProcess : IDisposable
     public const int MaxChunk = 64 * 1024;
 
     private readonly SafeFileHandle? _ptyMaster;
+    private readonly bool _relaysTerminal;
     private readonly bool _takesInput;
     private readonly Channel<OutputChunk> _output = Channel.CreateBounded<OutputChunk>(new BoundedChannelOptions(8) { SingleReader = true });
     private readonly Channel<byte[]?> _input = Channel.CreateBounded<byte[]?>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
@@ -52,12 +53,16 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
-    /// <summary>A TTY session on <paramref name="ptyMaster"/>, released by <see cref="ReleasePty"/>.</summary>
-    public ChildProcess(int pid, Task<ExitStatus> exited, SafeFileHandle ptyMaster)
+    /// <summary>
+    /// A TTY session on <paramref name="ptyMaster"/>, released by <see cref="ReleasePty"/>;
+    /// <paramref name="relaysTerminal"/> when the process relays it to a terminal of its own (<see cref="RelayedTerminal"/>).
+    /// </summary>
+    public ChildProcess(int pid, Task<ExitStatus> exited, SafeFileHandle ptyMaster, bool relaysTerminal = false)
     {
         Pid = pid;
         Exited = exited;
         _ptyMaster = ptyMaster;
+        _relaysTerminal = relaysTerminal;
         _takesInput = true;
         _openReaders = 1;
         new Thread(PtyReadLoop) { IsBackground = true, Name = $"pty {pid}" }.Start();
@@ -113,6 +118,10 @@ internal sealed class ChildProcess : IDisposable
         }
 
         Interop.SetWindowSize(_ptyMaster, rows, columns);
+        if (_relaysTerminal)
+        {
+            RelayedTerminal.Resize(Pid, rows, columns);
+        }
     }
 
     public void Dispose()

@@ -16,6 +16,12 @@ internal sealed record ExecSpec(
     ushort Columns,
     bool Stdin)
 {
+    /// <summary>
+    /// Whether the program relays its terminal to one of its own that it sizes only once (crun for a
+    /// container), so resizes must also reach that one (<see cref="RelayedTerminal"/>).
+    /// </summary>
+    public bool RelaysTerminal { get; init; }
+
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     /// <summary>Validates <paramref name="start"/> on top of the box's default environment; every error names the bad input.</summary>

@@ -134,7 +134,7 @@ internal sealed class ProcessLauncher(ChildReaper reaper)
 
                 return pid;
             });
-            return master is not null ? new ChildProcess(pid, exited, master)
+            return master is not null ? new ChildProcess(pid, exited, master, spec.RelaysTerminal)
                 : streams is not null ? new ChildProcess(pid, exited)
                 : new ChildProcess(pid, exited, stdin, stdout!, stderr!);
         }

@@ -141,6 +141,40 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Exec_TtyResizedAfterItStarted_TheProcessSeesTheNewSize()
+    {
+        // crun relays a container's terminal to one of its own and copies the size only at start:
+        // a resize of a running exec must still reach the terminal the process has.
+        await using var container = await fixture.Box.RunContainerAsync(new ContainerOptions(fixture.Image)
+        {
+            Entrypoint = "/bin/sleep",
+            Arguments = ["600"],
+            Detach = true,
+        }).WaitAsync(Timeout);
+        await using var session = await container.ExecAsync(new ExecRequest(["sh", "-c", "echo started; read line; stty size"]) { Tty = true }).WaitAsync(Timeout);
+        var output = new System.Text.StringBuilder();
+        var buffer = new byte[4096];
+
+        async Task ReadUntilAsync(string text)
+        {
+            while (!output.ToString().Contains(text, StringComparison.Ordinal))
+            {
+                var read = await session.Stdout.ReadAsync(buffer).AsTask().WaitAsync(Timeout);
+                Assert.True(read > 0, $"output ended before '{text}': {output}");
+                output.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, read));
+            }
+        }
+
+        await ReadUntilAsync("started");
+        await session.ResizeAsync(new TerminalSize(37, 91));
+        await session.WriteStdinAsync("go\n"u8.ToArray());
+        await ReadUntilAsync("\n37 91");
+        var exit = await session.Exit.WaitAsync(Timeout);
+
+        Assert.Equal(0, exit.ShellExitCode);
+    }
+
+    [Fact]
     public async Task Kill_RunningContainer_WaitReportsTheSignal()
     {
         await using var container = await fixture.Box.RunContainerAsync(new ContainerOptions(fixture.Image)

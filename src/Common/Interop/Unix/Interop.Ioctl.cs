@@ -9,6 +9,7 @@ internal static partial class Interop
 {
     internal const uint TIOCGWINSZ = 0x5413;
     internal const uint TIOCSWINSZ = 0x5414;
+    internal const uint TIOCGPTN = 0x80045430;
     internal const uint SIOCGIFFLAGS = 0x8913;
     internal const uint SIOCSIFFLAGS = 0x8914;
     internal const uint SIOCADDRT = 0x890B;
@@ -24,7 +25,7 @@ internal static partial class Interop
         where T : unmanaged
     {
         // SAFETY: argument is a whole T pinned for the call; the caller pairs each request with the
-        // struct the kernel reads or writes for it (WinSize for TIOC[GS]WINSZ, IfReqFlags for SIOC[GS]IFFLAGS,
+        // struct the kernel reads or writes for it (WinSize for TIOC[GS]WINSZ, a uint for TIOCGPTN, IfReqFlags for SIOC[GS]IFFLAGS,
         // IfReqAddr for SIOCSIFADDR and SIOCSIFNETMASK, RtEntry for SIOCADDRT),
         // whose sizes the ABI tests pin.
         fixed (T* p = &argument)

@@ -44,6 +44,21 @@ internal static partial class Interop
         }
     }
 
+    /// <summary>Whether <paramref name="fd"/> is a pseudo-terminal master (TIOCGPTN answers only on masters).</summary>
+    internal static bool IsPtyMaster(SafeHandle fd)
+    {
+        uint number = 0;
+        return Ioctl(fd, TIOCGPTN, ref number).Ok;
+    }
+
+    /// <summary>The window size of a pty, as (rows, columns).</summary>
+    internal static (ushort Rows, ushort Columns) GetWindowSize(SafeHandle terminal)
+    {
+        var size = default(WinSize);
+        Ioctl(terminal, TIOCGWINSZ, ref size).ThrowIfFailed("ioctl(TIOCGWINSZ)");
+        return (size.ws_row, size.ws_col);
+    }
+
     /// <summary>Sets the window size of a pty (the guest side of <c>exec --tty</c>).</summary>
     internal static void SetWindowSize(SafeHandle master, ushort rows, ushort columns)
     {
