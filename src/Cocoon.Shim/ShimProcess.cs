@@ -28,8 +28,8 @@ internal sealed class ShimProcess(string id, string execId, StdioPaths stdio, bo
     public bool Terminal { get; } = terminal;
 
     /// <summary>
-    /// The terminal size asked for before the process started: ctr sends its first ResizePty between
-    /// Exec and Start, and the process starts with it. Null when none was asked for (24x80).
+    /// The terminal size asked for before the process started: some ctr versions send their first
+    /// ResizePty between Exec and Start, and the process starts with it. Null when none was asked for (24x80).
     /// </summary>
     public TerminalSize? InitialSize { get; set; }
 

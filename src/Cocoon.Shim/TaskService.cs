@@ -202,6 +202,8 @@ internal sealed class TaskService
 
         cancellationToken.ThrowIfCancellationRequested();
         process.Attach(session, OnExitAsync);
+        ShimLog.TaskStep(_logger, request.Id, $"{Describe(process)} started as pid {process.Pid}" +
+            (process.Terminal ? $" on a {process.InitialSize?.Rows ?? 24}x{process.InitialSize?.Columns ?? 80} terminal" : ""));
         if (process.ExecId.Length == 0)
         {
             _events.Publish("/tasks/start", new TaskStart { ContainerId = request.Id, Pid = process.Pid });
@@ -451,9 +453,11 @@ internal sealed class TaskService
         }
         else
         {
-            // Not started yet (ctr resizes between Exec and Start): the process starts with this size.
+            // Not started yet (some ctr versions resize between Exec and Start): the process starts with this size.
             process.InitialSize = size;
         }
+
+        ShimLog.TaskStep(_logger, request.Id, $"{Describe(process)}: terminal {size.Rows}x{size.Columns}{(process.Session is null ? " (before start)" : "")}");
 
         return new Empty();
     }

@@ -23,8 +23,9 @@ public sealed class ContainerdFixture : IAsyncLifetime
     public const string Namespace = "cocoon-test";
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(240);
+    private readonly System.Text.StringBuilder _containerdLog = new();
     private Process? _containerd;
-    private Task<string>? _containerdLog;
+    private Task? _containerdLogReader;
 
     /// <summary>A containerd whose shims see Cocoon's usual test environment.</summary>
     public ContainerdFixture()
@@ -70,7 +71,7 @@ public sealed class ContainerdFixture : IAsyncLifetime
         _containerd = ProcessRunner.Start("containerd", ["--config", config], environment);
         _containerd.StandardInput.Close();
         _ = _containerd.StandardOutput.ReadToEndAsync();
-        _containerdLog = _containerd.StandardError.ReadToEndAsync();
+        _containerdLogReader = CollectLogAsync(_containerd.StandardError);
         await WaitForSocketAsync();
 
         var layout = Path.Combine(Directory, "layout");
@@ -97,8 +98,18 @@ public sealed class ContainerdFixture : IAsyncLifetime
         return ProcessRunner.RunAsync("script", ["-qec", $"stty rows {rows} cols {columns}; {ctr}", "/dev/null"], Timeout, stdin: "");
     }
 
-    /// <summary>What containerd wrote so far (its log and the shims' lines), for failure messages.</summary>
-    public string ContainerdLog => _containerdLog is { IsCompleted: true } log ? log.Result : "(containerd still running)";
+    /// <summary>The last lines containerd wrote so far (its log and the shims' lines), for failure messages.</summary>
+    public string ContainerdLog
+    {
+        get
+        {
+            lock (_containerdLog)
+            {
+                const int Tail = 16 * 1024;
+                return _containerdLog.Length <= Tail ? _containerdLog.ToString() : "...\n" + _containerdLog.ToString(_containerdLog.Length - Tail, Tail);
+            }
+        }
+    }
 
     /// <summary>Shim server processes started by this containerd that are still alive.</summary>
     public IReadOnlyList<int> ShimProcesses() => [.. System.IO.Directory.EnumerateDirectories("/proc")
@@ -122,6 +133,17 @@ public sealed class ContainerdFixture : IAsyncLifetime
         }
     }
 
+    private async Task CollectLogAsync(StreamReader log)
+    {
+        while (await log.ReadLineAsync() is { } line)
+        {
+            lock (_containerdLog)
+            {
+                _containerdLog.AppendLine(line);
+            }
+        }
+    }
+
     private async Task WaitForSocketAsync()
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -129,7 +151,8 @@ public sealed class ContainerdFixture : IAsyncLifetime
         {
             if (_containerd!.HasExited)
             {
-                Assert.Fail($"containerd exited with {_containerd.ExitCode}: {await _containerdLog!}");
+                await _containerdLogReader!;
+                Assert.Fail($"containerd exited with {_containerd.ExitCode}: {ContainerdLog}");
             }
 
             using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
