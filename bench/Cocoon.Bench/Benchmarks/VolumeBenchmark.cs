@@ -6,14 +6,23 @@ namespace Cocoon.Bench.Benchmarks;
 /// Reading 256 MiB inside one box from a <c>-v</c> volume (virtio-fs, served by virtiofsd on the host)
 /// against reading the same bytes from the guest's own root file system (the initramfs, in guest
 /// memory), alternating. The guest's page cache is dropped before each volume read, so every byte
-/// crosses virtio-fs. Each read is <c>cocoon exec BOX cat F &gt; /dev/null</c>, timed inside the guest.
-/// The figure is the volume's throughput over the root file system's (goal &gt;= 0.5x).
+/// crosses virtio-fs. Each read is <c>dd bs=1M</c> to /dev/null, timed inside the guest: read(2) into
+/// a buffer, as a program that uses the bytes reads them. The figure is the volume's throughput over
+/// the root file system's (goal &gt;= 0.5x).
 /// </summary>
+/// <remarks>
+/// The guest's <c>cat</c> (busybox) copies with sendfile(2), and sendfile into /dev/null hands page
+/// references to a sink that discards them, so no byte reaches a process and the root file system's
+/// side costs no copy at all (measured under TCG: about 1500 MiB/s, where read(2) of the same file
+/// gives about 800 MiB/s). Those reads are still measured and printed, below the figure's inputs, but
+/// they are not the figure.
+/// </remarks>
 internal sealed class VolumeBenchmark : IBenchmark
 {
     private const int Rounds = 5;
     private const long Size = 256L * 1024 * 1024;
     private const string BoxName = "vol";
+    private const string DropCaches = "sync; echo 3 > /proc/sys/vm/drop_caches; ";
 
     public string Name => "volume";
 
@@ -35,14 +44,20 @@ internal sealed class VolumeBenchmark : IBenchmark
 
             var volume = new List<double>();
             var rootfs = new List<double>();
+            var volumeSendfile = new List<double>();
+            var rootfsSendfile = new List<double>();
             for (var round = 0; round < Rounds; round++)
             {
-                volume.Add(await TimedReadAsync(cli, home, "sync; echo 3 > /proc/sys/vm/drop_caches; ", "/data/data.bin", timeout, cancellationToken));
-                rootfs.Add(await TimedReadAsync(cli, home, string.Empty, "/root/data.bin", timeout, cancellationToken));
+                volume.Add(await TimedReadAsync(cli, home, DropCaches, ReadCommand("/data/data.bin"), timeout, cancellationToken));
+                rootfs.Add(await TimedReadAsync(cli, home, string.Empty, ReadCommand("/root/data.bin"), timeout, cancellationToken));
+                volumeSendfile.Add(await TimedReadAsync(cli, home, DropCaches, "cat /data/data.bin > /dev/null", timeout, cancellationToken));
+                rootfsSendfile.Add(await TimedReadAsync(cli, home, string.Empty, "cat /root/data.bin > /dev/null", timeout, cancellationToken));
             }
 
-            output.WriteLine($"read /data/data.bin (virtio-fs volume, cache dropped):  {BenchSupport.Describe(volume)}  ({Report.Number(Size / 1048576.0 / (Report.Median(volume) / 1000))} MiB/s)");
-            output.WriteLine($"read /root/data.bin (guest rootfs):                     {BenchSupport.Describe(rootfs)}  ({Report.Number(Size / 1048576.0 / (Report.Median(rootfs) / 1000))} MiB/s)");
+            output.WriteLine($"dd bs=1M /data/data.bin (virtio-fs volume, cache dropped):  {Describe(volume)}");
+            output.WriteLine($"dd bs=1M /root/data.bin (guest rootfs):                     {Describe(rootfs)}");
+            output.WriteLine($"cat (sendfile to /dev/null) /data/data.bin, cache dropped:  {Describe(volumeSendfile)}");
+            output.WriteLine($"cat (sendfile to /dev/null) /root/data.bin:                 {Describe(rootfsSendfile)}");
             output.WriteLine(Report.Figure("volume-read", Report.Median(rootfs) / Report.Median(volume), "x", ">=", 0.5));
         }
         finally
@@ -52,10 +67,17 @@ internal sealed class VolumeBenchmark : IBenchmark
         }
     }
 
-    /// <summary>The guest's own clock around <c>cat FILE</c>: exec and CLI start-up stay out of the figure.</summary>
-    private static async Task<double> TimedReadAsync(string cli, string home, string before, string file, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>The spread of <paramref name="times"/> and the median's throughput.</summary>
+    private static string Describe(List<double> times) =>
+        $"{BenchSupport.Describe(times)}  ({Report.Number(Size / 1048576.0 / (Report.Median(times) / 1000))} MiB/s)";
+
+    /// <summary>read(2) of <paramref name="file"/> in 1 MiB blocks into dd's buffer; /dev/null takes the writes without copying.</summary>
+    private static string ReadCommand(string file) => $"dd if={file} of=/dev/null bs=1M 2>/dev/null";
+
+    /// <summary>The guest's own clock around <paramref name="read"/>: exec and CLI start-up stay out of the figure.</summary>
+    private static async Task<double> TimedReadAsync(string cli, string home, string before, string read, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var script = $"{before}s=$(cat /proc/uptime); cat {file} > /dev/null; e=$(cat /proc/uptime); echo ${{s%% *}} ${{e%% *}}";
+        var script = $"{before}s=$(cat /proc/uptime); {read} || exit 1; e=$(cat /proc/uptime); echo ${{s%% *}} ${{e%% *}}";
         var (_, stdout) = await BenchSupport.RunCheckedAsync(cli, ["exec", BoxName, "sh", "-c", script], home, timeout, cancellationToken);
         var parts = stdout.Trim().Split(' ');
         return (double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) - double.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture)) * 1000;
