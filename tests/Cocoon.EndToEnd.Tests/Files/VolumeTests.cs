@@ -55,6 +55,19 @@ public sealed class VolumeTests(VolumeFixture fixture) : IClassFixture<VolumeFix
     }
 
     [Fact]
+    public async Task Volumes_EachShare_ReadsAheadFourMiB()
+    {
+        // The agent raises each share's read-ahead from the kernel's 128 KiB (GuestInit.VolumeReadAheadKiB):
+        // the share's device, from mountinfo, names its entry under /sys/class/bdi.
+        var result = await Box.RunAsync(["sh", "-c",
+            "for m in /data /ro; do d=$(awk -v m=$m '$5 == m { d = $3 } END { print d }' /proc/self/mountinfo); echo $m $(cat /sys/class/bdi/$d/read_ahead_kb); done"])
+            .WaitAsync(Timeout);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("/data 4096\n/ro 4096\n", result.Stdout);
+    }
+
+    [Fact]
     public void Volumes_RunningBox_OneVirtiofsdTreePerVolume()
     {
         var boxDirectory = Path.Combine(fixture.Environment.StateRoot, "boxes", Box.Name);
