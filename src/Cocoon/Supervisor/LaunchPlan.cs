@@ -58,6 +58,7 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
         };
         var vm = new VmSpec
         {
+            Name = name,
             KernelPath = image.Kernel.KernelPath,
             InitrdPath = image.Image.Path,
             ConsoleLogPath = paths.ConsoleLog(name),

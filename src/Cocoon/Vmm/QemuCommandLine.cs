@@ -109,6 +109,10 @@ internal static class QemuCommandLine
             "-no-reboot",
         };
 
+        // Named threads ("CPU 0/TCG", "vhost-user-fs ...") in top, perf and /proc/<pid>/task, and the box's
+        // name in QEMU's own messages.
+        args.AddRange(["-name", spec.Name is null ? "debug-threads=on" : $"guest={EscapeOptionValue(spec.Name)},debug-threads=on"]);
+
         args.Add("-machine");
         args.Add(options.Machine switch
         {

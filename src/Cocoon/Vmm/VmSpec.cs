@@ -5,6 +5,9 @@ namespace Cocoon.Vmm;
 /// <summary>What to boot: one microVM's kernel, initramfs, size, console and devices.</summary>
 internal sealed record VmSpec
 {
+    /// <summary>The VM's name for QEMU (<c>-name</c>): the box's name; null for none.</summary>
+    public string? Name { get; init; }
+
     /// <summary>The guest kernel (bzImage).</summary>
     public required string KernelPath { get; init; }
 

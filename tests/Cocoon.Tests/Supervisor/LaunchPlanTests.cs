@@ -24,6 +24,7 @@ public sealed class LaunchPlanTests
 
         var plan = LaunchPlan.Create(Paths, record, Image, guestLogLevel: null);
 
+        Assert.Equal("web", plan.Vm.Name);
         Assert.Equal("/boot/vmlinuz", plan.Vm.KernelPath);
         Assert.Equal("/s/cache/guest/abc.cpio", plan.Vm.InitrdPath);
         Assert.Equal("/s/boxes/web/console.log", plan.Vm.ConsoleLogPath);

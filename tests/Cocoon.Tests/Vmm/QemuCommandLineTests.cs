@@ -30,6 +30,22 @@ public sealed class QemuCommandLineTests
         Assert.DoesNotContain("-netdev", args);
     }
 
+    [Fact]
+    public void Build_Named_GuestNameAndThreadNames()
+    {
+        var args = Args(name: "web");
+
+        AssertPair(args, "-name", "guest=web,debug-threads=on");
+    }
+
+    [Fact]
+    public void Build_Unnamed_ThreadNamesStill()
+    {
+        var args = Args();
+
+        AssertPair(args, "-name", "debug-threads=on");
+    }
+
     [Theory]
     [InlineData("Microvm", "virtio-net-device,netdev=net0")]
     [InlineData("Q35", "virtio-net-pci,netdev=net0")]
@@ -215,7 +231,8 @@ public sealed class QemuCommandLineTests
         string[]? extra = null,
         bool network = false,
         int[]? hostForwards = null,
-        VmDisk[]? disks = null)
+        VmDisk[]? disks = null,
+        string? name = null)
     {
         var forwards = (hostForwards ?? []).Chunk(2).Select(p => (p[0], p[1])).ToList();
         var spec = new VmSpec
@@ -231,6 +248,7 @@ public sealed class QemuCommandLineTests
             ExtraQemuArguments = extra ?? [],
             Network = network ? new UserNetwork { HostForwards = forwards } : null,
             Disks = disks ?? [],
+            Name = name,
         };
         var options = new QemuOptions { Machine = Enum.Parse<QemuMachine>(machine), GuestTscKhz = 2_000_000 };
         return QemuCommandLine.Build(spec, options, Enum.Parse<VmAccelerator>(accelerator));
