@@ -148,29 +148,24 @@ internal static class AcceleratorProbe
         ];
         try
         {
-            using var process = QemuProcess.StartProcess(qemuPath, arguments);
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
+            HostToolResult result;
             try
             {
-                await process.WaitForExitAsync().WaitAsync(ProbeTimeout).ConfigureAwait(false);
+                result = await Task.Run(() => HostTool.Run(qemuPath, arguments, "install it with 'apt-get install qemu-system-x86' or name the binary", timeout: ProbeTimeout)).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (CocoonException e) when (e.Code == CocoonErrorCode.Timeout)
             {
-                process.Kill();
-                await process.WaitForExitAsync().ConfigureAwait(false);
                 return new AcceleratorChoice(VmAccelerator.Tcg, $"a test guest did not finish booting under KVM within {ProbeTimeout.TotalSeconds:0} s");
             }
 
-            await Task.WhenAll(stderr, stdout).ConfigureAwait(false);
             var log = File.Exists(console) ? await File.ReadAllTextAsync(console).ConfigureAwait(false) : "";
-            if (process.ExitCode == 0 && log.Contains("Kernel panic", StringComparison.Ordinal))
+            if (result.ExitCode == 0 && log.Contains("Kernel panic", StringComparison.Ordinal))
             {
                 return new AcceleratorChoice(VmAccelerator.Kvm, "a test guest booted under KVM");
             }
 
-            var lastLine = (stderr.Result + stdout.Result).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase))
-                ?? $"exit code {process.ExitCode}";
+            var lastLine = (result.Stderr + result.Stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase))
+                ?? $"exit code {result.ExitCode}";
             return new AcceleratorChoice(VmAccelerator.Tcg, $"QEMU with -accel kvm failed: {lastLine}");
         }
         finally

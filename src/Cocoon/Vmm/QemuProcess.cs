@@ -59,7 +59,7 @@ internal sealed class QemuProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="qemuPath"/> with <paramref name="arguments"/>, stdin closed, stdout and stderr piped.</summary>
-    internal static Process StartProcess(string qemuPath, IEnumerable<string> arguments)
+    private static Process StartProcess(string qemuPath, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo(qemuPath)
         {

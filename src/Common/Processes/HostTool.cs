@@ -71,6 +71,7 @@ internal static class HostTool
             process.StandardInput.Close();
             var stderr = process.StandardError.ReadToEndAsync();
             var stdout = process.StandardOutput.ReadToEndAsync();
+            var started = Stopwatch.GetTimestamp();
             if (!process.WaitForExit(timeout ?? Timeout.InfiniteTimeSpan))
             {
                 process.Kill(entireProcessTree: true);
@@ -80,8 +81,17 @@ internal static class HostTool
                     $"'{program} {string.Join(' ', start.ArgumentList)}' did not finish within {timeout!.Value.TotalSeconds:0.#} s");
             }
 
-            process.WaitForExit();
-            return new(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+            // The deadline covers the output too: a process the tool left running (no longer in its tree,
+            // so not killable as part of it) holds the pipes open for as long as it lives.
+            var left = timeout is { } limit ? TimeSpan.FromTicks(Math.Max(0, (limit - Stopwatch.GetElapsedTime(started)).Ticks)) : Timeout.InfiniteTimeSpan;
+            if (!Task.WaitAll([stdout, stderr], left))
+            {
+                throw new CocoonException(
+                    CocoonErrorCode.Timeout,
+                    $"'{program} {string.Join(' ', start.ArgumentList)}' exited, but a process it left running kept its output open past the {timeout!.Value.TotalSeconds:0.#} s deadline");
+            }
+
+            return new(process.ExitCode, stdout.Result, stderr.Result);
         }
     }
 }

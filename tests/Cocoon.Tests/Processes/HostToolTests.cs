@@ -76,4 +76,38 @@ public sealed class HostToolTests
             File.Delete(pidFile);
         }
     }
+
+    [Fact]
+    public void Run_ExitedButItsChildHoldsTheOutput_TimeoutWithinTheDeadline()
+    {
+        var pidFile = Path.Combine(Path.GetTempPath(), $"cocoon-hosttool-{Guid.NewGuid():N}");
+        try
+        {
+            // The tool exits at once; the sleep it leaves behind keeps its stdout and stderr open.
+            var error = Assert.Throws<CocoonException>(() => HostTool.Run(
+                "/bin/sh",
+                ["-c", "sleep 30 & echo $! > \"$0\"; echo started", pidFile],
+                "install dash",
+                timeout: TimeSpan.FromSeconds(2)));
+
+            Assert.Equal(CocoonErrorCode.Timeout, error.Code);
+            Assert.Contains("kept its output open", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
+            {
+                try
+                {
+                    System.Diagnostics.Process.GetProcessById(pid).Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Gone already.
+                }
+            }
+
+            File.Delete(pidFile);
+        }
+    }
 }

@@ -60,6 +60,34 @@ public sealed class AcceleratorProbeCacheTests : IDisposable
         Assert.Equal(2, File.ReadAllLines(Starts).Length);
     }
 
+    [DeviceFact("/dev/kvm", ReadWrite = true)]
+    public async Task Choose_QemuExitsLeavingAChildHoldingItsOutput_TcgAtTheProbeDeadline()
+    {
+        File.WriteAllText(Kernel, "not a kernel");
+        var child = Path.Combine(_root.Path, "child.pid");
+        var qemu = ShellScript.Write(Path.Combine(_root.Path, "qemu"), $"echo started >> '{Starts}'\nsleep 40 &\necho $! > '{child}'\nexit 1");
+        try
+        {
+            var choice = await ChooseInWorkerAsync(qemu);
+
+            Assert.Equal("Tcg: a test guest did not finish booting under KVM within 10 s", choice);
+        }
+        finally
+        {
+            if (File.Exists(child) && int.TryParse(File.ReadAllText(child).Trim(), out var pid))
+            {
+                try
+                {
+                    System.Diagnostics.Process.GetProcessById(pid).Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Gone already.
+                }
+            }
+        }
+    }
+
     [Fact]
     public async Task Choose_Override_NeverStartsQemu()
     {
