@@ -23,7 +23,8 @@ internal sealed record VolumePlan(VolumeMount Mount, string SocketPath, string T
 /// Debian's virtiofsd (QEMU 7.2, the C one) shares exactly one directory, so a box with several
 /// volumes runs several daemons. It needs root: it sandboxes itself in new mount, PID and network
 /// namespaces (<c>-o sandbox=namespace</c>, pivot_root into the shared directory), and with
-/// <c>--socket-path</c> it writes a pid file under /run/virtiofsd. As another user it fails both
+/// <c>--socket-path</c> it writes a pid file under /run/virtiofsd (<see cref="PidFile"/>), which it never
+/// removes, so <see cref="DisposeAsync"/> does once it has exited. As another user it fails both
 /// ways (measured: "Could not create '/var/run/virtiofsd/...pid': Permission denied"; <c>--fd</c>
 /// avoids the pid file, but the namespaces still need CAP_SYS_ADMIN, and a user namespace maps only
 /// one uid, which would lose the guest's file owners), so volumes are refused unless Cocoon runs as root.
@@ -200,7 +201,22 @@ internal sealed class VolumeDaemon : IAsyncDisposable
         }
 
         _process.Dispose();
+        try
+        {
+            File.Delete(PidFile(Plan.SocketPath));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left for the next daemon on this socket, which takes it over.
+        }
     }
+
+    /// <summary>
+    /// The pid file virtiofsd (QEMU 7.2's) locks while it serves <paramref name="socketPath"/>:
+    /// <c>/var/run/virtiofsd/</c>, the socket path with each '/' as '.', and <c>.pid</c> (its
+    /// <c>fv_socket_lock</c>). Named after the socket, so it belongs to this box's daemon alone.
+    /// </summary>
+    internal static string PidFile(string socketPath) => "/var/run/virtiofsd/" + socketPath.Replace('/', '.') + ".pid";
 
     private async Task<int> WaitForExitAsync()
     {

@@ -19,15 +19,19 @@ public sealed class VolumeLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Virtiofsd_KilledWhileRunning_BoxStopsWithVolumeEnded_StopLeavesNone()
+    public async Task Virtiofsd_KilledWhileRunning_BoxStopsWithVolumeEnded_StopLeavesNoneNorItsPidFile()
     {
         var socket = Path.Combine(_environment.StateRoot, "boxes", "vk", "fs0.sock");
+
+        // virtiofsd (QEMU 7.2's) locks a pid file named after its socket and never removes it.
+        var pidFile = "/run/virtiofsd/" + socket.Replace('/', '.') + ".pid";
         var create = await _environment.CocoonAsync("create", "--name", "vk", "-v", _host + ":/data");
         Assert.True(create.ExitCode == 0, create.Stderr);
         var start = await _environment.CocoonAsync("start", "vk");
         Assert.True(start.ExitCode == 0, start.Stderr);
         var pids = VolumeFixture.VirtiofsdPids(socket);
         Assert.NotEmpty(pids);
+        Assert.True(File.Exists(pidFile), $"virtiofsd wrote no {pidFile}");
 
         System.Diagnostics.Process.GetProcessById(pids.Min()).Kill();
         await BoxTestEnvironment.WaitUntilAsync(() => _environment.ReadRecord("vk").GetProperty("state").GetString() == "stopped");
@@ -35,6 +39,7 @@ public sealed class VolumeLifecycleTests : IAsyncLifetime
         var reason = _environment.ReadRecord("vk").GetProperty("stop_reason").GetString();
         Assert.StartsWith("volume ended (virtiofsd for /data (" + _host + ") exited with code", reason, StringComparison.Ordinal);
         await BoxTestEnvironment.WaitUntilAsync(() => VolumeFixture.VirtiofsdPids(socket).Count == 0);
+        Assert.False(File.Exists(pidFile), $"{pidFile} is left behind");
 
         // Started again, then stopped: the daemon goes with the box.
         start = await _environment.CocoonAsync("start", "vk");
@@ -44,6 +49,7 @@ public sealed class VolumeLifecycleTests : IAsyncLifetime
         Assert.True(stop.ExitCode == 0, stop.Stderr);
         Assert.Empty(VolumeFixture.VirtiofsdPids(socket));
         Assert.False(File.Exists(socket));
+        Assert.False(File.Exists(pidFile), $"{pidFile} is left behind");
     }
 
     [Theory]
