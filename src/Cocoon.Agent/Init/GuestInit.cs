@@ -209,9 +209,18 @@ internal static class GuestInit
         var device = FindDiskBySerial(sysBlock, disk.Serial)
             ?? throw new CocoonException(CocoonErrorCode.NotFound, $"No virtio disk has the serial '{disk.Serial}' ({sysBlock}/vd*/serial).");
         Directory.CreateDirectory(disk.MountPoint);
-        Interop.Mount(device, disk.MountPoint, disk.FsType, disk.ReadOnly ? Interop.MS_RDONLY : 0, null)
+        Interop.Mount(device, disk.MountPoint, disk.FsType, disk.ReadOnly ? Interop.MS_RDONLY : 0, WritableExt4Options(disk))
             .ThrowIfFailed($"mount {device} ({disk.Serial}) on {disk.MountPoint}");
     }
+
+    /// <summary>
+    /// The mount data of a disk: for a writable ext4 disk (the box's scratch disk, made with
+    /// lazy_itable_init), noinit_itable, so that the kernel's ext4lazyinit thread does not spend the
+    /// box's first seconds zeroing inode tables (128 MiB for 8 GiB) that are still holes of a sparse
+    /// file and read as zeros anyway.
+    /// </summary>
+    internal static string? WritableExt4Options(BootDisk disk) =>
+        disk is { FsType: "ext4", ReadOnly: false } ? "noinit_itable" : null;
 
     /// <summary>The <c>/dev</c> path of the virtio disk whose <c>serial</c> attribute is <paramref name="serial"/>; null when none is.</summary>
     internal static string? FindDiskBySerial(string sysBlock, string serial)

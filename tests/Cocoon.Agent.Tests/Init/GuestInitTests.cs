@@ -2,6 +2,7 @@
 
 using System.Runtime.Versioning;
 using Cocoon.Agent.Init;
+using Cocoon.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cocoon.Agent.Tests.Init;
@@ -12,6 +13,17 @@ public sealed class GuestInitTests : IDisposable
     private readonly string _sysBlock = Directory.CreateTempSubdirectory("cocoon-sysblock-").FullName;
 
     public void Dispose() => Directory.Delete(_sysBlock, recursive: true);
+
+    [Theory]
+    [InlineData("ext4", false, "noinit_itable")]
+    [InlineData("ext4", true, null)]
+    [InlineData("erofs", true, null)]
+    public void WritableExt4Options_OnlyTheWritableExt4DiskSkipsInodeTableZeroing(string fsType, bool readOnly, string? expected)
+    {
+        var disk = new BootDisk { Serial = "cocoon-scratch", MountPoint = "/run/scratch", FsType = fsType, ReadOnly = readOnly };
+
+        Assert.Equal(expected, GuestInit.WritableExt4Options(disk));
+    }
 
     [Fact]
     public void FindDiskBySerial_TwoDisksAnyOrder_MatchesTheSerial()
