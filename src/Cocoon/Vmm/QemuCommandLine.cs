@@ -45,16 +45,6 @@ namespace Cocoon.Vmm;
 /// 2.3 s before, 1.0–1.5 s after. KVM guests keep the host's CPU model and its string instructions,
 /// which run at full speed there.
 /// </para>
-/// <para>
-/// Under TCG the guest kernel also gets <c>init_on_alloc=0</c>. Debian's kernel clears every page it
-/// allocates (a hardening default, <c>CONFIG_INIT_ON_ALLOC_DEFAULT_ON</c>; upstream leaves it off),
-/// and under TCG those clears are a large share of filling the page cache: sampled with the guest's
-/// <c>profile=2</c> while reading 256 MiB from a virtio-fs volume, 14% of the guest's ticks were in
-/// <c>clear_page</c>. Measured under TCG (QEMU's CPU time, two boxes side by side, five reads each):
-/// the volume read took 880–1020 ms with it, 580–780 ms without; reading the rootfs, which allocates
-/// nothing, was unchanged. Pages handed to programs are zeroed either way; only the kernel's own
-/// allocations lose the extra clear. KVM guests keep the distribution's default.
-/// </para>
 /// </remarks>
 internal static class QemuCommandLine
 {
@@ -80,7 +70,7 @@ internal static class QemuCommandLine
     internal const string TcgCpuModel = "max,-erms,-fsrm";
 
     /// <summary>Kernel arguments a guest gets under TCG only (see the remarks).</summary>
-    internal static readonly IReadOnlyList<string> TcgKernelArguments = ["clearcpuid=rep_good", "init_on_alloc=0"];
+    internal static readonly IReadOnlyList<string> TcgKernelArguments = ["clearcpuid=rep_good"];
 
     /// <summary>The host CPU's clock in kHz from /proc/cpuinfo ("cpu MHz"), 0 when unknown.</summary>
     internal static readonly Lazy<int> HostTscKhz = new(ReadHostCpuKhz);

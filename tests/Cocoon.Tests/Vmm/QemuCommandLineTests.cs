@@ -24,7 +24,6 @@ public sealed class QemuCommandLineTests
         Assert.StartsWith("console=ttyS0 panic=-1", append, StringComparison.Ordinal);
         Assert.Contains(" tsc_early_khz=2000000 ", append, StringComparison.Ordinal);
         Assert.Contains(" clearcpuid=rep_good ", append, StringComparison.Ordinal);
-        Assert.Contains(" init_on_alloc=0 ", append, StringComparison.Ordinal);
         Assert.EndsWith(" cocoon.x=1", append, StringComparison.Ordinal);
         Assert.DoesNotContain("-chardev", args);
         Assert.DoesNotContain("-netdev", args);
@@ -86,7 +85,6 @@ public sealed class QemuCommandLineTests
         AssertPair(args, "-accel", "tcg");
         AssertPair(args, "-cpu", "max,-erms,-fsrm");
         Assert.Contains("clearcpuid=rep_good", args[args.ToList().IndexOf("-append") + 1].Split(' '));
-        Assert.Contains("init_on_alloc=0", args[args.ToList().IndexOf("-append") + 1].Split(' '));
     }
 
     [Theory]
