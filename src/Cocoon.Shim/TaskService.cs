@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Diagnostics;
 using System.Text.Json;
 using Cocoon.Shim.Protocol;
 using Cocoon.Shim.Ttrpc;
@@ -564,12 +565,17 @@ internal sealed class TaskService
 
     private static string Describe(ShimProcess process) => process.ExecId.Length == 0 ? $"task '{process.Id}'" : $"exec '{process.ExecId}' of task '{process.Id}'";
 
-    /// <summary>A container name the agent accepts (1-64 of a-z, 0-9, '_', '.', '-') from a containerd id.</summary>
+    /// <summary>
+    /// A name that follows <see cref="Cocoon.Protocol.ContainerName"/>'s rule, from a containerd id (which allows
+    /// uppercase and more): lowercased, other characters as '-', leading punctuation dropped, cut to length.
+    /// </summary>
     internal static string ContainerName(string id)
     {
         var chars = id.ToLowerInvariant().Select(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '.' or '-' ? c : '-').ToArray();
         var name = new string(chars).TrimStart('_', '.', '-');
-        return name.Length == 0 ? "task" : name[..Math.Min(64, name.Length)];
+        name = name.Length == 0 ? "task" : name[..Math.Min(Cocoon.Protocol.ContainerName.MaxLength, name.Length)];
+        Debug.Assert(Cocoon.Protocol.ContainerName.IsValid(name), $"'{name}' from '{id}' breaks the container name rule");
+        return name;
     }
 
     private static Dictionary<string, string> ToDictionary(IReadOnlyList<string> env)

@@ -64,8 +64,14 @@ public sealed class ShimCommandLineTests
     [InlineData("My_Task:1", "my_task-1")]
     [InlineData("--x", "x")]
     [InlineData("::", "task")]
+    [InlineData("ÄÖ-long-id-0123456789abcdef0123456789abcdef0123456789abcdef0123456789", "long-id-0123456789abcdef0123456789abcdef0123456789abcdef01234567")]
     public void ContainerName_FromContainerdId_IsValidForTheAgent(string id, string expected)
-        => Assert.Equal(expected, TaskService.ContainerName(id));
+    {
+        var name = TaskService.ContainerName(id);
+
+        Assert.Equal(expected, name);
+        Assert.True(Cocoon.Protocol.ContainerName.IsValid(name), $"'{name}' breaks the container name rule");
+    }
 
     [Fact]
     public void Bundle_Load_ReadsProcessAndSandboxAnnotation()
