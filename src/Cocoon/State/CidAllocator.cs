@@ -49,15 +49,11 @@ internal sealed class CidAllocator
     {
         ArgumentException.ThrowIfNullOrEmpty(owner);
         Directory.CreateDirectory(_paths.VsockDirectory);
-        return StateStore.Update(_paths.CidsFile, StateJsonContext.Default.DictionaryUInt32String, NewTable, table =>
+        return StateStore.Update(_paths.CidsFile, StateJsonContext.Default.CidTable, NewTable, table =>
         {
-            foreach (var stale in table.Where(pair => pair.Value == owner).Select(pair => pair.Key).ToList())
-            {
-                table.Remove(stale);
-            }
-
-            var cid = LowestFree(table.Keys);
-            table[cid] = owner;
+            table.RemoveAll(owner);
+            var cid = table.LowestFree(First, Last) ?? throw Exhausted();
+            table.Add(cid, owner);
             return (table, cid);
         });
     }
@@ -76,11 +72,7 @@ internal sealed class CidAllocator
             return false;
         }
 
-        return StateStore.Update(_paths.CidsFile, StateJsonContext.Default.DictionaryUInt32String, NewTable, table =>
-        {
-            var released = table.TryGetValue(cid, out var holder) && holder == owner && table.Remove(cid);
-            return (table, released);
-        });
+        return StateStore.Update(_paths.CidsFile, StateJsonContext.Default.CidTable, NewTable, table => (table, table.Remove(cid, owner)));
     }
 
     /// <summary>Frees every CID held by <paramref name="owner"/> (cleanup after a crashed create); returns how many.</summary>
@@ -92,42 +84,16 @@ internal sealed class CidAllocator
             return 0;
         }
 
-        return StateStore.Update(_paths.CidsFile, StateJsonContext.Default.DictionaryUInt32String, NewTable, table =>
-        {
-            var held = table.Where(pair => pair.Value == owner).Select(pair => pair.Key).ToList();
-            held.ForEach(cid => table.Remove(cid));
-            return (table, held.Count);
-        });
+        return StateStore.Update(_paths.CidsFile, StateJsonContext.Default.CidTable, NewTable, table => (table, table.RemoveAll(owner)));
     }
 
     /// <summary>The current allocations, read without locking.</summary>
     public IReadOnlyDictionary<uint, string> Snapshot() =>
-        StateStore.Read(_paths.CidsFile, StateJsonContext.Default.DictionaryUInt32String) ?? NewTable();
+        StateStore.Read(_paths.CidsFile, StateJsonContext.Default.CidTable)?.ToDictionary() ?? new Dictionary<uint, string>();
 
-    // Sort the taken CIDs and walk up from First: the first gap is the answer. O(n log n) in the
-    // number of allocations, independent of the size of the range.
-    private uint LowestFree(IEnumerable<uint> taken)
-    {
-        var candidate = (ulong)First;
-        foreach (var cid in taken.Where(c => c >= First).Order())
-        {
-            if (cid > candidate)
-            {
-                break;
-            }
+    private CocoonException Exhausted() => new(
+        CocoonErrorCode.ResourceExhausted,
+        $"no free vsock CID: all {((ulong)Last - First + 1).ToString(CultureInfo.InvariantCulture)} CIDs from {First} to {Last} are in use; remove boxes you no longer need (cocoon rm)");
 
-            candidate = (ulong)cid + 1;
-        }
-
-        if (candidate > Last)
-        {
-            throw new CocoonException(
-                CocoonErrorCode.ResourceExhausted,
-                $"no free vsock CID: all {((ulong)Last - First + 1).ToString(CultureInfo.InvariantCulture)} CIDs from {First} to {Last} are in use; remove boxes you no longer need (cocoon rm)");
-        }
-
-        return (uint)candidate;
-    }
-
-    private static Dictionary<uint, string> NewTable() => [];
+    private static CidTable NewTable() => new();
 }

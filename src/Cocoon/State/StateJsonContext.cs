@@ -12,6 +12,7 @@ namespace Cocoon.State;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(BoxRecord))]
 [JsonSerializable(typeof(Dictionary<uint, string>))]
+[JsonSerializable(typeof(CidTable))]
 [JsonSerializable(typeof(Cocoon.Guest.ImageRecipe))]
 internal sealed partial class StateJsonContext : JsonSerializerContext
 {

@@ -108,4 +108,38 @@ public sealed class CidAllocatorTests : IDisposable
         Assert.Equal(100u, cids.Allocate("again"));
         Assert.Equal(203u, cids.Allocate("next"));
     }
+
+    [Fact]
+    public void Table_WrittenByHandInAnyOrder_ReadAndRewrittenInCidOrder()
+    {
+        var paths = new CocoonPaths(_root.Path);
+        Directory.CreateDirectory(paths.VsockDirectory);
+        // Escaped digits in a key are still a CID; any order is read.
+        File.WriteAllText(paths.CidsFile, """{ "9": "nine", "\u0034": "four", "3": "three" }""");
+        var cids = NewAllocator();
+
+        Assert.Equal(5u, cids.Allocate("five"));
+        Assert.Equal(new Dictionary<uint, string> { [3] = "three", [4] = "four", [5] = "five", [9] = "nine" }, cids.Snapshot());
+        var written = System.Text.Json.JsonDocument.Parse(File.ReadAllText(paths.CidsFile)).RootElement.EnumerateObject().Select(p => p.Name);
+        Assert.Equal(["3", "4", "5", "9"], written);
+    }
+
+    [Theory]
+    [InlineData("""[3]""")]
+    [InlineData("""{ "three": "box" }""")]
+    [InlineData("""{ "-3": "box" }""")]
+    [InlineData("""{ "4294967296": "box" }""")]
+    [InlineData("""{ "3": 7 }""")]
+    [InlineData("""{ "3": "a", "3": "b" }""")]
+    public void Table_Corrupt_InvalidStateNamingTheFile(string json)
+    {
+        var paths = new CocoonPaths(_root.Path);
+        Directory.CreateDirectory(paths.VsockDirectory);
+        File.WriteAllText(paths.CidsFile, json);
+
+        var e = Assert.Throws<CocoonException>(() => NewAllocator().Allocate("box"));
+
+        Assert.Equal(CocoonErrorCode.InvalidState, e.Code);
+        Assert.Contains(paths.CidsFile, e.Message, StringComparison.Ordinal);
+    }
 }
