@@ -33,14 +33,25 @@ internal sealed class CidTable
     /// <summary>Records <paramref name="cid"/> as held by <paramref name="owner"/> (it must be free).</summary>
     public void Add(uint cid, string owner)
     {
-        var index = _cids.BinarySearch(cid);
+        if (!TryInsert(cid, owner))
+        {
+            throw new InvalidOperationException($"CID {cid} is already held by '{_owners[_cids.BinarySearch(cid)]}'");
+        }
+    }
+
+    // Keeps the lists sorted; false when cid is held already. A CID above every held one (each entry of a
+    // file this table wrote, in order) is appended without a search.
+    private bool TryInsert(uint cid, string owner)
+    {
+        var index = _cids.Count == 0 || _cids[^1] < cid ? ~_cids.Count : _cids.BinarySearch(cid);
         if (index >= 0)
         {
-            throw new InvalidOperationException($"CID {cid} is already held by '{_owners[index]}'");
+            return false;
         }
 
         _cids.Insert(~index, cid);
         _owners.Insert(~index, owner);
+        return true;
     }
 
     /// <summary>Frees <paramref name="cid"/> when <paramref name="owner"/> holds it.</summary>
@@ -115,19 +126,7 @@ internal sealed class CidTable
                     throw new JsonException($"CID {cid} in the CID table has no box name");
                 }
 
-                var owner = reader.GetString()!;
-                // What this converter wrote is in order: append; anything else goes where it belongs.
-                if (table._cids.Count == 0 || table._cids[^1] < cid)
-                {
-                    table._cids.Add(cid);
-                    table._owners.Add(owner);
-                }
-                else if (table._cids.BinarySearch(cid) is var index && index < 0)
-                {
-                    table._cids.Insert(~index, cid);
-                    table._owners.Insert(~index, owner);
-                }
-                else
+                if (!table.TryInsert(cid, reader.GetString()!))
                 {
                     throw new JsonException($"CID {cid} appears twice in the CID table");
                 }
