@@ -203,8 +203,9 @@ internal sealed class TaskService
 
         cancellationToken.ThrowIfCancellationRequested();
         process.Attach(session, OnExitAsync);
-        ShimLog.TaskStep(_logger, request.Id, $"{Describe(process)} started as pid {process.Pid}" +
-            (process.Terminal ? $" on a {process.InitialSize?.Rows ?? 24}x{process.InitialSize?.Columns ?? 80} terminal" : ""));
+        ShimLog.TaskStep(_logger, request.Id, $"{Describe(process)} started as pid {process.Pid}" + (process.Terminal
+            ? process.InitialSize is { } size ? $" on a {size.Rows}x{size.Columns} terminal" : " on a terminal of the agent's default size"
+            : ""));
         if (process.ExecId.Length == 0)
         {
             _events.Publish("/tasks/start", new TaskStart { ContainerId = request.Id, Pid = process.Pid });
