@@ -162,6 +162,11 @@ internal static class GuestInit
                 Directory.CreateDirectory(share);
                 Interop.Mount(volume.Tag, share, "virtiofs", Interop.MS_NOSUID | Interop.MS_NODEV | readOnly, null)
                     .ThrowIfFailed($"mount virtio-fs '{volume.Tag}' on {share}");
+
+                // mount returns before virtiofsd answers FUSE INIT, and the kernel, on that answer,
+                // lowers read-ahead to what INIT negotiated (128 KiB); a raise made before it is lost.
+                // statfs is a FUSE request, so it returns only once INIT has been processed.
+                Interop.StatFs(share).ThrowIfFailed($"statfs virtio-fs '{volume.Tag}' on {share}");
                 SetReadAhead(share, "/proc/self/mountinfo", "/sys/class/bdi", logger);
                 Directory.CreateDirectory(volume.Path);
                 Interop.Mount(share, volume.Path, "none", Interop.MS_BIND, null).ThrowIfFailed($"bind {share} on {volume.Path}");

@@ -42,6 +42,9 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SysUmount2(string target, int flags);
 
+    [LibraryImport(Libc, EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SysStatFs(string path, out StatFsBuffer buffer);
+
     [LibraryImport(Libc, EntryPoint = "chroot", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SysChroot(string path);
 
@@ -67,6 +70,13 @@ internal static partial class Interop
     /// <summary>umount2(2); a failure is a value (EINVAL: not a mount point).</summary>
     internal static IoResult Unmount(string target, int flags = 0) =>
         Call(() => SysUmount2(target, flags));
+
+    /// <summary>
+    /// statfs(2), for its effect only: on a FUSE mount it is a request that waits until the
+    /// connection's INIT reply has been processed. A failure is a value.
+    /// </summary>
+    internal static IoResult StatFs(string path) =>
+        Call(() => SysStatFs(path, out _));
 
     /// <summary>chroot(2).</summary>
     internal static void ChangeRoot(string path) =>
@@ -182,6 +192,13 @@ internal static partial class Interop
         public short rt_metric;
         [FieldOffset(88)]
         public nint rt_dev;
+    }
+
+    /// <summary><c>struct statfs</c> from <c>include/uapi/asm-generic/statfs.h</c>: 120 bytes on x86-64, read by no one.</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 120)]
+    internal struct StatFsBuffer
+    {
+        public long f_type;
     }
 
     /// <summary><c>struct timespec</c> from <c>include/uapi/linux/time_types.h</c> (x86-64, 16 bytes).</summary>
