@@ -21,8 +21,9 @@ internal sealed record UnpackLimits(long MaxBytes, long MaxEntries)
 /// <c>.wh..wh..opq</c> empties its directory of everything the layers below put there.
 /// </summary>
 /// <remarks>
-/// Layer content is untrusted (docs/architecture.md §2.5 rule 4). Every name is relative and free of <c>..</c>; an
-/// absolute name or a <c>..</c> component refuses the layer. Parent directories are resolved inside
+/// Layer content is untrusted (docs/architecture.md §2.5 rule 4). A <c>..</c> component refuses the layer; a
+/// leading <c>/</c> names the root, as Docker and containerd read it (<c>/etc/x</c> is <c>etc/x</c>, and a <c>/</c>
+/// entry, which umoci writes, describes the root itself). Parent directories are resolved inside
 /// the root as a chroot would: a symlink met on the way (one an earlier layer planted, say
 /// <c>etc -&gt; /etc</c> or <c>x -&gt; ../../..</c>) is followed with the root as <c>/</c> and
 /// <c>..</c> stopping at the root, so no entry is ever created outside the root. The final component
@@ -415,14 +416,12 @@ internal sealed class LayerApplier
         return Directory.Exists(path) ? EntryKind.Directory : info.Exists ? EntryKind.Other : EntryKind.Missing;
     }
 
-    /// <summary>Splits a tar name into components; refuses absolute names, '..' and NUL.</summary>
+    /// <summary>
+    /// Splits a tar name into components relative to the root: empty and <c>.</c> components, a
+    /// leading <c>/</c> among them, are dropped; refuses <c>..</c> and NUL.
+    /// </summary>
     internal static List<string> SplitName(string name, string layer)
     {
-        if (name.StartsWith('/'))
-        {
-            throw Bad(layer, $"has entry '{name}' with an absolute name; refusing a layer that writes outside its root");
-        }
-
         if (name.Contains('\0', StringComparison.Ordinal))
         {
             throw Bad(layer, $"has an entry name with a NUL byte ('{name.Replace("\0", "\\0", StringComparison.Ordinal)}')");

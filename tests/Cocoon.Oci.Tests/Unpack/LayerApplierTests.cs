@@ -66,7 +66,7 @@ public sealed class LayerApplierTests : IDisposable
     [Theory]
     [InlineData("../escape")]
     [InlineData("a/../../escape")]
-    [InlineData("/etc/escape")]
+    [InlineData("/../escape")]
     [InlineData("a/./../../../escape")]
     public void Apply_NameEscapingRoot_Refused(string name)
     {
@@ -76,6 +76,18 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Contains($"'{name}'", error.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_outside));
         Assert.False(File.Exists(Path.Combine(_temp.Path, "escape")));
+    }
+
+    [Fact]
+    public void Apply_AbsoluteNames_LandUnderTheRoot()
+    {
+        // umoci writes the root as "/"; other tools write "/etc/x". Docker and containerd read both under the root.
+        Apply(Applier(), new TarBuilder().Directory("/", (UnixFileMode)0b111_101_000).Directory("/etc").File("/etc/abs", "a").HardLink("/etc/hard", "/etc/abs"));
+
+        Assert.Equal(["etc", "etc/abs", "etc/hard"], Tree());
+        Assert.Equal("a", Read("etc/hard"));
+        Assert.Equal((UnixFileMode)0b111_101_000, new DirectoryInfo(_root).UnixFileMode);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_outside));
     }
 
     [Fact]
@@ -116,7 +128,7 @@ public sealed class LayerApplierTests : IDisposable
 
     [Theory]
     [InlineData("../outside/precious")]
-    [InlineData("/etc/passwd")]
+    [InlineData("/../outside/precious")]
     public void HardLink_TargetOutsideRoot_Refused(string target)
     {
         File.WriteAllText(Path.Combine(_outside, "precious"), "p");
