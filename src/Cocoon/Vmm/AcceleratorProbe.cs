@@ -27,28 +27,27 @@ internal sealed record AcceleratorChoice(VmAccelerator Accelerator, string Reaso
 ///     ("VFS: Unable to mount root fs") and, with panic=-1 -no-reboot, QEMU exits 0
 ///     exit 0 + "Kernel panic" on the console within 10 s → KVM (about 0.3 s on a KVM host)
 ///     non-zero exit or timeout                             → TCG, reason = QEMU's last error line
+///     QEMU cannot start                                    → error, no verdict
 /// </code>
-/// The verdict is kept per process and, when a cache directory is given, in
-/// <c>&lt;cache&gt;/accel-&lt;key&gt;</c> so later processes on the same boot skip the probe.
+/// Step 2 runs on every call. The verdict of step 4 is kept per process and, when a cache directory is
+/// given, in <c>&lt;cache&gt;/accel-&lt;key&gt;</c> so later processes on the same boot skip the probe.
+/// An error is never kept: the next call probes again.
 /// </remarks>
 internal static class AcceleratorProbe
 {
     internal const string OverrideVariable = "COCOON_ACCEL";
+    private const string KvmDevice = "/dev/kvm";
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
     private static readonly ConcurrentDictionary<string, Lazy<Task<AcceleratorChoice>>> Verdicts = new(StringComparer.Ordinal);
     private static int _warned;
 
     /// <summary>Chooses the accelerator for guests of <paramref name="kernelPath"/> run by <paramref name="qemuPath"/>.</summary>
+    /// <exception cref="CocoonException">The probe could not run (QEMU cannot start, say); the next call probes again.</exception>
     public static async Task<AcceleratorChoice> ChooseAsync(string qemuPath, string kernelPath, string? cacheDirectory = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         logger ??= NullLogger.Instance;
-        var choice = Override(Environment.GetEnvironmentVariable(OverrideVariable));
-        if (choice is null)
-        {
-            var key = $"{ResolveOnPath(qemuPath)}\n{Path.GetFullPath(kernelPath)}";
-            var lazy = Verdicts.GetOrAdd(key, _ => new Lazy<Task<AcceleratorChoice>>(() => ProbeAsync(qemuPath, kernelPath, cacheDirectory)));
-            choice = await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        var choice = Override(Environment.GetEnvironmentVariable(OverrideVariable))
+            ?? await DecideAsync(qemuPath, kernelPath, cacheDirectory, KvmDevice, cancellationToken).ConfigureAwait(false);
 
         if (choice.Accelerator == VmAccelerator.Tcg && Interlocked.Exchange(ref _warned, 1) == 0)
         {
@@ -100,23 +99,44 @@ internal static class AcceleratorProbe
         _ => throw new CocoonException(CocoonErrorCode.InvalidArgument, $"{OverrideVariable}='{value}' is not understood; use 'kvm', 'tcg', or leave it unset to probe."),
     };
 
-    private static async Task<AcceleratorChoice> ProbeAsync(string qemuPath, string kernelPath, string? cacheDirectory)
+    /// <summary>
+    /// Steps 2 to 4 of the probe, with <paramref name="kvmDevice"/> standing for /dev/kvm. The device is
+    /// checked on every call (it is cheap, and KVM may be loaded or granted while a process runs); only a
+    /// verdict of a test boot is kept. A probe that ends in an error is not a verdict: the error goes to
+    /// every caller waiting on it, and the next call probes again.
+    /// </summary>
+    internal static async Task<AcceleratorChoice> DecideAsync(string qemuPath, string kernelPath, string? cacheDirectory, string kvmDevice, CancellationToken cancellationToken)
     {
-        const string KvmDevice = "/dev/kvm";
-        if (!File.Exists(KvmDevice))
+        if (!File.Exists(kvmDevice))
         {
-            return new AcceleratorChoice(VmAccelerator.Tcg, KvmDevice + " does not exist");
+            return new AcceleratorChoice(VmAccelerator.Tcg, kvmDevice + " does not exist");
         }
 
         try
         {
-            using var kvm = new FileStream(KvmDevice, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+            using var kvm = new FileStream(kvmDevice, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
         }
         catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
         {
-            return new AcceleratorChoice(VmAccelerator.Tcg, $"cannot open {KvmDevice}: {ex.Message}; add the user to the 'kvm' group");
+            return new AcceleratorChoice(VmAccelerator.Tcg, $"cannot open {kvmDevice}: {ex.Message}; add the user to the 'kvm' group");
         }
 
+        var key = $"{ResolveOnPath(qemuPath)}\n{Path.GetFullPath(kernelPath)}";
+        var probe = Verdicts.GetOrAdd(key, _ => new Lazy<Task<AcceleratorChoice>>(() => ProbeAsync(qemuPath, kernelPath, cacheDirectory)));
+        try
+        {
+            return await probe.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (probe.Value.IsFaulted)
+        {
+            // Only this failed probe goes: a caller that came after it may have started the next one.
+            Verdicts.TryRemove(KeyValuePair.Create(key, probe));
+            throw;
+        }
+    }
+
+    private static async Task<AcceleratorChoice> ProbeAsync(string qemuPath, string kernelPath, string? cacheDirectory)
+    {
         string? cacheFile = null;
         if (cacheDirectory is not null)
         {

@@ -6,19 +6,25 @@ namespace Cocoon.Vmm.Tests;
 
 /// <summary>
 /// The probe's verdict cache, with a stand-in QEMU (a shell script) that logs each start and acts
-/// out a KVM boot or a KVM failure. Each probe runs in a worker process, as each CLI or supervisor
-/// would, so only the on-disk cache can spare a later probe.
+/// out a KVM boot or a KVM failure. The Choose tests run each probe in a worker process, as each CLI
+/// or supervisor would, so only the on-disk cache can spare a later probe. The Decide tests probe
+/// twice in this process, as a long-running supervisor or SDK user would, with a plain file
+/// standing for /dev/kvm.
 /// </summary>
 public sealed class AcceleratorProbeCacheTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private readonly TempStateRoot _root = new();
 
+    public AcceleratorProbeCacheTests() => File.WriteAllText(KvmDevice, "");
+
     private string Starts => Path.Combine(_root.Path, "starts.log");
 
     private string Kernel => Path.Combine(_root.Path, "vmlinuz");
 
     private string Cache => Path.Combine(_root.Path, "cache");
+
+    private string KvmDevice => Path.Combine(_root.Path, "kvm");
 
     [DeviceFact("/dev/kvm", ReadWrite = true)]
     public async Task Choose_SecondProcess_UsesCachedVerdictWithoutStartingQemu()
@@ -99,6 +105,46 @@ public sealed class AcceleratorProbeCacheTests : IDisposable
         Assert.False(File.Exists(Starts));
     }
 
+    [Fact]
+    public async Task Decide_QemuCannotStart_ErrorNotKeptAndNextCallProbes()
+    {
+        var qemu = Path.Combine(_root.Path, "qemu");
+        File.WriteAllText(Kernel, "not a kernel");
+
+        var error = await Assert.ThrowsAsync<CocoonException>(() => DecideInProcessAsync(qemu));
+        FakeQemu(kvmWorks: true);
+        var again = await DecideInProcessAsync(qemu);
+
+        Assert.Equal(CocoonErrorCode.Unavailable, error.Code);
+        Assert.Contains(qemu, error.Message, StringComparison.Ordinal);
+        Assert.Equal("Kvm: a test guest booted under KVM", again);
+    }
+
+    [Fact]
+    public async Task Decide_SecondCall_KeepsVerdictWithoutStartingQemu()
+    {
+        var qemu = FakeQemu(kvmWorks: false);
+
+        var first = await DecideInProcessAsync(qemu);
+        var second = await DecideInProcessAsync(qemu);
+
+        Assert.Equal("Tcg: QEMU with -accel kvm failed: qemu-system-x86_64: error: failed to set MSR 0x10a to 0x0", first);
+        Assert.Equal(first, second);
+        Assert.Single(File.ReadAllLines(Starts));
+    }
+
+    [Fact]
+    public async Task Decide_KvmDeviceGoneAfterVerdict_TcgSayingSo()
+    {
+        var qemu = FakeQemu(kvmWorks: true);
+        await DecideInProcessAsync(qemu);
+
+        File.Delete(KvmDevice);
+        var again = await DecideInProcessAsync(qemu);
+
+        Assert.Equal($"Tcg: {KvmDevice} does not exist", again);
+    }
+
     public void Dispose() => _root.Dispose();
 
     // A stand-in for qemu-system-x86_64: logs its start, then either writes a kernel panic to the
@@ -121,6 +167,13 @@ public sealed class AcceleratorProbeCacheTests : IDisposable
               exit 1
               """;
         return ShellScript.Write(path, $"echo started >> '{Starts}'\n{act}");
+    }
+
+    // No cache directory: only what this process keeps can spare a later probe.
+    private async Task<string> DecideInProcessAsync(string qemu)
+    {
+        var choice = await AcceleratorProbe.DecideAsync(qemu, Kernel, cacheDirectory: null, KvmDevice, CancellationToken.None).WaitAsync(Timeout);
+        return $"{choice.Accelerator}: {choice.Reason}";
     }
 
     private async Task<string> ChooseInWorkerAsync(string qemu, Dictionary<string, string>? environment = null)
