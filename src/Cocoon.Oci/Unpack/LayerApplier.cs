@@ -77,13 +77,23 @@ internal sealed class LayerApplier
     public void Apply(Stream tar, string layer)
     {
         _created.Clear();
-        using var reader = new TarReader(tar, leaveOpen: true);
+        var counted = new ReadCounter(tar);
+        using var reader = new TarReader(counted, leaveOpen: true);
         while (true)
         {
             TarEntry? entry;
+            var before = counted.Total;
             try
             {
                 entry = reader.GetNextEntry();
+            }
+            catch (EndOfStreamException) when (counted.EndedAtHeader(before))
+            {
+                // No end-of-archive marker (umoci writes none): the stream ended where the next
+                // header would start, after no more than the previous entry's padding. Go's reader,
+                // and so Docker and containerd, take that as the end; a layer cut inside an entry
+                // still fails.
+                return;
             }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
             {
@@ -453,6 +463,58 @@ internal sealed class LayerApplier
 
     private static CocoonException Bad(string layer, string what, Exception? inner = null) =>
         new(CocoonErrorCode.InvalidArgument, $"{layer} {what}", inner);
+
+    /// <summary>Counts the bytes read through it and remembers whether the stream has ended.</summary>
+    private sealed class ReadCounter(Stream inner) : Stream
+    {
+        private const int BlockSize = 512;
+
+        private bool _ended;
+
+        /// <summary>Bytes read so far.</summary>
+        public long Total { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        /// <summary>
+        /// Whether the stream ended on a block boundary less than one block after <paramref name="before"/>:
+        /// what a reader that then looked for a header consumed was at most the previous entry's padding.
+        /// </summary>
+        public bool EndedAtHeader(long before) =>
+            _ended && Total % BlockSize == 0 && Total - before < BlockSize;
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var read = inner.Read(buffer);
+            Total += read;
+            _ended |= read == 0 && !buffer.IsEmpty;
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 
     private enum EntryKind
     {

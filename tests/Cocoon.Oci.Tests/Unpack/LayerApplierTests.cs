@@ -211,6 +211,42 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Contains("layer 1", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Apply_NoEndOfArchiveMarker_EndsAtTheLastEntry()
+    {
+        // umoci writes layers without the two zero blocks that end a tar; Docker and containerd read them.
+        var tar = TwoFiles(out var withoutMarker);
+
+        Applier().Apply(new ForwardOnlyStream(tar[..withoutMarker]), "layer 1");
+
+        Assert.Equal(["a", "b"], Tree());
+        Assert.Equal(new string('b', 5000), Read("b"));
+    }
+
+    [Theory]
+    [InlineData(100)]
+    [InlineData(512)]
+    [InlineData(1024)]
+    public void Apply_NoMarkerAndCutInsideTheLastEntry_Refused(int cut)
+    {
+        // Cut inside the last file's padding, its last data block, its last two.
+        var tar = TwoFiles(out var withoutMarker);
+
+        var error = Assert.Throws<CocoonException>(() => Applier().Apply(new ForwardOnlyStream(tar[..(withoutMarker - cut)]), "layer 1"));
+
+        Assert.Equal(CocoonErrorCode.InvalidArgument, error.Code);
+        Assert.Contains("layer 1", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Files a and b of 5000 bytes each (b's last block padded by 120 bytes), and where the end-of-archive marker starts.</summary>
+    private static byte[] TwoFiles(out int withoutMarker)
+    {
+        var tar = new TarBuilder().File("a", new string('a', 5000)).File("b", new string('b', 5000)).Build();
+        withoutMarker = tar.Length - 1024;
+        Assert.All(tar[withoutMarker..], b => Assert.Equal(0, b));
+        return tar;
+    }
+
     [Theory]
     [InlineData("tar")]
     [InlineData("gzip")]
