@@ -14,7 +14,7 @@ internal static class BoxProcesses
     public const string SuperviseCommand = "supervise";
 
     /// <summary>What a kernel panic's first line says (it then prints its stack trace).</summary>
-    private const string KernelPanic = "Kernel panic - not syncing";
+    internal const string KernelPanic = "Kernel panic - not syncing";
 
     /// <summary>True when <paramref name="pid"/> is a live supervisor of box <paramref name="name"/>.</summary>
     public static bool IsSupervisorAlive(int? pid, string name)
@@ -140,6 +140,25 @@ internal static class BoxProcesses
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The last <paramref name="bytes"/> bytes of the console log at <paramref name="path"/> (all of a
+    /// shorter one), as UTF-8; empty when it cannot be read.
+    /// </summary>
+    public static string ConsoleEnd(string path, int bytes)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.Seek(Math.Max(0, stream.Length - bytes), SeekOrigin.Begin);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            return reader.ReadToEnd();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
     }
 
     /// <summary>

@@ -29,6 +29,9 @@ internal sealed class BoxSupervisor
     /// <summary>Names the agent's log level for the boot configuration (debugging).</summary>
     public const string GuestLogLevelVariable = "COCOON_GUEST_LOG_LEVEL";
 
+    /// <summary>How much of the console's end is searched for a kernel panic: its line and a stack trace.</summary>
+    private const int GuestConsoleEnd = 16 * 1024;
+
     private static readonly TimeSpan DeviceGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>What a guest gets beyond the stop's grace period to answer, sync and power off.</summary>
@@ -160,7 +163,7 @@ internal sealed class BoxSupervisor
             SupervisorLog.Running(_logger, _name, qemu.Pid);
 
             // :: Step 5
-            facts = Watch(qemu, device, volumes);
+            facts = Watch(qemu, device, volumes, plan.Vm.ConsoleLogPath);
         }
         catch (Exception e)
         {
@@ -205,7 +208,7 @@ internal sealed class BoxSupervisor
         return reason.SupervisorExitCode;
     }
 
-    private StopFacts Watch(QemuProcess qemu, VsockDevice device, IReadOnlyList<VolumeDaemon> volumes)
+    private StopFacts Watch(QemuProcess qemu, VsockDevice device, IReadOnlyList<VolumeDaemon> volumes, string consoleLog)
     {
         VsockDeviceExit? deviceEnded = null;
         string? volumeEnded = null;
@@ -244,6 +247,7 @@ internal sealed class BoxSupervisor
             VolumeEnded = volumeEnded,
             QemuExitCode = qemu.Exited.GetAwaiter().GetResult(),
             QemuOutput = qemu.OutputTail,
+            GuestConsole = qemu.Exited.Result == 0 ? BoxProcesses.ConsoleEnd(consoleLog, GuestConsoleEnd) : "",
         };
     }
 

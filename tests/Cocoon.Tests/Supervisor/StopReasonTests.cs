@@ -69,6 +69,45 @@ public sealed class StopReasonTests
         Assert.Equal("crash (qemu killed by signal 9)", StopReason.Classify(new StopFacts { QemuExitCode = 137 }).ToString());
     }
 
+    [Theory]
+    [InlineData("qemu-system-x86_64: terminating on signal 15 from pid 4242 (kill)\n", 15)]
+    [InlineData("/usr/bin/qemu-system-x86_64: terminated by signal 2\n", 2)]
+    public void Classify_QemuExitZeroAfterItsSignalReport_CrashNamesTheSignal(string output, int signal)
+    {
+        var facts = new StopFacts { QemuExitCode = 0, QemuOutput = output, GuestConsole = "Kernel panic - not syncing: later than the signal\n" };
+
+        Assert.Equal($"crash (qemu killed by signal {signal})", StopReason.Classify(facts).ToString());
+    }
+
+    [Fact]
+    public void Classify_QemuExitZeroAfterGuestPanic_CrashNamesThePanic()
+    {
+        var console = "[    2.1] sysrq: Trigger a crash\n[    2.1] Kernel panic - not syncing: sysrq triggered crash\n[    2.1] Kernel Offset: disabled\n";
+
+        var reason = StopReason.Classify(new StopFacts { QemuExitCode = 0, GuestConsole = console });
+
+        Assert.Equal("crash (kernel panic: sysrq triggered crash)", reason.ToString());
+    }
+
+    [Fact]
+    public void Classify_GuestPanicMessage_PrintableAndBounded()
+    {
+        var console = "Kernel panic - not syncing: \u001b[2Jwiped" + new string('x', 500) + "\n";
+
+        var reason = StopReason.Classify(new StopFacts { QemuExitCode = 0, GuestConsole = console }).ToString();
+
+        Assert.StartsWith("crash (kernel panic: ?[2Jwipedxxx", reason, StringComparison.Ordinal);
+        Assert.Equal("crash (kernel panic: )".Length + 200, reason.Length);
+    }
+
+    [Fact]
+    public void Classify_GuestPanickedWhileStopRequested_Stopped()
+    {
+        var reason = StopReason.Classify(new StopFacts { StopRequested = true, QemuExitCode = 0, GuestConsole = "Kernel panic - not syncing: x\n" });
+
+        Assert.Equal("stopped", reason.ToString());
+    }
+
     [Fact]
     public void Classify_DeviceEndedFirst_DeviceEndedWithItsReason()
     {
