@@ -79,7 +79,8 @@ public sealed class Box : IAsyncDisposable
     /// <summary>
     /// Runs a container of the box's image (docs/architecture.md §2.8): the image's config merged with
     /// <paramref name="options"/> as <c>docker run</c> merges them, an overlay over the image's
-    /// read-only root, the default profile, the box's network namespace.
+    /// read-only root, the default profile, the box's network namespace, and the box's uds mounts
+    /// (<see cref="BoxConfig.SocketMounts"/>) besides its own.
     /// </summary>
     /// <param name="options">The image and <c>docker run</c>'s options.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
@@ -94,7 +95,19 @@ public sealed class Box : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var agent = _agent as GuestAgent.IContainerAgent
             ?? throw new CocoonException(CocoonErrorCode.Unsupported, "This box's agent client cannot run containers.");
-        var spec = Containers.ContainerPlan.Create(_runtime, _runtime.Boxes.Get(Name).Config, options);
+        var config = _runtime.Boxes.Get(Name).Config;
+
+        // The box's uds mounts are every container's; the container's own mount of a destination wins, as a
+        // docker run --mount over a compose default would.
+        if (config.SocketMounts.Count > 0)
+        {
+            options = options with
+            {
+                SocketMounts = [.. config.SocketMounts.Where(m => !options.SocketMounts.Any(o => o.Destination == m.Destination)), .. options.SocketMounts],
+            };
+        }
+
+        var spec = Containers.ContainerPlan.Create(_runtime, config, options);
 
         // The supervisor records and binds each socket mount's forward before the agent creates the container.
         // A failed start removes only the forwards it added, not every forward of spec.Name as

@@ -24,6 +24,7 @@ internal static class CreateCommand
     private static readonly Option<string> EntrypointOption = new("--entrypoint") { Description = "Replace the image ENTRYPOINT (\"\" clears it)." };
     private static readonly Option<string[]> CmdOption = new("--cmd") { Description = "Replace the image CMD, one argument per flag (repeatable)." };
     private static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Environment variable KEY=VALUE, or KEY for the host's value (repeatable).", HelpName = "KEY=VALUE" };
+    private static readonly Option<string[]> MountOption = new("--mount") { Description = "A host UNIX socket seen in every container of the box: type=uds,source=HOST_SOCKET,destination=PATH (repeatable; needs --image).", HelpName = "type=uds,source=HOST_SOCKET,destination=PATH" };
     private static readonly Option<string> FileOption = new("--file", "-f") { Description = "Read the configuration from a box.yaml file (only --name may be combined with it)." };
 
     /// <summary>Builds the command.</summary>
@@ -31,8 +32,8 @@ internal static class CreateCommand
     {
         var command = new Command("create", "Create a box (validated; nothing is allocated for a rejected box).")
         {
-            NameOption, ImageOption, CpusOption, MemoryOption, DiskSizeOption, VsockPortOption, PublishOption, NetworkOption, VolumeOption, SupportDockerOption,
-            EntrypointOption, CmdOption, EnvOption, FileOption,
+            NameOption, ImageOption, CpusOption, MemoryOption, DiskSizeOption, VsockPortOption, PublishOption, NetworkOption, VolumeOption, MountOption, SocketForwardOption,
+            SupportDockerOption, EntrypointOption, CmdOption, EnvOption, FileOption,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -58,7 +59,9 @@ internal static class CreateCommand
         IReadOnlyList<string>? Publish = null,
         string? Network = null,
         IReadOnlyList<string>? Volumes = null,
-        string? DiskSize = null);
+        string? DiskSize = null,
+        IReadOnlyList<string>? Mounts = null,
+        IReadOnlyList<string>? SocketForwards = null);
 
     /// <summary>Reads the flags into <see cref="Arguments"/>.</summary>
     internal static Arguments Read(ParseResult parseResult) => new(
@@ -75,7 +78,9 @@ internal static class CreateCommand
         parseResult.GetValue(PublishOption) ?? [],
         parseResult.GetValue(NetworkOption),
         parseResult.GetValue(VolumeOption) ?? [],
-        parseResult.GetValue(DiskSizeOption));
+        parseResult.GetValue(DiskSizeOption),
+        parseResult.GetValue(MountOption) ?? [],
+        parseResult.GetValue(SocketForwardOption) ?? []);
 
     /// <summary>The one place flags become a validated <see cref="BoxConfig"/>; errors name the flag.</summary>
     internal static BoxConfig ToConfig(Arguments args)
@@ -91,6 +96,8 @@ internal static class CreateCommand
             AddIf(conflicting, args.Publish is { Count: > 0 }, "--publish");
             AddIf(conflicting, args.Network is not null, "--network");
             AddIf(conflicting, args.Volumes is { Count: > 0 }, "--volume");
+            AddIf(conflicting, args.Mounts is { Count: > 0 }, "--mount");
+            AddIf(conflicting, args.SocketForwards is { Count: > 0 }, "--socket-forward");
             AddIf(conflicting, args.SupportDocker, "--support-docker");
             AddIf(conflicting, args.Entrypoint is not null, "--entrypoint");
             AddIf(conflicting, args.Cmd.Count > 0, "--cmd");
@@ -143,6 +150,18 @@ internal static class CreateCommand
             options.Volumes.Add(VolumeMount.Parse(volumes[i], FlagName($"volumes[{i.ToString(CultureInfo.InvariantCulture)}]")));
         }
 
+        var mounts = args.Mounts ?? [];
+        for (var i = 0; i < mounts.Count; i++)
+        {
+            options.SocketMounts.Add(UnixSocketMount.Parse(mounts[i], FlagName($"mounts[{i.ToString(CultureInfo.InvariantCulture)}]")));
+        }
+
+        var socketForwards = args.SocketForwards ?? [];
+        for (var i = 0; i < socketForwards.Count; i++)
+        {
+            options.SocketForwards.Add(PublishedSocket.Parse(socketForwards[i], FlagName($"socket_forwards[{i.ToString(CultureInfo.InvariantCulture)}]")));
+        }
+
         foreach (var (key, value) in ExecPump.ParseEnv(args.Env))
         {
             options.Env[key] = value;
@@ -162,6 +181,11 @@ internal static class CreateCommand
         _ when key.StartsWith("publish[", StringComparison.Ordinal) =>
             $"--publish #{int.Parse(key.AsSpan(8, key.IndexOf(']', StringComparison.Ordinal) - 8), CultureInfo.InvariantCulture) + 1}",
         "volumes" => "--volume",
+        "mounts" => "--mount",
+        _ when key.StartsWith("mounts[", StringComparison.Ordinal) =>
+            $"--mount #{int.Parse(key.AsSpan(7, key.IndexOf(']', StringComparison.Ordinal) - 7), CultureInfo.InvariantCulture) + 1}",
+        _ when key.StartsWith("socket_forwards[", StringComparison.Ordinal) =>
+            $"--socket-forward #{int.Parse(key.AsSpan(16, key.IndexOf(']', StringComparison.Ordinal) - 16), CultureInfo.InvariantCulture) + 1}",
         _ when key.StartsWith("volumes[", StringComparison.Ordinal) =>
             $"--volume #{int.Parse(key.AsSpan(8, key.IndexOf(']', StringComparison.Ordinal) - 8), CultureInfo.InvariantCulture) + 1}",
         _ => "--" + key.Replace('_', '-'),
@@ -186,6 +210,13 @@ internal static class CreateCommand
     {
         Description = "Share a host directory into the box over virtio-fs: HOST_DIR:PATH[:ro] (repeatable; HOST_DIR absolute and existing).",
         HelpName = "HOST_DIR:PATH[:ro]",
+    };
+
+    /// <summary><c>--socket-forward HOST_PATH:BOX_PATH</c>, shared with <c>run</c>.</summary>
+    internal static readonly Option<string[]> SocketForwardOption = new("--socket-forward")
+    {
+        Description = "Serve a UNIX socket of the box on the host for the box's lifetime (owner-only; removed when the box stops): HOST_PATH:BOX_PATH (repeatable; in a box with an image, the socket of its first running container).",
+        HelpName = "HOST_PATH:BOX_PATH",
     };
 
     private static VsockPort ParseVsockPort(string spec)

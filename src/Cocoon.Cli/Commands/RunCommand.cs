@@ -36,7 +36,7 @@ internal static class RunCommand
         var command = new TrailingCommand("run", "Run an image's container in a new box (cocoon run [OPTIONS] IMAGE [COMMAND...]), or a command in a new box's built-in environment (cocoon run [OPTIONS] -- COMMAND...); the exit status is the command's (125: cocoon failed, 126: cannot invoke, 127: not found).", leadingWords: 1)
         {
             NameOption, BoxOption, RemoveOption, DetachOption, EntrypointOption, CmdOption, CpusOption, MemoryOption, CreateCommand.DiskSizeOption, CreateCommand.SupportDockerOption,
-            VsockPortOption, MountOption, CreateCommand.PublishOption, CreateCommand.NetworkOption, CreateCommand.VolumeOption,
+            VsockPortOption, MountOption, CreateCommand.SocketForwardOption, CreateCommand.PublishOption, CreateCommand.NetworkOption, CreateCommand.VolumeOption,
             ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, ExecPump.UserOption,
             ImageArgument, CommandArgument,
         };
@@ -105,6 +105,11 @@ internal static class RunCommand
         if (detach && (options.Stdin || options.Tty))
         {
             throw new CocoonException(CocoonErrorCode.InvalidArgument, "-d cannot be combined with -i or -t: a detached container has no terminal to attach");
+        }
+
+        if (boxName is not null && parseResult.GetValue(CreateCommand.SocketForwardOption) is { Length: > 0 })
+        {
+            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"--socket-forward lives as long as a new box and cannot be given with --box: serve a socket of running box '{boxName}' with cocoon socket-forward {boxName} HOST_PATH:BOX_PATH");
         }
 
         // As docker run: pull an image that is not stored, then refuse bad options before any box exists.
@@ -196,7 +201,8 @@ internal static class RunCommand
             Publish: parseResult.GetValue(CreateCommand.PublishOption) ?? [],
             Network: parseResult.GetValue(CreateCommand.NetworkOption),
             Volumes: parseResult.GetValue(CreateCommand.VolumeOption) ?? [],
-            DiskSize: parseResult.GetValue(CreateCommand.DiskSizeOption)));
+            DiskSize: parseResult.GetValue(CreateCommand.DiskSizeOption),
+            SocketForwards: parseResult.GetValue(CreateCommand.SocketForwardOption) ?? []));
         string? created = null;
         var remove = parseResult.GetValue(RemoveOption);
         try

@@ -60,19 +60,10 @@ internal static class SocketForwardCommand
         return command;
     }
 
-    /// <summary>Splits <c>HOST_PATH:BOX_PATH</c> at the first ':' followed by '/' and checks both before anything is opened.</summary>
+    /// <summary>Splits <c>HOST_PATH:BOX_PATH</c> at the first ':' followed by '/' and checks both before anything is opened (<see cref="PublishedSocket.Parse"/>).</summary>
     internal static (string HostPath, string BoxPath) Parse(string value)
     {
-        var split = value.IndexOf(":/", StringComparison.Ordinal);
-        if (split <= 0)
-        {
-            throw new CocoonException(CocoonErrorCode.InvalidArgument, $"socket forward '{value}' is not HOST_PATH:BOX_PATH with two absolute paths, for example /tmp/app.sock:/run/app.sock");
-        }
-
-        var hostPath = value[..split];
-        var boxPath = value[(split + 1)..];
-        Protocol.UnixSocketPath.EnsureValid(hostPath, $"host path of '{value}'");
-        Protocol.UnixSocketPath.EnsureValid(boxPath, $"box path of '{value}'");
-        return (hostPath, boxPath);
+        var forward = PublishedSocket.Parse(value, "socket forward");
+        return (forward.HostPath, forward.BoxPath);
     }
 }

@@ -50,6 +50,21 @@ public sealed record BoxConfig
     [JsonInclude]
     public IReadOnlyList<PublishedPort> Publish { get; internal init; } = [];
 
+    /// <summary>
+    /// Box sockets the supervisor serves on the host for the box's lifetime (<c>--socket-forward</c>),
+    /// in the order given.
+    /// </summary>
+    [JsonInclude]
+    public IReadOnlyList<PublishedSocket> SocketForwards { get; internal init; } = [];
+
+    /// <summary>
+    /// Host UNIX sockets seen inside every container of the box (<c>--mount type=uds,...</c> on
+    /// <c>create</c>), in the order given; a container's own mount with the same destination replaces one.
+    /// </summary>
+    [JsonInclude]
+    [JsonPropertyName("mounts")]
+    public IReadOnlyList<UnixSocketMount> SocketMounts { get; internal init; } = [];
+
     /// <summary>The box's network: user-mode networking (the default) or none.</summary>
     [JsonInclude]
     public BoxNetwork Network { get; internal init; }

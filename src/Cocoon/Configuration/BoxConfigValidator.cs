@@ -53,6 +53,12 @@ internal static class BoxConfigValidator
             throw Invalid($"{names["support_docker"]} applies to a box's containers, and a box without an image has none: give it an image with dockerd ({names["image"]})");
         }
 
+        var mounts = ValidateSocketMounts(options.SocketMounts, names);
+        if (mounts.Count > 0 && image is null)
+        {
+            throw Invalid($"{names["mounts"]} applies to a box's containers, and a box without an image has none: give it an image ({names["image"]}), or reach host sockets from the box through {names["vsock_ports"]}");
+        }
+
         return new BoxConfig
         {
             Name = name,
@@ -62,6 +68,8 @@ internal static class BoxConfigValidator
             DiskSizeMiB = options.DiskSizeMiB,
             VsockPorts = ValidatePorts(options.VsockPorts, names),
             Publish = ValidatePublish(options.Publish, names),
+            SocketForwards = ValidateSocketForwards(options.SocketForwards, names),
+            SocketMounts = mounts,
             Network = network,
             Volumes = ValidateVolumes(options.Volumes, names),
             SupportDocker = options.SupportDocker,
@@ -207,6 +215,61 @@ internal static class BoxConfigValidator
             }
 
             result.Add(entry with { Network = network });
+        }
+
+        return result;
+    }
+
+    private static List<UnixSocketMount> ValidateSocketMounts(IList<UnixSocketMount> mounts, FieldNames names)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<UnixSocketMount>(mounts.Count);
+        for (var i = 0; i < mounts.Count; i++)
+        {
+            var field = names[$"mounts[{i.ToString(CultureInfo.InvariantCulture)}]"];
+            var entry = mounts[i] ?? throw Invalid($"{field} is empty");
+            entry.Validate(field);
+            if (!seen.Add(entry.Destination))
+            {
+                throw Invalid($"{field}: the destination '{entry.Destination}' is used twice; give each uds mount its own");
+            }
+
+            result.Add(entry);
+        }
+
+        return result;
+    }
+
+    private static List<PublishedSocket> ValidateSocketForwards(IList<PublishedSocket> forwards, FieldNames names)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<PublishedSocket>(forwards.Count);
+        for (var i = 0; i < forwards.Count; i++)
+        {
+            var field = names[$"socket_forwards[{i.ToString(CultureInfo.InvariantCulture)}]"];
+            var entry = forwards[i] ?? throw Invalid($"{field} is empty");
+            UnixSocketPath.EnsureValid(entry.HostPath, $"{field} host path");
+            UnixSocketPath.EnsureValid(entry.BoxPath, $"{field} box path");
+            if (entry.Container is { } container && !ContainerName.IsValid(container))
+            {
+                throw Invalid($"{field}: {ContainerName.Invalid(container)}");
+            }
+
+            EnsureSocketDirectoryExists(entry.HostPath, $"{field} host path");
+
+            // A socket there may be stale and is replaced at start (a live one fails the start); anything else would be lost.
+            var info = new FileInfo(entry.HostPath);
+            if ((info.Exists || info.LinkTarget is not null || Directory.Exists(entry.HostPath)) && !Interop.IsSocketFile(entry.HostPath))
+            {
+                throw Invalid($"{field} host path '{entry.HostPath}' exists and is not a socket; remove it or pick another path");
+            }
+
+            if (!seen.Add(entry.HostPath))
+            {
+                throw Invalid($"{field} host path '{entry.HostPath}' is used twice; each socket forward needs its own");
+            }
+
+            result.Add(entry);
         }
 
         return result;

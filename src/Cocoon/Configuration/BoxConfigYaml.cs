@@ -18,6 +18,9 @@ namespace Cocoon.Configuration;
 /// network: user         # or none (loopback only)
 /// disk_size: 8G         # the scratch disk of a box with an image (sparse)
 /// volumes: [/srv/data:/data, /srv/cfg:/etc/app:ro]
+/// mounts:               # host sockets seen in every container, spelled as --mount
+///   - type=uds,source=/run/user/1000/ssh-agent.sock,destination=/run/ssh-agent.sock
+/// socket_forwards: [/tmp/web-db.sock:/run/postgresql/.s.PGSQL.5432]   # box sockets on the host
 /// support_docker: false
 /// vsock_ports:
 ///   - port: 2000
@@ -32,7 +35,7 @@ internal static class BoxConfigYaml
 {
     /// <summary>The keys a box file may contain.</summary>
     public static readonly IReadOnlyList<string> Keys =
-        ["name", "image", "cpus", "memory", "disk_size", "network", "vsock_ports", "publish", "volumes", "support_docker", "entrypoint", "cmd", "env"];
+        ["name", "image", "cpus", "memory", "disk_size", "network", "vsock_ports", "publish", "volumes", "mounts", "socket_forwards", "support_docker", "entrypoint", "cmd", "env"];
 
     /// <summary>Reads and parses <paramref name="path"/>.</summary>
     public static (BoxOptions Options, FieldNames Names) Load(string path)
@@ -147,6 +150,20 @@ internal static class BoxConfigYaml
                     foreach (var spec in StringList(source, key, value))
                     {
                         options.Volumes.Add(VolumeMount.Parse(spec, $"'{key}' ({source}:{value.Start.Line.ToString(CultureInfo.InvariantCulture)})"));
+                    }
+
+                    break;
+                case "mounts":
+                    foreach (var spec in StringList(source, key, value))
+                    {
+                        options.SocketMounts.Add(UnixSocketMount.Parse(spec, names[$"mounts[{options.SocketMounts.Count.ToString(CultureInfo.InvariantCulture)}]"]));
+                    }
+
+                    break;
+                case "socket_forwards":
+                    foreach (var spec in StringList(source, key, value))
+                    {
+                        options.SocketForwards.Add(PublishedSocket.Parse(spec, names[$"socket_forwards[{options.SocketForwards.Count.ToString(CultureInfo.InvariantCulture)}]"]));
                     }
 
                     break;

@@ -24,6 +24,11 @@ namespace Cocoon;
 /// <item><c>volumes</c>: an existing host directory (absolute path, no ',') and an absolute guest
 /// path other than <c>/</c>, <c>/proc</c>, <c>/sys</c>, <c>/dev</c> and what is under them; each guest
 /// path once; at most 8.</item>
+/// <item><c>mounts</c>: <c>uds</c> mounts (<see cref="UnixSocketMount"/>), seen in every container of
+/// the box, so the box needs an image; absolute socket paths of at most 107 bytes, no NUL; each
+/// destination once.</item>
+/// <item><c>socket_forwards</c>: absolute socket paths of at most 107 bytes, no NUL; the host path's
+/// directory exists and nothing but a socket is at the host path; each host path once.</item>
 /// <item><c>env</c>: keys match <c>[A-Za-z_][A-Za-z0-9_]*</c>; no NUL in keys, values or
 /// arguments.</item>
 /// </list>
@@ -73,6 +78,12 @@ public sealed class BoxOptions
 
     /// <summary>Host directories shared into the box (<c>-v</c>), in order.</summary>
     public IList<VolumeMount> Volumes { get; } = [];
+
+    /// <summary>Box sockets served on the host for the box's lifetime (<c>--socket-forward</c>), in order.</summary>
+    public IList<PublishedSocket> SocketForwards { get; } = [];
+
+    /// <summary>Host sockets seen in every container of the box (<c>--mount type=uds,...</c>), in order.</summary>
+    public IList<UnixSocketMount> SocketMounts { get; } = [];
 
     /// <summary>Whether to use the Docker profile.</summary>
     public bool SupportDocker { get; set; }
@@ -145,6 +156,27 @@ public sealed class BoxOptions
     public BoxOptions WithVolume(string hostPath, string guestPath, bool readOnly = false)
     {
         Volumes.Add(new VolumeMount(hostPath, guestPath, readOnly));
+        return this;
+    }
+
+    /// <summary>
+    /// Serves the box socket <paramref name="boxPath"/> on the host at <paramref name="hostPath"/> for the
+    /// box's lifetime (<c>--socket-forward HOST_PATH:BOX_PATH</c>), in <paramref name="container"/> or the
+    /// default one (<see cref="PublishedSocket.Container"/>).
+    /// </summary>
+    public BoxOptions WithSocketForward(string hostPath, string boxPath, string? container = null)
+    {
+        SocketForwards.Add(new PublishedSocket(hostPath, boxPath, container));
+        return this;
+    }
+
+    /// <summary>
+    /// Shows the host socket <paramref name="source"/> at <paramref name="destination"/> in every container
+    /// of the box (<c>--mount type=uds,source=...,destination=...</c>).
+    /// </summary>
+    public BoxOptions WithSocketMount(string source, string destination)
+    {
+        SocketMounts.Add(new UnixSocketMount(source, destination));
         return this;
     }
 

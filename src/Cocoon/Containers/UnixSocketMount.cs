@@ -16,15 +16,23 @@ public sealed record UnixSocketMount(string Source, string Destination)
     /// <param name="spec">The <c>--mount</c> value.</param>
     /// <returns>The mount, with both paths checked.</returns>
     /// <exception cref="CocoonException">InvalidArgument naming what is wrong with <paramref name="spec"/>.</exception>
-    public static UnixSocketMount Parse(string spec)
+    public static UnixSocketMount Parse(string spec) => Parse(spec, "--mount");
+
+    /// <summary>Parses <c>type=uds,source=HOST_SOCKET,destination=PATH</c> as <see cref="Parse(string)"/> does.</summary>
+    /// <param name="spec">The mount's spelling.</param>
+    /// <param name="field">How messages name it (<c>--mount #2</c>, <c>'mounts[1]' (box.yaml:7)</c>).</param>
+    /// <returns>The mount, with both paths checked.</returns>
+    /// <exception cref="CocoonException">InvalidArgument naming <paramref name="field"/> and what is wrong with <paramref name="spec"/>.</exception>
+    public static UnixSocketMount Parse(string spec, string field)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(field);
         string? type = null, source = null, destination = null;
-        foreach (var field in spec.Split(','))
+        foreach (var part in spec.Split(','))
         {
-            var equals = field.IndexOf('=', StringComparison.Ordinal);
-            var key = equals < 0 ? field : field[..equals];
-            var value = equals < 0 ? null : field[(equals + 1)..];
+            var equals = part.IndexOf('=', StringComparison.Ordinal);
+            var key = equals < 0 ? part : part[..equals];
+            var value = equals < 0 ? null : part[(equals + 1)..];
             switch (key)
             {
                 case "type" when value is not null:
@@ -37,33 +45,36 @@ public sealed record UnixSocketMount(string Source, string Destination)
                     destination = value;
                     break;
                 default:
-                    throw Invalid(spec, $"'{field}' is not one of type=, source=, destination=");
+                    throw Invalid(field, spec, $"'{part}' is not one of type=, source=, destination=");
             }
         }
 
         if (type != "uds")
         {
-            throw Invalid(spec, type is null ? "it has no type=uds" : $"type '{type}' is not served; only type=uds (a host UNIX socket)");
+            throw Invalid(field, spec, type is null ? "it has no type=uds" : $"type '{type}' is not served; only type=uds (a host UNIX socket)");
         }
 
         if (source is null || destination is null)
         {
-            throw Invalid(spec, $"it needs {(source is null ? "source=HOST_SOCKET" : "destination=PATH")}");
+            throw Invalid(field, spec, $"it needs {(source is null ? "source=HOST_SOCKET" : "destination=PATH")}");
         }
 
         var mount = new UnixSocketMount(source, destination);
-        mount.Validate();
+        mount.Validate(field);
         return mount;
     }
 
     /// <summary>Checks both paths (absolute, no NUL, within a socket address's 107 bytes).</summary>
     /// <exception cref="CocoonException">InvalidArgument naming the bad path.</exception>
-    public void Validate()
+    public void Validate() => Validate("uds mount");
+
+    /// <summary>Checks both paths; messages name <paramref name="field"/>.</summary>
+    internal void Validate(string field)
     {
-        Protocol.UnixSocketPath.EnsureValid(Source, "uds mount source");
-        Protocol.UnixSocketPath.EnsureValid(Destination, "uds mount destination");
+        Protocol.UnixSocketPath.EnsureValid(Source, $"{field} source");
+        Protocol.UnixSocketPath.EnsureValid(Destination, $"{field} destination");
     }
 
-    private static CocoonException Invalid(string spec, string why) =>
-        new(CocoonErrorCode.InvalidArgument, $"--mount '{spec}' is not type=uds,source=HOST_SOCKET,destination=PATH: {why}");
+    private static CocoonException Invalid(string field, string spec, string why) =>
+        new(CocoonErrorCode.InvalidArgument, $"{field} '{spec}' is not type=uds,source=HOST_SOCKET,destination=PATH: {why}");
 }

@@ -36,6 +36,7 @@ internal sealed class BoxSocketForwards : IAsyncDisposable
     private readonly ConcurrentDictionary<Task, bool> _connections = new();
     private readonly CancellationTokenSource _stop = new();
     private ISocketForwardAgent? _agent;
+    private object? _agentLock;
     private Task? _watching;
 
     public BoxSocketForwards(StreamDialer dialer, Func<ISocketForwardAgent> connectAgent, ILogger logger)
@@ -49,8 +50,18 @@ internal sealed class BoxSocketForwards : IAsyncDisposable
     public IReadOnlyList<SocketForwardInfo> List() => [.. _entries.Values];
 
     /// <summary>Validates, then starts a forward and records it.</summary>
+    /// <param name="direction">Out of the box or into it.</param>
+    /// <param name="hostPath">The host socket.</param>
+    /// <param name="boxPath">The socket path in the box or container.</param>
+    /// <param name="container">The container; null for the box's own namespace, or see <paramref name="firstContainer"/>.</param>
+    /// <param name="firstContainer">
+    /// For an out forward without <paramref name="container"/>: connect in the box's first running container
+    /// at each connection (as exec picks one), in the box's own namespace while none runs. A box's
+    /// <see cref="BoxConfig.SocketForwards"/> in a box with an image are added so.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the add.</param>
     /// <exception cref="CocoonException">InvalidArgument naming a bad path; AlreadyExists for a forward of the same id or a host path in use.</exception>
-    public async Task<SocketForwardInfo> AddAsync(SocketForwardDirection direction, string hostPath, string boxPath, string? container, CancellationToken cancellationToken)
+    public async Task<SocketForwardInfo> AddAsync(SocketForwardDirection direction, string hostPath, string boxPath, string? container, CancellationToken cancellationToken, bool firstContainer = false)
     {
         UnixSocketPath.EnsureValid(hostPath, "hostPath");
         UnixSocketPath.EnsureValid(boxPath, "path");
@@ -77,7 +88,8 @@ internal sealed class BoxSocketForwards : IAsyncDisposable
 
             if (direction == SocketForwardDirection.Out)
             {
-                _out[id] = SocketForward.Start(_dialer.OpenAsync, hostPath, boxPath, container, e => SupervisorLog.SocketForwardConnectFailed(_logger, hostPath, e.Message));
+                Func<StreamRequest, CancellationToken, Task<Socket>> open = firstContainer && container is null ? OpenInFirstContainerAsync : _dialer.OpenAsync;
+                _out[id] = SocketForward.Start(open, hostPath, boxPath, container, e => SupervisorLog.SocketForwardConnectFailed(_logger, hostPath, e.Message));
                 _entries[id] = entry;
                 return entry;
             }
@@ -164,10 +176,28 @@ internal sealed class BoxSocketForwards : IAsyncDisposable
         _stop.Dispose();
     }
 
+    /// <summary>Opens <paramref name="request"/> in the box's first running container, if one runs.</summary>
+    private async Task<Socket> OpenInFirstContainerAsync(StreamRequest request, CancellationToken cancellationToken)
+    {
+        if (request is ConnectRequest { Container: null } connect && Agent() is IContainerAgent containers)
+        {
+            var running = (await containers.ListContainersAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(c => c.Exit is null);
+            if (running is not null)
+            {
+                request = connect with { Container = running.Name };
+            }
+        }
+
+        return await _dialer.OpenAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The one agent client, made on first use (connections of out forwards may ask at once).</summary>
+    private ISocketForwardAgent Agent() => LazyInitializer.EnsureInitialized(ref _agent, ref _agentLock, _connectAgent);
+
     // :: Step 2
     private async Task<ISocketForwardAgent> EnsureWatchingAsync(CancellationToken cancellationToken)
     {
-        var agent = _agent ??= _connectAgent();
+        var agent = Agent();
         if (_watching is { IsCompleted: false })
         {
             return agent;

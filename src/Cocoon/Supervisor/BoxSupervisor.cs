@@ -133,6 +133,14 @@ internal sealed class BoxSupervisor
                 }));
             }
 
+            // Box sockets served on the host (--socket-forward) likewise, as pod.socketForward.add makes them.
+            foreach (var forward in record.Config.SocketForwards)
+            {
+                _socketForwards.AddAsync(
+                    SocketForwardDirection.Out, forward.HostPath, forward.BoxPath, forward.Container, CancellationToken.None,
+                    firstContainer: record.Config.Image is not null).GetAwaiter().GetResult();
+            }
+
             // Main thread, on purpose, as QEMU: each daemon dies with this thread (PDEATHSIG).
             foreach (var volume in plan.Volumes)
             {

@@ -191,6 +191,70 @@ public sealed class ContainerSocketForwardTests(ContainerSocketFixture fixture) 
     }
 
     [Fact]
+    public async Task Cli_CreateWithUdsMount_ContainerStartedLaterReachesTheHostSocket()
+    {
+        // Arrange: a second box, made and started by the CLI with a box-wide uds mount.
+        var environment = fixture.Environment;
+        var hostPath = HostPath("create");
+        using var server = HttpService(hostPath, "hello from create");
+        var create = await environment.CocoonAsync("create", "--name", "udsc", "--image", fixture.Image, "--mount", $"type=uds,source={hostPath},destination=/run/host/http.sock");
+        Assert.True(create.ExitCode == 0, create.Stderr);
+        try
+        {
+            var start = await environment.CocoonAsync("start", "udsc");
+            Assert.True(start.ExitCode == 0, start.Stderr);
+
+            // Act: a container that names no mount of its own.
+            var run = await environment.CocoonAsync("run", "--box", "udsc", "--rm", fixture.Image, "curl", "-sS", "--unix-socket", "/run/host/http.sock", "http://host/");
+
+            // Assert
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            Assert.Equal("hello from create", run.Stdout);
+        }
+        finally
+        {
+            Assert.Equal(0, (await environment.CocoonAsync("rm", "-f", "udsc")).ExitCode);
+        }
+    }
+
+    [Fact]
+    public async Task Cli_RunWithSocketForward_ContainerServerReachedFromHost_HostSocketGoneAfterStop()
+    {
+        // Arrange: a second box whose container serves an echo socket, forwarded for the box's lifetime.
+        var environment = fixture.Environment;
+        var hostPath = HostPath("lifetime");
+        var run = await environment.CocoonAsync(
+            "run", "-d", "--name", "udsf", "--socket-forward", $"{hostPath}:/tmp/echo.sock", fixture.Image, "sh", "-c", "exec socat UNIX-LISTEN:/tmp/echo.sock,fork EXEC:cat");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        try
+        {
+            var waited = await environment.CocoonAsync("exec", "udsf", "sh", "-c", "for i in $(seq 300); do test -S /tmp/echo.sock && exit 0; sleep 0.1; done; exit 1");
+            Assert.True(waited.ExitCode == 0, $"/tmp/echo.sock did not appear in the container: {waited.Stderr}");
+
+            // Act: through the host socket into the box's first (only) container, then stop the box.
+            byte[] echoed;
+            using (var client = await SocketForwardTests.ConnectAsync(hostPath))
+            {
+                var reading = ReadToEndAsync(client);
+                await SendAllAsync(client, "through the box's forward"u8.ToArray());
+                client.Shutdown(SocketShutdown.Send);
+                echoed = await reading.WaitAsync(Timeout);
+            }
+
+            var stop = await environment.CocoonAsync("stop", "udsf");
+
+            // Assert
+            Assert.Equal("through the box's forward", Encoding.ASCII.GetString(echoed));
+            Assert.True(stop.ExitCode == 0, stop.Stderr);
+            Assert.False(File.Exists(hostPath), $"{hostPath} is left after the box stopped");
+        }
+        finally
+        {
+            Assert.Equal(0, (await environment.CocoonAsync("rm", "-f", "udsf")).ExitCode);
+        }
+    }
+
+    [Fact]
     public async Task ThousandConnectionsEachWay_NoFdOrThreadLeftInSupervisorOrAgent()
     {
         var inPath = HostPath("leak-in");
