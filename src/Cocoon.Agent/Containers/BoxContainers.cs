@@ -140,8 +140,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
         }
 
         // :: Step 4
-        var rows = (ushort)Math.Clamp(spec.WindowSize?.Rows ?? 24, 1, ushort.MaxValue);
-        var columns = (ushort)Math.Clamp(spec.WindowSize?.Columns ?? 80, 1, ushort.MaxValue);
+        var (rows, columns) = ExecSpec.TerminalSize(spec.WindowSize);
         var crun = new ExecSpec(Crun, ["crun", "run", "--bundle", container.Bundle, spec.Name], CrunEnvironment, container.Bundle, null, spec.Tty, rows, columns, spec.Stdin && !spec.Detach)
         {
             RelaysTerminal = spec.Tty,
@@ -251,8 +250,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
         EnsureExecutable(container, start.Argv[0], start.WorkingDir.Length > 0 ? start.WorkingDir : "/", start.Env);
         argv.Add(container.Name);
         argv.AddRange(start.Argv);
-        var rows = (ushort)Math.Clamp(start.WindowSize?.Rows ?? 24, 1, ushort.MaxValue);
-        var columns = (ushort)Math.Clamp(start.WindowSize?.Columns ?? 80, 1, ushort.MaxValue);
+        var (rows, columns) = ExecSpec.TerminalSize(start.WindowSize);
         return new ExecSpec(Crun, argv, CrunEnvironment, "/", null, start.Tty, rows, columns, start.Stdin || start.Tty) { RelaysTerminal = start.Tty };
     }
 

@@ -22,6 +22,9 @@ internal sealed record ExecSpec(
     /// </summary>
     public bool RelaysTerminal { get; init; }
 
+    /// <summary>The terminal size a session gets when the host gives none, or 0 for a side: a VT100's 24 rows of 80 columns.</summary>
+    internal static readonly (ushort Rows, ushort Columns) DefaultTerminalSize = (24, 80);
+
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     /// <summary>Validates <paramref name="start"/> on top of the box's default environment; every error names the bad input.</summary>
@@ -71,8 +74,7 @@ internal sealed record ExecSpec(
         }
 
         var path = ResolveExecutable(start.Argv[0], env["PATH"], workingDir);
-        ushort rows = (ushort)Math.Min(start.WindowSize?.Rows ?? 24, ushort.MaxValue);
-        ushort columns = (ushort)Math.Min(start.WindowSize?.Columns ?? 80, ushort.MaxValue);
+        var (rows, columns) = TerminalSize(start.WindowSize);
         return new ExecSpec(
             path,
             [.. start.Argv],
@@ -80,10 +82,16 @@ internal sealed record ExecSpec(
             workingDir,
             user,
             start.Tty,
-            rows == 0 ? (ushort)24 : rows,
-            columns == 0 ? (ushort)80 : columns,
+            rows,
+            columns,
             start.Stdin || start.Tty);
     }
+
+    /// <summary>The terminal size asked for in <paramref name="size"/>: <see cref="DefaultTerminalSize"/> for a side not given or 0, else at most <see cref="ushort.MaxValue"/>.</summary>
+    internal static (ushort Rows, ushort Columns) TerminalSize(WindowSize? size) =>
+        (Side(size?.Rows, DefaultTerminalSize.Rows), Side(size?.Columns, DefaultTerminalSize.Columns));
+
+    private static ushort Side(uint? asked, ushort fallback) => asked is null or 0 ? fallback : (ushort)Math.Min(asked.Value, ushort.MaxValue);
 
     /// <summary>Finds the program like execvp does, but against the exec's own PATH, so a missing program is a clear error.</summary>
     private static string ResolveExecutable(string program, string searchPath, string workingDir)
