@@ -63,11 +63,20 @@ internal sealed class FifoStdio
 
         try
         {
-            // Opening a FIFO for writing waits for its reader; containerd opened it before Create.
-            await using var target = await Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1, useAsync: false)).ConfigureAwait(false);
+            // The client opened its read end before Create, but a detached one (ctr run -d) may have
+            // exited since: then nobody will ever read, and a blocking open would wait forever and
+            // with it the task's exit.
+            using var handle = Interop.TryOpenFifoWriter(fifo);
+            if (handle is null)
+            {
+                await from.CopyToAsync(Stream.Null).ConfigureAwait(false);
+                return;
+            }
+
+            await using var target = new FileStream(handle, FileAccess.Write, 1);
             await from.CopyToAsync(target).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or CocoonException)
         {
             // The reader went away: the rest of the output has nowhere to go.
             await from.CopyToAsync(Stream.Null).ConfigureAwait(false);
@@ -78,7 +87,9 @@ internal sealed class FifoStdio
     {
         try
         {
-            await using var source = await Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, useAsync: false), _stdinStop.Token).ConfigureAwait(false);
+            // Not waiting for a writer either: a client gone before this open leaves stdin at its end.
+            using var handle = Interop.OpenFifoReader(fifo);
+            await using var source = new FileStream(handle, FileAccess.Read, 1);
             var buffer = new byte[16 * 1024];
             while (true)
             {

@@ -85,6 +85,34 @@ internal static partial class Interop
         return new SafeFileHandle((nint)fd, ownsHandle: true);
     }
 
+    /// <summary>
+    /// Opens a FIFO's write end without waiting for a reader (O_NONBLOCK, cleared once open): null
+    /// when no process has the FIFO open for reading, where a blocking open(2) would wait for one forever.
+    /// </summary>
+    internal static SafeFileHandle? TryOpenFifoWriter(string path)
+    {
+        var result = Call(path, static p => SysOpen(p, OpenFlags.O_WRONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC, 0));
+        if (result.Error == Errno.ENXIO)
+        {
+            return null;
+        }
+
+        var handle = new SafeFileHandle((nint)result.ThrowIfFailed($"open FIFO '{path}' for writing"), ownsHandle: true);
+        SetBlocking(handle, $"fcntl FIFO '{path}'");
+        return handle;
+    }
+
+    /// <summary>
+    /// Opens a FIFO's read end without waiting for a writer (O_NONBLOCK, cleared once open): when no
+    /// process has it open for writing, the first read returns the end.
+    /// </summary>
+    internal static SafeFileHandle OpenFifoReader(string path)
+    {
+        var handle = OpenFile(path, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK);
+        SetBlocking(handle, $"fcntl FIFO '{path}'");
+        return handle;
+    }
+
     /// <summary>flock(2), blocking unless <see cref="LockOperations.LOCK_NB"/> is given.</summary>
     internal static void Flock(SafeHandle fd, LockOperations operation, string path) =>
         Call((Fd: fd, Operation: operation), static s => SysFlock(s.Fd, s.Operation)).ThrowIfFailed($"flock '{path}'");
