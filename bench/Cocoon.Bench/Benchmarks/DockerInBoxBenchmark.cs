@@ -9,8 +9,8 @@ namespace Cocoon.Bench.Benchmarks;
 /// docker-in-box: what a Docker daemon in a box costs, as a user meets it, with a dind image of this
 /// machine's Debian packages (<see cref="DindLayer"/>) and Debian's docker CLI (/usr/bin/docker):
 /// <list type="bullet">
-/// <item><c>dockerd-ready</c>: from <c>cocoon run --support-docker -d DIND</c> until <c>docker version</c>
-/// answers on the host through <c>cocoon socket-forward</c> (polled every 50 ms), against
+/// <item><c>dockerd-ready</c>: from <c>cocoon run --support-docker -d --socket-forward SOCK:/var/run/docker.sock DIND</c>
+/// until <c>docker version</c> answers on the host through that forward (polled every 50 ms), against
 /// <c>cocoon run --rm --entrypoint true DIND</c>; a fresh box each, rounds alternate, ratio of medians.</item>
 /// <item><c>docker-run-vs-exec</c>: in one such box, <c>docker run --rm busybox true</c> against
 /// <c>cocoon exec BOX true</c>, p50 of 20 each.</item>
@@ -83,6 +83,15 @@ internal sealed class DockerInBoxBenchmark : IBenchmark
         }
         finally
         {
+            try
+            {
+                await RemoveDockerBoxesAsync(cli, home, CancellationToken.None);
+            }
+            catch (InvalidOperationException e)
+            {
+                output.WriteLine($"cleanup: {e.Message}");
+            }
+
             await registry.DisposeAsync();
             Directory.Delete(scratch, recursive: true);
             BenchSupport.CleanUpHome(home, output);
@@ -90,21 +99,16 @@ internal sealed class DockerInBoxBenchmark : IBenchmark
     }
 
     /// <summary>
-    /// Removes the previous Docker box, then times <c>cocoon run --support-docker -d</c> of a new one
-    /// until <c>docker version</c> answers through a socket forward at <paramref name="socket"/>.
+    /// Removes the previous Docker box, then times <c>cocoon run --support-docker -d</c> of a new one,
+    /// whose docker.sock the box serves at <paramref name="socket"/> for its lifetime, until
+    /// <c>docker version</c> answers there.
     /// </summary>
     private static async Task<double> StartDockerBoxAsync(string cli, string home, string image, string name, string socket, CancellationToken cancellationToken)
     {
-        foreach (var box in Directory.EnumerateDirectories(Path.Combine(home, "boxes")).Select(Path.GetFileName).Where(b => b!.StartsWith('d')))
-        {
-            await BenchSupport.RunCheckedAsync(cli, ["rm", "-f", box!], home, Timeout, cancellationToken);
-        }
-
+        await RemoveDockerBoxesAsync(cli, home, cancellationToken);
         var start = Stopwatch.GetTimestamp();
-        await BenchSupport.RunCheckedAsync(cli, ["run", "--support-docker", "-d", "--name", name, image], home, Timeout, cancellationToken);
-        var forward = BenchSupport.Start(cli, ["socket-forward", name, $"{socket}:/var/run/docker.sock"], home);
-        _ = forward.WaitForExitAsync(CancellationToken.None).ContinueWith(_ => forward.Dispose(), TaskScheduler.Default);
-        await forward.StandardOutput.ReadLineAsync(cancellationToken).AsTask().WaitAsync(Timeout, cancellationToken);
+        await BenchSupport.RunCheckedAsync(
+            cli, ["run", "--support-docker", "-d", "--name", name, "--socket-forward", $"{socket}:/var/run/docker.sock", image], home, Timeout, cancellationToken);
         string[] version = [.. Docker(socket), "version", "--format", "{{.Server.Version}}"];
         while ((await BenchSupport.RunAsync(DockerCli, version, null, Timeout, cancellationToken)).Code != 0)
         {
@@ -117,6 +121,16 @@ internal sealed class DockerInBoxBenchmark : IBenchmark
         }
 
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    /// <summary>Removes every Docker box (<c>d*</c>); the stop of each removes its docker.sock on the host.</summary>
+    private static async Task RemoveDockerBoxesAsync(string cli, string home, CancellationToken cancellationToken)
+    {
+        var boxes = Path.Combine(home, "boxes");
+        foreach (var box in Directory.Exists(boxes) ? Directory.EnumerateDirectories(boxes).Select(Path.GetFileName).Where(b => b!.StartsWith('d')) : [])
+        {
+            await BenchSupport.RunCheckedAsync(cli, ["rm", "-f", box!], home, Timeout, cancellationToken);
+        }
     }
 
     private static string[] Docker(string socket) => ["-H", $"unix://{socket}"];
