@@ -258,8 +258,7 @@ internal static class BoxConfigValidator
             EnsureSocketDirectoryExists(entry.HostPath, $"{field} host path");
 
             // A socket there may be stale and is replaced at start (a live one fails the start); anything else would be lost.
-            var info = new FileInfo(entry.HostPath);
-            if ((info.Exists || info.LinkTarget is not null || Directory.Exists(entry.HostPath)) && !Interop.IsSocketFile(entry.HostPath))
+            if (SocketForward.HoldsOtherThanSocket(entry.HostPath))
             {
                 throw Invalid($"{field} host path '{entry.HostPath}' exists and is not a socket; remove it or pick another path");
             }

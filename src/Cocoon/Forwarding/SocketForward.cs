@@ -136,16 +136,20 @@ public sealed class SocketForward : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Whether something other than a socket is at <paramref name="path"/> (a file, a directory, a link,
+    /// dangling or not), which a listener would destroy by replacing it.
+    /// </summary>
+    internal static bool HoldsOtherThanSocket(string path)
+    {
+        var info = new FileInfo(path);
+        return (info.Exists || info.LinkTarget is not null || Directory.Exists(path)) && !Interop.IsSocketFile(path);
+    }
+
     /// <summary>Refuses a live socket or any other file at <paramref name="path"/>; a stale socket is left to be replaced.</summary>
     private static void EnsureFree(string path)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists && info.LinkTarget is null && !Directory.Exists(path))
-        {
-            return;
-        }
-
-        if (!Interop.IsSocketFile(path))
+        if (HoldsOtherThanSocket(path))
         {
             throw new CocoonException(CocoonErrorCode.AlreadyExists, $"host socket path '{path}' exists and is not a socket; remove it or choose another path");
         }
@@ -157,7 +161,7 @@ public sealed class SocketForward : IAsyncDisposable
         }
         catch (SocketException)
         {
-            return; // Nobody serves it: a stale socket, replaced by the rename.
+            return; // Nothing there, or a stale socket nobody serves: replaced by the rename.
         }
 
         throw new CocoonException(CocoonErrorCode.AlreadyExists, $"host socket path '{path}' is a socket in use by another process; stop it or choose another path");
