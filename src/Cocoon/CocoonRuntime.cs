@@ -96,16 +96,27 @@ public sealed class CocoonRuntime
 
     /// <summary>
     /// Creates a box from a configuration already validated by <see cref="BoxOptions.Build()"/>, without
-    /// starting it: its name claimed, its CID allocated and its state written.
+    /// starting it: its name claimed, its CID allocated and its state written. The box's own container
+    /// (its image with <see cref="BoxConfig.Entrypoint"/>, <see cref="BoxConfig.Cmd"/> and
+    /// <see cref="BoxConfig.Env"/>, which <see cref="StartAsync"/> runs) is checked first, as
+    /// <see cref="ValidateContainer"/> does.
     /// </summary>
     /// <param name="config">The box.</param>
     /// <param name="cancellationToken">Unused today; creating does not wait on anything.</param>
     /// <returns>The box's name.</returns>
-    /// <exception cref="CocoonException">AlreadyExists when a box has the name; ResourceExhausted when no CID is free.</exception>
+    /// <exception cref="CocoonException">
+    /// AlreadyExists when a box has the name; ResourceExhausted when no CID is free; NotFound when the box's
+    /// container needs an image that is not stored; InvalidArgument when its command cannot be made.
+    /// </exception>
     public Task<string> CreateAsync(BoxConfig config, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         cancellationToken.ThrowIfCancellationRequested();
+        if (Containers.ContainerPlan.ForBox(this, config) is { } container)
+        {
+            ValidateContainer(container, config.SupportDocker);
+        }
+
         return Task.FromResult(Boxes.Create(config).Name);
     }
 
@@ -163,13 +174,60 @@ public sealed class CocoonRuntime
         return [.. damaged.OrderBy(d => d.Name, StringComparer.Ordinal).Select(d => new DamagedBox(d.Name, d.Problem))];
     }
 
-    /// <summary>Starts an existing box and waits until its agent answers.</summary>
+    /// <summary>
+    /// Starts an existing box as <c>docker start</c> starts a container: boots it, waits until its agent
+    /// answers and, for a box with an image, runs the box's own container detached, named after the box
+    /// (its image with <see cref="BoxConfig.Entrypoint"/>, <see cref="BoxConfig.Cmd"/> and
+    /// <see cref="BoxConfig.Env"/>; none when neither the config nor the image names a command).
+    /// <see cref="StartBoxAsync"/> boots the box alone, for callers that run containers of their own.
+    /// </summary>
     /// <param name="name">The box name.</param>
     /// <param name="cancellationToken">Cancels the start (the box is then stopped).</param>
+    /// <exception cref="CocoonException">
+    /// NotFound when the box's image is not stored, or its container's executable is not in it; InvalidArgument
+    /// when the container's command cannot be made. The container is checked before the box boots; a container
+    /// that fails to start leaves the box stopped.
+    /// </exception>
     public async Task StartAsync(string name, CancellationToken cancellationToken = default)
     {
-        var (_, agent) = await StartCoreAsync(name, cancellationToken).ConfigureAwait(false);
-        await agent.DisposeAsync().ConfigureAwait(false);
+        var config = Boxes.Get(name).Config;
+        var container = Containers.ContainerPlan.ForBox(this, config);
+        if (container is not null)
+        {
+            ValidateContainer(container, config.SupportDocker);
+        }
+
+        var (record, agent) = await StartCoreAsync(name, cancellationToken).ConfigureAwait(false);
+        if (container is null)
+        {
+            await agent.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        var box = new Box(this, record.Name, record.Cid, owned: false, agent);
+        try
+        {
+            await using (box.ConfigureAwait(false))
+            {
+                // Detached: the returned handle only names it, and disposing it would remove the container.
+                _ = await box.RunContainerAsync(container, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            // Nothing of the user's runs in the box: leave it stopped, as a container that cannot start stays.
+            try
+            {
+                await StopAsync(name, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (CocoonException e)
+            {
+                // The container's failure is what to report.
+                RuntimeLog.ShutdownFailed(_logger, name, e.Message);
+            }
+
+            throw;
+        }
     }
 
     /// <summary>

@@ -37,7 +37,13 @@ internal static class CreateCommand
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            // As docker create: an image that is not stored is pulled, and the box's container is checked against it.
             var config = ToConfig(Read(parseResult));
+            if (config.Image is { } image)
+            {
+                await PullCommand.EnsureStoredAsync(context, image, cancellationToken);
+            }
+
             context.Out.WriteLine(await context.Runtime.CreateAsync(config, cancellationToken));
             return (int)ExitCode.Ok;
         });

@@ -39,4 +39,17 @@ internal static class PullCommand
         });
         return command;
     }
+
+    /// <summary>Pulls <paramref name="image"/> when it is not stored, saying so on stderr first, as <c>docker run</c> and <c>docker create</c> do.</summary>
+    internal static async Task EnsureStoredAsync(CliContext context, string image, CancellationToken cancellationToken)
+    {
+        if (context.Runtime.Images.Find(image) is not null)
+        {
+            return;
+        }
+
+        context.Error.WriteLine($"Unable to find image '{image}' locally");
+        using var signals = new SignalCancellation(cancellationToken);
+        await context.Runtime.Images.PullAsync(image, new PullProgressView(context.Error, terminal: false), signals.Token);
+    }
 }

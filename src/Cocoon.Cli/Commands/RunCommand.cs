@@ -80,7 +80,7 @@ internal static class RunCommand
 
         // The box's main command: its output is also the box's log (cocoon logs), as in docker.
         var request = ExecPump.ToRequest(parseResult, argv) with { LogOutput = true };
-        return await RunInNewBoxAsync(context, parseResult, image: null, async box => await ExecPump.RunAsync(box, request, context.Error, cancellationToken), cancellationToken);
+        return await RunInNewBoxAsync(context, parseResult, container: null, async box => await ExecPump.RunAsync(box, request, context.Error, cancellationToken), cancellationToken);
     }
 
     private static async Task<int> RunImageAsync(CliContext context, ParseResult parseResult, string image, IReadOnlyList<string> argv, CancellationToken cancellationToken)
@@ -113,12 +113,7 @@ internal static class RunCommand
         }
 
         // As docker run: pull an image that is not stored, then refuse bad options before any box exists.
-        if (context.Runtime.Images.Find(image) is null)
-        {
-            context.Error.WriteLine($"Unable to find image '{image}' locally");
-            using var signals = new SignalCancellation(cancellationToken);
-            await context.Runtime.Images.PullAsync(image, new PullProgressView(context.Error, terminal: false), signals.Token);
-        }
+        await PullCommand.EnsureStoredAsync(context, image, cancellationToken);
 
         if (boxName is null)
         {
@@ -153,7 +148,7 @@ internal static class RunCommand
             return status;
         }
 
-        return await RunInNewBoxAsync(context, parseResult, image, async box =>
+        return await RunInNewBoxAsync(context, parseResult, options, async box =>
         {
             if (await StartContainerAsync(context, box, options with { Name = box.Name }, cancellationToken) is not { } container)
             {
@@ -184,19 +179,23 @@ internal static class RunCommand
         }
     }
 
-    /// <summary>Creates and starts a box, runs <paramref name="run"/> in it, stops it (null from <paramref name="run"/>: leaves it running), removes it with --rm.</summary>
-    private static async Task<int> RunInNewBoxAsync(CliContext context, ParseResult parseResult, string? image, Func<Box, Task<int?>> run, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates and starts a box, runs <paramref name="run"/> in it, stops it (null from <paramref name="run"/>: leaves
+    /// it running), removes it with --rm. The box of an image keeps <paramref name="container"/>'s command and
+    /// environment, so that a later <c>cocoon start</c> runs the same container again, as <c>docker start</c> does.
+    /// </summary>
+    private static async Task<int> RunInNewBoxAsync(CliContext context, ParseResult parseResult, ContainerOptions? container, Func<Box, Task<int?>> run, CancellationToken cancellationToken)
     {
         var config = CreateCommand.ToConfig(new CreateCommand.Arguments(
             parseResult.GetValue(NameOption),
-            image,
+            container?.Image,
             parseResult.GetValue(CpusOption),
             parseResult.GetValue(MemoryOption),
             parseResult.GetValue(VsockPortOption) ?? [],
             SupportDocker: parseResult.GetValue(CreateCommand.SupportDockerOption),
-            Entrypoint: null,
-            Cmd: [],
-            Env: [],
+            Entrypoint: container?.Entrypoint,
+            Cmd: container is null ? [] : container.Arguments.Count > 0 ? container.Arguments : container.Cmd,
+            Env: container?.Environment ?? [],
             File: null,
             Publish: parseResult.GetValue(CreateCommand.PublishOption) ?? [],
             Network: parseResult.GetValue(CreateCommand.NetworkOption),

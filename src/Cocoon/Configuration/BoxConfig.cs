@@ -77,15 +77,15 @@ public sealed record BoxConfig
     [JsonInclude]
     public bool SupportDocker { get; internal init; }
 
-    /// <summary>Replaces the image ENTRYPOINT when not null.</summary>
+    /// <summary>Replaces the image ENTRYPOINT of the box's own container (<see cref="CocoonRuntime.StartAsync"/> runs it) when not null; needs an image.</summary>
     [JsonInclude]
     public IReadOnlyList<string>? Entrypoint { get; internal init; }
 
-    /// <summary>Replaces the image CMD when not null.</summary>
+    /// <summary>Replaces the image CMD of the box's own container (<see cref="CocoonRuntime.StartAsync"/> runs it) when not null; needs an image.</summary>
     [JsonInclude]
     public IReadOnlyList<string>? Cmd { get; internal init; }
 
-    /// <summary>Environment variables for the workload.</summary>
+    /// <summary>Environment variables for the box's own container and for commands run in the box's built-in environment.</summary>
     [JsonInclude]
     public IReadOnlyDictionary<string, string> Env { get; internal init; } = new Dictionary<string, string>();
 }

@@ -53,6 +53,12 @@ internal static class BoxConfigValidator
             throw Invalid($"{names["support_docker"]} applies to a box's containers, and a box without an image has none: give it an image with dockerd ({names["image"]})");
         }
 
+        if (image is null && (options.Entrypoint is not null || options.Cmd is not null))
+        {
+            var field = options.Entrypoint is not null ? names["entrypoint"] : names["cmd"];
+            throw Invalid($"{field} sets the command of the box's container, and a box without an image has none: give it an image ({names["image"]}), or run commands in the box with cocoon exec");
+        }
+
         var mounts = ValidateSocketMounts(options.SocketMounts, names);
         if (mounts.Count > 0 && image is null)
         {

@@ -88,13 +88,13 @@ public sealed class BoxOptions
     /// <summary>Whether to use the Docker profile.</summary>
     public bool SupportDocker { get; set; }
 
-    /// <summary>Replaces the image ENTRYPOINT when not null.</summary>
+    /// <summary>Replaces the image ENTRYPOINT of the box's own container (<see cref="CocoonRuntime.StartAsync"/> runs it) when not null; needs an image.</summary>
     public IList<string>? Entrypoint { get; set; }
 
-    /// <summary>Replaces the image CMD when not null.</summary>
+    /// <summary>Replaces the image CMD of the box's own container (<see cref="CocoonRuntime.StartAsync"/> runs it) when not null; needs an image.</summary>
     public IList<string>? Cmd { get; set; }
 
-    /// <summary>Environment variables; a later value for the same key replaces the earlier one.</summary>
+    /// <summary>Environment variables for the box's own container and for commands run in the box's built-in environment; a later value for the same key replaces the earlier one.</summary>
     public IDictionary<string, string> Env { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Sets <see cref="Name"/>.</summary>

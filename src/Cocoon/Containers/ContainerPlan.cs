@@ -62,6 +62,46 @@ internal static class ContainerPlan
         return spec;
     }
 
+    /// <summary>
+    /// The box's own container, which <see cref="CocoonRuntime.StartAsync"/> runs detached (as <c>docker start</c>):
+    /// the box's image with its <see cref="BoxConfig.Entrypoint"/>, <see cref="BoxConfig.Cmd"/> and
+    /// <see cref="BoxConfig.Env"/>, named after the box. Null for a box without an image, and for one whose
+    /// config and stored image name no command: it only hosts the containers run into it.
+    /// </summary>
+    public static ContainerOptions? ForBox(CocoonRuntime runtime, BoxConfig box)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(box);
+        if (box.Image is not { } image)
+        {
+            return null;
+        }
+
+        if (box.Entrypoint is null && box.Cmd is null
+            && runtime.Images.Find(image) is { } stored
+            && runtime.Images.GetConfig(stored.Reference) is { Entrypoint.Count: 0, Cmd.Count: 0 })
+        {
+            return null;
+        }
+
+        // The options' entrypoint is docker run's one word; a config's longer one puts the rest before CMD,
+        // which is where docker puts it (ENTRYPOINT's words, then CMD's).
+        var entrypoint = box.Entrypoint;
+        return new ContainerOptions(image)
+        {
+            Name = box.Name,
+            Entrypoint = entrypoint switch
+            {
+                null => null,
+                [] => "",
+                [var first, ..] => first,
+            },
+            Cmd = [.. entrypoint?.Skip(1) ?? [], .. box.Cmd ?? []],
+            Environment = [.. box.Env.Select(e => $"{e.Key}={e.Value}")],
+            Detach = true,
+        };
+    }
+
     /// <summary>The process of a container of the box's image: the image must be the box's.</summary>
     private static ContainerProcess ImageProcess(CocoonRuntime runtime, BoxConfig box, ContainerOptions options)
     {

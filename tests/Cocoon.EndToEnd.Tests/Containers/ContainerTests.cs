@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using Cocoon.EndToEnd.Tests.Boxes;
 using Cocoon.Vsock.Streams;
 
 namespace Cocoon.EndToEnd.Tests.Containers;
@@ -259,6 +260,95 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Cli_CreateThenStart_RunsTheBoxsContainerOnEveryStart()
+    {
+        // Arrange: docker create's flags; the image's ENTRYPOINT (/bin/echo) alone would exit at once.
+        var environment = fixture.Environment;
+        var create = await environment.CocoonAsync("create", "--name", "svc", "--image", fixture.Image, "-e", "GREETING=hi", "--entrypoint", "/bin/sh", "--cmd", "-c", "--cmd", "exec sleep 600");
+        Assert.True(create.ExitCode == 0, create.Stderr);
+        try
+        {
+            // Act: start, stop, start again.
+            var first = await StartAndDescribeAsync(environment, "svc");
+            Assert.Equal(0, (await environment.CocoonAsync("stop", "-t", "1", "svc")).ExitCode);
+            var second = await StartAndDescribeAsync(environment, "svc");
+
+            // Assert: each start ran the container named after the box, with the flags' command and environment.
+            foreach (var (ps, greeting) in new[] { first, second })
+            {
+                Assert.Matches(@"(?m)^svc\s+svc\s+\S+\s+/bin/sh -c exec sleep 600\s", ps);
+                Assert.Equal("GREETING=hi", greeting);
+            }
+        }
+        finally
+        {
+            Assert.Equal(0, (await environment.CocoonAsync("rm", "-f", "svc")).ExitCode);
+        }
+    }
+
+    [Fact]
+    public async Task Cli_RunDetachedThenRestart_TheSameCommandRunsAgain()
+    {
+        // Arrange
+        var environment = fixture.Environment;
+        var run = await environment.CocoonAsync("run", "-d", "--name", "again", "-e", "GREETING=hello", "--entrypoint", "/bin/sh", fixture.Image, "-c", "exec sleep 600");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        try
+        {
+            // Act
+            Assert.Equal(0, (await environment.CocoonAsync("stop", "-t", "1", "again")).ExitCode);
+            var restarted = await StartAndDescribeAsync(environment, "again");
+
+            // Assert: what run was given, not the image's ENTRYPOINT and CMD.
+            Assert.Matches(@"(?m)^again\s+again\s+\S+\s+/bin/sh -c exec sleep 600\s", restarted.Ps);
+            Assert.Equal("GREETING=hello", restarted.Greeting);
+        }
+        finally
+        {
+            Assert.Equal(0, (await environment.CocoonAsync("rm", "-f", "again")).ExitCode);
+        }
+    }
+
+    [Fact]
+    public async Task Cli_StartWhoseContainerCannotRun_ErrorAndTheBoxIsStopped()
+    {
+        // Arrange
+        var environment = fixture.Environment;
+        var create = await environment.CocoonAsync("create", "--name", "broken", "--image", fixture.Image, "--entrypoint", "nosuchprogram");
+        Assert.True(create.ExitCode == 0, create.Stderr);
+        try
+        {
+            // Act
+            var start = await environment.CocoonAsync("start", "broken");
+
+            // Assert
+            Assert.NotEqual(0, start.ExitCode);
+            Assert.Contains("'nosuchprogram' not found", start.Stderr, StringComparison.Ordinal);
+            Assert.Equal("stopped", (await environment.InspectAsync("broken")).GetProperty("state").GetString());
+        }
+        finally
+        {
+            Assert.Equal(0, (await environment.CocoonAsync("rm", "-f", "broken")).ExitCode);
+        }
+    }
+
+    [Fact]
+    public async Task Cli_CreateWhoseContainerCannotBeMade_RefusedAndNoBoxCreated()
+    {
+        var environment = fixture.Environment;
+
+        var noCommand = await environment.CocoonAsync("create", "--name", "nocmd", "--image", fixture.Image, "--entrypoint", "");
+        var unreachable = await environment.CocoonAsync("create", "--name", "nocmd", "--image", "127.0.0.1:1/absent:1");
+        var list = await environment.CocoonAsync("ls");
+
+        Assert.Equal(2, noCommand.ExitCode);
+        Assert.Contains("no ENTRYPOINT or CMD and none was given", noCommand.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, unreachable.ExitCode);
+        Assert.Contains("127.0.0.1:1", unreachable.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("nocmd", list.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cli_RunImageRm_ExitStatusIsTheContainersAndNoBoxIsLeft()
     {
         var run = await fixture.Environment.CocoonAsync("run", "--rm", "--name", "once", "--entrypoint", "/bin/sh", fixture.Image, "-c", "echo out; exit 3");
@@ -354,6 +444,18 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
         // Assert
         Assert.Equal("from the container", line);
         Assert.Equal(StreamStatusCode.UnknownContainer, unknown.Status);
+    }
+
+    /// <summary>Starts box <paramref name="name"/> with the CLI, then reads its containers as cocoon ps lists them and its main process's GREETING.</summary>
+    private static async Task<(string Ps, string Greeting)> StartAndDescribeAsync(BoxTestEnvironment environment, string name)
+    {
+        var start = await environment.CocoonAsync("start", name);
+        Assert.True(start.ExitCode == 0, start.Stderr);
+        var ps = await environment.CocoonAsync("ps", name);
+        Assert.True(ps.ExitCode == 0, ps.Stderr);
+        var greeting = await environment.CocoonAsync("exec", name, "sh", "-c", "tr '\\0' '\\n' < /proc/1/environ | grep ^GREETING=");
+        Assert.True(greeting.ExitCode == 0, greeting.Stderr);
+        return (ps.Stdout, greeting.Stdout.Trim());
     }
 
     /// <summary>Starts a detached container running <paramref name="script"/> and waits until <paramref name="ready"/> succeeds in it.</summary>

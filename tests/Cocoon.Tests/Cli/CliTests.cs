@@ -12,7 +12,7 @@ public sealed class CliTests : CliHarness
     [Fact]
     public void CreateLsInspectRm_RoundTrip_Works()
     {
-        Assert.Equal(0, Run("create", "--name", "web", "--memory", "1G", "--vsock-port", "2000:/tmp/w.sock", "-e", "A=1", "--cmd", "sleep", "--cmd", "5").Exit);
+        Assert.Equal(0, Run("create", "--name", "web", "--memory", "1G", "--vsock-port", "2000:/tmp/w.sock", "-e", "A=1").Exit);
         Assert.Equal(0, Run("create", "-n", "db").Exit);
 
         var ls = Run("ls");
@@ -27,7 +27,7 @@ public sealed class CliTests : CliHarness
         Assert.Equal(3u, vsock.GetProperty("cid").GetUInt32());
         Assert.Equal(Path.Combine(Root.Path, "boxes", "web", "vsock.sock"), vsock.GetProperty("uds_path").GetString());
         Assert.Equal(2000, doc.RootElement.GetProperty("config").GetProperty("vsock_ports")[0].GetProperty("port").GetInt32());
-        Assert.Equal(["sleep", "5"], doc.RootElement.GetProperty("config").GetProperty("cmd").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("1", doc.RootElement.GetProperty("config").GetProperty("env").GetProperty("A").GetString());
         Assert.Equal(2, JsonDocument.Parse(json.Out).RootElement.GetArrayLength());
 
         Assert.Equal(0, Run("rm", "web", "db").Exit);
@@ -45,6 +45,8 @@ public sealed class CliTests : CliHarness
     [InlineData(2, "create", "--name", "web", "-e", "=x")]
     [InlineData(2, "create", "--name", "web", "--vsock-port", "5000:/missing-dir/app.sock")]
     [InlineData(2, "create", "--name", "web", "--network", "host")]
+    [InlineData(2, "create", "--name", "web", "--cmd", "sleep")]
+    [InlineData(2, "create", "--name", "web", "--entrypoint", "/bin/sh")]
     [InlineData(2, "run", "--network", "bridge", "--", "true")]
     [InlineData(2, "create", "--bogus")]
     [InlineData(2, "ls", "--format", "xml")]
@@ -116,6 +118,7 @@ public sealed class CliTests : CliHarness
         Assert.Contains("--cpus 0", Run("create", "--name", "web", "--cpus", "0").Err, StringComparison.Ordinal);
         Assert.Contains("--vsock-port #2 port", Run("create", "--name", "web", "--vsock-port", "2000:/a", "--vsock-port", "2000:/b").Err, StringComparison.Ordinal);
         Assert.Contains("--network 'host' is not supported", Run("create", "--name", "web", "--network", "host").Err, StringComparison.Ordinal);
+        Assert.Contains("--cmd sets the command of the box's container, and a box without an image has none: give it an image (--image)", Run("create", "--name", "web", "--cmd", "sleep").Err, StringComparison.Ordinal);
     }
 
     [Fact]
