@@ -14,7 +14,7 @@ namespace Cocoon.Agent.Containers;
 /// <c>crun run</c> process started by the agent's one <see cref="ProcessLauncher"/>.
 /// <code>
 ///  1. validate  name (free), image root, scratch directory, argv, working directory, user (in the image)
-///  2. layer     &lt;scratch&gt;/containers/&lt;name&gt;/{upper,work}, emptied; overlay on &lt;bundle&gt;/rootfs
+///  2. layer     &lt;scratch&gt;/containers/&lt;name&gt;/{upper,work}, emptied (upper kept with keep_layer); overlay on &lt;bundle&gt;/rootfs
 ///               (the Docker profile: its module set loaded first, /var/lib/docker from &lt;layer&gt;/scratch)
 ///  3. bundle    /run/cocoon/containers/&lt;name&gt;/: config.json (<see cref="RuntimeSpec"/>), hosts, hostname, resolv.conf
 ///  4. run       crun run --bundle &lt;bundle&gt; &lt;name&gt;: crun's exit status is the container's
@@ -98,9 +98,11 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
         try
         {
             // :: Step 2
-            if (Directory.Exists(container.Layer))
+            // overlayfs wants an empty work directory; what an earlier mount left there is only its bookkeeping.
+            var stale = spec.KeepLayer ? Path.Combine(container.Layer, "work") : container.Layer;
+            if (Directory.Exists(stale))
             {
-                Directory.Delete(container.Layer, recursive: true);
+                Directory.Delete(stale, recursive: true);
             }
 
             Directory.CreateDirectory(Path.Combine(container.Layer, "upper"));
@@ -108,7 +110,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
             Directory.CreateDirectory(container.Rootfs);
             Interop.Mount("overlay", container.Rootfs, "overlay", 0, $"lowerdir={spec.ImageRoot},upperdir={container.Layer}/upper,workdir={container.Layer}/work")
                 .ThrowIfFailed($"mount the overlay of container '{spec.Name}'");
-            container.OpenLog();
+            container.OpenLog(append: spec.KeepLayer);
 
             // :: Step 3
             var hostname = spec.Hostname.Length > 0 ? spec.Hostname : spec.Name;
@@ -455,7 +457,7 @@ internal sealed class Container(string name, string image, IReadOnlyList<string>
 
     public void Started(ChildProcess process) => Process = process;
 
-    public void OpenLog() => _log = new FileStream(LogPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+    public void OpenLog(bool append) => _log = new FileStream(LogPath, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
 
     /// <summary>Appends output to the log (the tee of an attached run, or the drain of a detached one).</summary>
     public void AppendLog(OutputChunk chunk)

@@ -55,6 +55,9 @@ public sealed record ContainerOptions(string Image)
 
     /// <summary>Host UNIX sockets seen inside the container (<c>--mount type=uds,...</c>), each at its own destination.</summary>
     public IReadOnlyList<UnixSocketMount> SocketMounts { get; init; } = [];
+
+    /// <summary>Whether the container keeps the writable layer and log an earlier container of its name left (a box's own container, started again).</summary>
+    internal bool KeepLayer { get; init; }
 }
 
 /// <summary>A container as <see cref="Box.ListContainersAsync"/> reports it.</summary>

@@ -49,6 +49,7 @@ internal static class ContainerPlan
             Tty = options.Tty,
             Stdin = options.Stdin,
             Detach = options.Detach,
+            KeepLayer = options.KeepLayer,
             Profile = box.SupportDocker ? ContainerProfile.Docker : ContainerProfile.Default,
         };
         spec.Argv.AddRange(process.Args);
@@ -66,7 +67,8 @@ internal static class ContainerPlan
     /// The box's own container, which <see cref="CocoonRuntime.StartAsync"/> runs detached (as <c>docker start</c>):
     /// the box's image with its <see cref="BoxConfig.Entrypoint"/>, <see cref="BoxConfig.Cmd"/> and
     /// <see cref="BoxConfig.Env"/>, named after the box. Null for a box without an image, and for one whose
-    /// config and stored image name no command: it only hosts the containers run into it.
+    /// config and stored image name no command: it only hosts the containers run into it. It keeps its
+    /// writable layer and log from one start of the box to the next.
     /// </summary>
     public static ContainerOptions? ForBox(CocoonRuntime runtime, BoxConfig box)
     {
@@ -99,6 +101,7 @@ internal static class ContainerPlan
             Cmd = [.. entrypoint?.Skip(1) ?? [], .. box.Cmd ?? []],
             Environment = [.. box.Env.Select(e => $"{e.Key}={e.Value}")],
             Detach = true,
+            KeepLayer = true,
         };
     }
 

@@ -260,7 +260,7 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
-    public async Task Cli_CreateThenStart_RunsTheBoxsContainerOnEveryStart()
+    public async Task Cli_CreateThenStart_RunsTheBoxsContainerOnEveryStartKeepingItsLayer()
     {
         // Arrange: docker create's flags; the image's ENTRYPOINT (/bin/echo) alone would exit at once.
         var environment = fixture.Environment;
@@ -268,12 +268,18 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
         Assert.True(create.ExitCode == 0, create.Stderr);
         try
         {
-            // Act: start, stop, start again.
+            // Act: start, write into the container, stop, start again.
             var first = await StartAndDescribeAsync(environment, "svc");
+            var write = await environment.CocoonAsync("exec", "svc", "sh", "-c", "echo kept > /etc/kept.txt");
             Assert.Equal(0, (await environment.CocoonAsync("stop", "-t", "1", "svc")).ExitCode);
             var second = await StartAndDescribeAsync(environment, "svc");
+            var read = await environment.CocoonAsync("exec", "svc", "cat", "/etc/kept.txt");
 
-            // Assert: each start ran the container named after the box, with the flags' command and environment.
+            // Assert: each start ran the container named after the box, with the flags' command and environment,
+            // on the writable layer the last start left (as docker start).
+            Assert.True(write.ExitCode == 0, write.Stderr);
+            Assert.True(read.ExitCode == 0, read.Stderr);
+            Assert.Equal("kept\n", read.Stdout);
             foreach (var (ps, greeting) in new[] { first, second })
             {
                 Assert.Matches(@"(?m)^svc\s+svc\s+\S+\s+/bin/sh -c exec sleep 600\s", ps);
