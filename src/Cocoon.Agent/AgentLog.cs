@@ -28,4 +28,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(8, LogLevel.Error, "{Method} failed")]
     public static partial void CallFailed(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Warning, "crun runs as installed, cloning itself at every start: its read-only copy could not be made")]
+    public static partial void CrunCopyFailed(ILogger logger, Exception exception);
 }

@@ -27,13 +27,11 @@ namespace Cocoon.Agent.Containers;
 /// </summary>
 /// <param name="volumes">The box's volumes (mounted by <see cref="Init.GuestInit.MountVolumes"/>), bound into every container.</param>
 /// <param name="socketListener">The listener's path in the box of a bound socket forward id; null when it is not bound.</param>
-internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<string, string?> socketListener) : INetworkNamespaces
+/// <param name="crun">The crun to run.</param>
+internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<string, string?> socketListener, CrunBinary crun) : INetworkNamespaces
 {
     /// <summary>Where bundles live (a tmpfs).</summary>
     public const string BundlesDirectory = "/run/cocoon/containers";
-
-    private const string Crun = "/usr/bin/crun";
-    private static readonly string[] CrunEnvironment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"];
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (int Holders, Task Frozen)> _freezes = [];
@@ -143,11 +141,11 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
 
         // :: Step 4
         var (rows, columns) = ExecSpec.TerminalSize(spec.WindowSize);
-        var crun = new ExecSpec(Crun, ["crun", "run", "--bundle", container.Bundle, spec.Name], CrunEnvironment, container.Bundle, null, spec.Tty, rows, columns, spec.Stdin && !spec.Detach)
+        var run = new ExecSpec(crun.Path, ["crun", "run", "--bundle", container.Bundle, spec.Name], crun.Environment, container.Bundle, null, spec.Tty, rows, columns, spec.Stdin && !spec.Detach)
         {
             RelaysTerminal = spec.Tty,
         };
-        return (container, crun);
+        return (container, run);
     }
 
     /// <summary>The binds of the spec's socket mounts: each one's forward must be bound.</summary>
@@ -253,7 +251,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
         argv.Add(container.Name);
         argv.AddRange(start.Argv);
         var (rows, columns) = ExecSpec.TerminalSize(start.WindowSize);
-        return new ExecSpec(Crun, argv, CrunEnvironment, "/", null, start.Tty, rows, columns, start.Stdin || start.Tty) { RelaysTerminal = start.Tty };
+        return new ExecSpec(crun.Path, argv, crun.Environment, "/", null, start.Tty, rows, columns, start.Stdin || start.Tty) { RelaysTerminal = start.Tty };
     }
 
     /// <summary>The containers, in creation order.</summary>

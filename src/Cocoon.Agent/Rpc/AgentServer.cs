@@ -47,7 +47,8 @@ internal static class AgentServer
             options.UnixPath is null ? SocketForwards.DefaultDirectory : SocketForwardsTestDirectory(),
             ForwardAcceptTimeout,
             loggerFactory.CreateLogger<SocketForwards>());
-        var containers = new BoxContainers(options.BootConfig.Volumes ?? [], forwards.BoundListener);
+        var crun = new CrunBinary(readOnlyCopy: options.IsInit, error => AgentLog.CrunCopyFailed(logger, error));
+        var containers = new BoxContainers(options.BootConfig.Volumes ?? [], forwards.BoundListener, crun);
         var stdio = new StdioStreams();
 
         var dispatcher = new GrpcDispatcher(MaxRequestMessageLength, options.DetailedErrors, logger);

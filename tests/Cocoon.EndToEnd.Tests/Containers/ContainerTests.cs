@@ -142,6 +142,27 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Run_CrunRunsFromTheAgentsReadOnlyCopy_NotACloneOfItself()
+    {
+        // crun clones itself (a memfd, or a bind mount under /tmp) before it starts unless it already
+        // runs from a read-only file system: its running process must show the agent's copy.
+        const string Script =
+            "grep ' /run/cocoon/crun ' /proc/mounts | cut -d' ' -f3,4 | cut -d, -f1; " +
+            "for p in /proc/[0-9]*; do readlink $p/exe; done | grep crun | sort -u; " +
+            "(echo x >> /run/cocoon/crun/crun) 2>/dev/null && echo copy=writable || echo copy=refused";
+        await using var container = await fixture.Box.RunContainerAsync(new ContainerOptions(fixture.Image)
+        {
+            Entrypoint = "/bin/sleep",
+            Arguments = ["600"],
+            Detach = true,
+        }).WaitAsync(Timeout);
+
+        var result = await fixture.Box.RunAsync(["sh", "-c", Script]).WaitAsync(Timeout);
+
+        Assert.Equal("ramfs ro\n/run/cocoon/crun/crun\ncopy=refused\n", result.Stdout);
+    }
+
+    [Fact]
     public async Task Exec_TtyResizedAfterItStarted_TheProcessSeesTheNewSize()
     {
         // crun relays a container's terminal to one of its own and copies the size only at start:
