@@ -31,9 +31,6 @@ public sealed class BootConfig
     /// <summary>Absolute guest paths of the <c>.ko</c> files to load, in load order.</summary>
     public IReadOnlyList<string> Modules { get; init; } = [];
 
-    /// <summary>Default environment for every exec; unset means the agent's defaults only.</summary>
-    public IReadOnlyDictionary<string, string>? Env { get; init; }
-
     /// <summary>
     /// virtio-fs shares to mount before anything runs, in order; unset means none. The agent mounts
     /// each tag at <see cref="BootVolume.Path"/> and fails the boot step visibly when one cannot be mounted.
@@ -82,7 +79,7 @@ public sealed class BootConfig
             throw new CocoonException(
                 CocoonErrorCode.InvalidArgument,
                 $"The boot configuration encodes to {argument.Length} bytes on the kernel command line, more than the {MaxKernelArgumentLength} allowed " +
-                $"({json.Length} bytes of JSON, {Modules.Count} modules). Use shorter module paths or fewer environment variables.");
+                $"({json.Length} bytes of JSON, {Modules.Count} modules). Use shorter module paths, or fewer modules or volumes.");
         }
 
         return argument;

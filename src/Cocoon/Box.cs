@@ -11,6 +11,7 @@ public sealed class Box : IAsyncDisposable
     private readonly CocoonRuntime _runtime;
     private readonly bool _owned;
     private readonly IGuestAgent _agent;
+    private BoxConfig? _config;
     private int _disposed;
 
     internal Box(CocoonRuntime runtime, string name, uint cid, bool owned, IGuestAgent agent)
@@ -28,16 +29,35 @@ public sealed class Box : IAsyncDisposable
     /// <summary>The guest's vsock CID.</summary>
     public uint Cid { get; }
 
+    /// <summary>The box's configuration, read once: it does not change while the box exists.</summary>
+    private BoxConfig Config => _config ??= _runtime.Boxes.Get(Name).Config;
+
     /// <summary>The guest agent client, for calls beyond exec.</summary>
     public IGuestAgent Agent => _agent;
 
-    /// <summary>Starts a command in the guest; read both output streams and await <see cref="IExecSession.Exit"/>.</summary>
+    /// <summary>
+    /// Starts a command in the guest; read both output streams and await <see cref="IExecSession.Exit"/>.
+    /// A command in the box's built-in environment (no <see cref="ExecRequest.Container"/>) gets the box's
+    /// <see cref="BoxConfig.Env"/> under the request's own variables; one in a container gets the container's.
+    /// </summary>
     /// <param name="request">The command and its settings.</param>
     /// <param name="cancellationToken">Cancels the start of the command.</param>
     public Task<IExecSession> ExecAsync(ExecRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (string.IsNullOrEmpty(request.Container) && Config.Env is { Count: > 0 } boxEnv)
+        {
+            // Sent with each request, never in the boot configuration: the kernel command line is on the host's process list.
+            var env = new Dictionary<string, string>(boxEnv, StringComparer.Ordinal);
+            foreach (var (key, value) in request.Environment ?? new Dictionary<string, string>())
+            {
+                env[key] = value;
+            }
+
+            request = request with { Environment = env };
+        }
+
         return _agent.ExecAsync(request, cancellationToken);
     }
 
@@ -95,7 +115,7 @@ public sealed class Box : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var agent = _agent as GuestAgent.IContainerAgent
             ?? throw new CocoonException(CocoonErrorCode.Unsupported, "This box's agent client cannot run containers.");
-        var config = _runtime.Boxes.Get(Name).Config;
+        var config = Config;
 
         // The box's uds mounts are every container's; the container's own mount of a destination wins, as a
         // docker run --mount over a compose default would.

@@ -15,7 +15,6 @@ public sealed class BootConfigTests
         {
             Hostname = "box1",
             Modules = ["/lib/modules/m/vsock.ko", "/lib/modules/m/vmw_vsock_virtio_transport.ko"],
-            Env = new Dictionary<string, string> { ["A"] = "1" },
         };
 
         var argument = config.ToKernelArgument();
@@ -25,7 +24,6 @@ public sealed class BootConfigTests
         Assert.NotNull(parsed);
         Assert.Equal("box1", parsed.Hostname);
         Assert.Equal(config.Modules, parsed.Modules);
-        Assert.Equal("1", parsed.Env!["A"]);
         Assert.Null(parsed.LogLevel);
     }
 

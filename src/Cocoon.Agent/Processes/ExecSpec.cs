@@ -27,8 +27,8 @@ internal sealed record ExecSpec(
 
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-    /// <summary>Validates <paramref name="start"/> on top of the box's default environment; every error names the bad input.</summary>
-    public static ExecSpec FromStart(ExecStart start, IReadOnlyDictionary<string, string>? defaultEnv)
+    /// <summary>Validates <paramref name="start"/> (whose environment the host has merged with the box's); every error names the bad input.</summary>
+    public static ExecSpec FromStart(ExecStart start)
     {
         if (start.Argv.Count == 0 || string.IsNullOrEmpty(start.Argv[0]))
         {
@@ -44,11 +44,6 @@ internal sealed record ExecSpec(
         if (start.Tty)
         {
             env["TERM"] = "xterm-256color";
-        }
-
-        foreach (var (key, value) in defaultEnv ?? new Dictionary<string, string>())
-        {
-            env[key] = value;
         }
 
         foreach (var (key, value) in start.Env)

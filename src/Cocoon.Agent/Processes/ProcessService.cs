@@ -1,7 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Net.Sockets;
-using Cocoon.Agent.Init;
 using Cocoon.Protocol.Agent.V1;
 using Grpc.Core;
 
@@ -17,7 +16,7 @@ namespace Cocoon.Agent.Processes;
 /// </code>
 /// </summary>
 internal sealed class ProcessService(
-    ProcessLauncher launcher, AgentState state, Containers.BoxContainers containers, StdioStreams stdio, ILogger<ProcessService> logger)
+    ProcessLauncher launcher, Containers.BoxContainers containers, StdioStreams stdio, ILogger<ProcessService> logger)
     : Protocol.Agent.V1.Process.ProcessBase
 {
     /// <inheritdoc/>
@@ -31,7 +30,7 @@ internal sealed class ProcessService(
 
         // Into a container, the process is `crun exec`, served the same way.
         var start = requestStream.Current.Start;
-        var spec = start.Container.Length > 0 ? containers.PrepareExec(start) : ExecSpec.FromStart(start, state.BootConfig.Env);
+        var spec = start.Container.Length > 0 ? containers.PrepareExec(start) : ExecSpec.FromStart(start);
         // :: Step 1
         (Socket Stdio, Socket Stderr)? streams = start.StdioStreams && !start.Tty && !start.LogOutput
             ? await stdio.AttachAsync(

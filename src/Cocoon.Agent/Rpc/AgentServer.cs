@@ -53,7 +53,7 @@ internal static class AgentServer
 
         var dispatcher = new GrpcDispatcher(MaxRequestMessageLength, options.DetailedErrors, logger);
         Protocol.Agent.V1.Agent.BindService(dispatcher, new AgentService(state, power));
-        Protocol.Agent.V1.Process.BindService(dispatcher, new ProcessService(launcher, state, containers, stdio, loggerFactory.CreateLogger<ProcessService>()));
+        Protocol.Agent.V1.Process.BindService(dispatcher, new ProcessService(launcher, containers, stdio, loggerFactory.CreateLogger<ProcessService>()));
         Protocol.Agent.V1.Containers.BindService(dispatcher, new ContainerService(containers, launcher, loggerFactory.CreateLogger<ContainerService>()));
         Protocol.Agent.V1.SocketForwards.BindService(dispatcher, new SocketForwardService(forwards, containers));
 

@@ -50,7 +50,6 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
         {
             Hostname = name,
             Modules = image.Modules,
-            Env = config.Env.Count > 0 ? config.Env : null,
             LogLevel = string.IsNullOrEmpty(guestLogLevel) ? null : guestLogLevel,
             Network = network is null ? null : UserNetwork.GuestSide(),
             Volumes = volumes.Length > 0 ? [.. volumes.Select(v => new BootVolume(v.Tag, v.Mount.GuestPath, v.Mount.ReadOnly))] : null,

@@ -2,9 +2,12 @@
 
 namespace Cocoon.EndToEnd.Tests.Boxes;
 
-/// <summary>One real box, started through the SDK, shared by tests that do not change its state.</summary>
+/// <summary>One real box, started through the SDK, shared by tests that do not change its state; its environment has <see cref="Secret"/>.</summary>
 public sealed class SharedBoxFixture : IAsyncLifetime
 {
+    /// <summary>The value of the box's COCOON_BOX_SECRET variable (it also sets OVERRIDDEN=box).</summary>
+    public const string Secret = "s3cret-value-7f1d";
+
     internal BoxTestEnvironment Environment { get; } = new();
 
     public Box Box { get; private set; } = null!;
@@ -12,7 +15,7 @@ public sealed class SharedBoxFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var runtime = Environment.CreateRuntime();
-        Box = await runtime.CreateBoxAsync(new BoxOptions("shared")).WaitAsync(TimeSpan.FromSeconds(120));
+        Box = await runtime.CreateBoxAsync(new BoxOptions("shared").WithEnv("COCOON_BOX_SECRET", Secret).WithEnv("OVERRIDDEN", "box")).WaitAsync(TimeSpan.FromSeconds(120));
     }
 
     public async Task DisposeAsync()

@@ -22,6 +22,25 @@ public sealed class SharedBoxTests(SharedBoxFixture fixture) : IClassFixture<Sha
     }
 
     [Fact]
+    public async Task RunAsync_BoxEnvironment_UnderTheRequestsAndNeverOnTheKernelCommandLine()
+    {
+        var request = new ExecRequest(["sh", "-c", "echo $COCOON_BOX_SECRET $OVERRIDDEN; cat /proc/cmdline"])
+        {
+            Environment = new Dictionary<string, string> { ["OVERRIDDEN"] = "request" },
+        };
+
+        var result = await Box.RunAsync(request).WaitAsync(Timeout);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var lines = result.Stdout.Split('\n');
+        Assert.Equal($"{SharedBoxFixture.Secret} request", lines[0]);
+        var boot = Protocol.BootConfig.FromKernelCommandLine(lines[1]);
+        Assert.NotNull(boot);
+        Assert.DoesNotContain(SharedBoxFixture.Secret, boot.ToJson(), StringComparison.Ordinal);
+        Assert.DoesNotContain(SharedBoxFixture.Secret, lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_Crun_IsInTheGuestWithItsLibraries()
     {
         var result = await Box.RunAsync(["crun", "--version"]).WaitAsync(Timeout);

@@ -52,16 +52,17 @@ public sealed class LaunchPlanTests
     }
 
     [Fact]
-    public void Create_Box_BootConfigCarriesHostnameModulesAndEnv()
+    public void Create_Box_BootConfigCarriesHostnameAndModulesButNeverTheEnvironment()
     {
-        var record = Record(new BoxOptions("web").WithEnv("A", "1"));
+        var record = Record(new BoxOptions("web").WithEnv("SECRET_TOKEN", "s3cret-value"));
 
         var plan = LaunchPlan.Create(Paths, record, Image, guestLogLevel: "debug");
 
         Assert.Equal("web", plan.Boot.Hostname);
         Assert.Equal(Image.Modules, plan.Boot.Modules);
-        Assert.Equal("1", plan.Boot.Env!["A"]);
         Assert.Equal("debug", plan.Boot.LogLevel);
+        Assert.DoesNotContain("s3cret-value", plan.Boot.ToJson(), StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET_TOKEN", plan.Boot.ToJson(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -87,11 +88,10 @@ public sealed class LaunchPlanTests
     }
 
     [Fact]
-    public void Create_NoEnvNoLogLevel_BootConfigOmitsThem()
+    public void Create_NoLogLevel_BootConfigOmitsIt()
     {
         var plan = LaunchPlan.Create(Paths, Record(new BoxOptions("web")), Image, guestLogLevel: "");
 
-        Assert.Null(plan.Boot.Env);
         Assert.Null(plan.Boot.LogLevel);
         Assert.Null(plan.Boot.Disks);
         Assert.Empty(plan.Vm.Disks);
