@@ -112,11 +112,7 @@ public sealed class CocoonRuntime
     {
         ArgumentNullException.ThrowIfNull(config);
         cancellationToken.ThrowIfCancellationRequested();
-        if (Containers.ContainerPlan.ForBox(this, config) is { } container)
-        {
-            ValidateContainer(container, config.SupportDocker);
-        }
-
+        CheckBoxContainer(config);
         return Task.FromResult(Boxes.Create(config).Name);
     }
 
@@ -132,6 +128,18 @@ public sealed class CocoonRuntime
     {
         var process = Containers.ContainerPlan.Merge(this, options);
         Containers.ContainerPlan.EnsureProfileFits(process, supportDocker, "a box");
+    }
+
+    /// <summary>The box's own container (<see cref="Containers.ContainerPlan.ForBox"/>), checked as <see cref="ValidateContainer"/> checks one; null when it has none.</summary>
+    private ContainerOptions? CheckBoxContainer(BoxConfig config)
+    {
+        var container = Containers.ContainerPlan.ForBox(this, config);
+        if (container is not null)
+        {
+            ValidateContainer(container, config.SupportDocker);
+        }
+
+        return container;
     }
 
     /// <summary>
@@ -190,13 +198,7 @@ public sealed class CocoonRuntime
     /// </exception>
     public async Task StartAsync(string name, CancellationToken cancellationToken = default)
     {
-        var config = Boxes.Get(name).Config;
-        var container = Containers.ContainerPlan.ForBox(this, config);
-        if (container is not null)
-        {
-            ValidateContainer(container, config.SupportDocker);
-        }
-
+        var container = CheckBoxContainer(Boxes.Get(name).Config);
         var (record, agent) = await StartCoreAsync(name, cancellationToken).ConfigureAwait(false);
         if (container is null)
         {
