@@ -56,13 +56,60 @@ internal sealed class BoxTestEnvironment : IAsyncDisposable
         JsonDocument.Parse(File.ReadAllText(Path.Combine(StateRoot, "boxes", name, "box.json"))).RootElement;
 
     /// <summary>Polls <paramref name="condition"/> until it holds; fails the test after 30 s.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition)
+    public static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(condition, () => "");
+
+    /// <summary>
+    /// Polls <paramref name="condition"/> until it holds; after 30 s fails the test with what
+    /// <paramref name="describe"/> says of the moment (e.g. <see cref="DescribeBox"/>).
+    /// </summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, Func<string> describe)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail("condition not met within 30 s\n" + describe());
+            }
+
             await Task.Delay(100);
+        }
+    }
+
+    /// <summary>
+    /// The box's state and the ends of its console and supervisor logs, in under 30 lines (what the
+    /// test summary prints of a message): a CI run keeps the logs on its own machine only.
+    /// </summary>
+    public string DescribeBox(string name)
+    {
+        var directory = Path.Combine(StateRoot, "boxes", name);
+        var text = new System.Text.StringBuilder();
+        var record = ReadRecord(name);
+        text.Append("record: ").AppendJoin(", ", new[] { "state", "stop_reason", "vmm_pid" }
+            .Where(key => record.TryGetProperty(key, out _))
+            .Select(key => $"{key}={record.GetProperty(key)}")).Append('\n');
+        foreach (var (file, lines) in new[] { ("console.log", 10), ("supervisor.log", 8) })
+        {
+            var path = Path.Combine(directory, file);
+            var content = File.Exists(path) ? File.ReadAllLines(path) : ["(none)"];
+            text.Append(file).Append(":\n").AppendJoin('\n', content.TakeLast(lines).Select(line => "  " + line)).Append('\n');
+        }
+
+        text.Append("processes: ").AppendJoin("; ", LeftoverProcesses().Select(ProcessLine));
+        return text.ToString();
+    }
+
+    private static string ProcessLine(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var command = File.ReadAllText($"/proc/{pid}/comm").Trim();
+            return $"{pid} {command} {stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0]}";
+        }
+        catch (IOException)
+        {
+            return $"{pid} (gone)";
         }
     }
 

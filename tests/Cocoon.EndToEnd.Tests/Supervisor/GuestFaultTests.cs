@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Diagnostics;
 using System.Globalization;
 using Cocoon.EndToEnd.Tests.Boxes;
 using Cocoon.Tests.Common;
@@ -20,8 +21,12 @@ public sealed class GuestFaultTests
         await using var environment = new BoxTestEnvironment();
         await StartAsync(environment, "panic");
 
+        var clock = Stopwatch.StartNew();
         var exec = await environment.CocoonAsync("exec", "panic", "sh", "-c", "echo c > /proc/sysrq-trigger");
-        await BoxTestEnvironment.WaitUntilAsync(() => environment.ReadRecord("panic").GetProperty("state").GetString() == "stopped");
+        var execTime = clock.Elapsed;
+        await BoxTestEnvironment.WaitUntilAsync(
+            () => environment.ReadRecord("panic").GetProperty("state").GetString() == "stopped",
+            () => $"exec exited {exec.ExitCode} after {execTime.TotalSeconds:0.0} s: {exec.Stderr}\n{environment.DescribeBox("panic")}");
         var inspected = await environment.InspectAsync("panic");
 
         Assert.Equal(125, exec.ExitCode);
@@ -40,7 +45,9 @@ public sealed class GuestFaultTests
         var qemu = (await environment.InspectAsync("victim")).GetProperty("vmm_pid").GetInt32();
 
         var kill = await ProcessRunner.RunAsync("kill", ["-" + signal, qemu.ToString(CultureInfo.InvariantCulture)], BoxTestEnvironment.CommandTimeout);
-        await BoxTestEnvironment.WaitUntilAsync(() => environment.ReadRecord("victim").GetProperty("state").GetString() == "stopped");
+        await BoxTestEnvironment.WaitUntilAsync(
+            () => environment.ReadRecord("victim").GetProperty("state").GetString() == "stopped",
+            () => environment.DescribeBox("victim"));
         var inspected = await environment.InspectAsync("victim");
 
         Assert.True(kill.ExitCode == 0, kill.Stderr);
