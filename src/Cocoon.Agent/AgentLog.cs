@@ -31,4 +31,10 @@ internal static partial class AgentLog
 
     [LoggerMessage(9, LogLevel.Warning, "crun runs as installed, cloning itself at every start: its read-only copy could not be made")]
     public static partial void CrunCopyFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Information, "Disks: ready {ReadyUs} us after serving")]
+    public static partial void DisksReady(ILogger logger, ulong readyUs);
+
+    [LoggerMessage(11, LogLevel.Information, "Disks: a container waited {WaitedUs} us for them")]
+    public static partial void DisksWaited(ILogger logger, ulong waitedUs);
 }

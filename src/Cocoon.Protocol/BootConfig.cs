@@ -43,8 +43,18 @@ public sealed class BootConfig
     /// <summary>The network interface to configure; unset means the box has only loopback (<c>--network none</c>).</summary>
     public BootNetwork? Network { get; init; }
 
-    /// <summary>Block devices the agent mounts at boot, after loading the modules; unset for none.</summary>
+    /// <summary>
+    /// Block devices the agent mounts once it serves, on a thread of its own, after loading
+    /// <see cref="DiskModules"/>; a container waits for them. Unset for none.
+    /// </summary>
     public IReadOnlyList<BootDisk>? Disks { get; init; }
+
+    /// <summary>
+    /// Absolute guest paths of the <c>.ko</c> files that only <see cref="Disks"/> and the containers on
+    /// them need (the block driver, overlayfs), in load order: loaded with the disks, after
+    /// <see cref="Modules"/>, so the agent serves without waiting for them. Unset for none.
+    /// </summary>
+    public IReadOnlyList<string>? DiskModules { get; init; }
 
     /// <summary>Serializes the document as UTF-8 JSON.</summary>
     /// <returns>The JSON text.</returns>

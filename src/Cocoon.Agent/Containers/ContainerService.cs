@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using Cocoon.Agent.Init;
 using Cocoon.Agent.Processes;
 using Cocoon.Protocol.Agent.V1;
 using Google.Protobuf;
@@ -8,7 +9,11 @@ using Grpc.Core;
 namespace Cocoon.Agent.Containers;
 
 /// <summary>The Containers service: run, list, signal, wait for, remove containers and read their logs.</summary>
-internal sealed class ContainerService(BoxContainers containers, ProcessLauncher launcher, ILogger<ContainerService> logger) : Protocol.Agent.V1.Containers.ContainersBase
+/// <param name="containers">The box's containers.</param>
+/// <param name="disks">The box's disks, which a container waits for.</param>
+/// <param name="launcher">Starts crun.</param>
+/// <param name="logger">The service's log.</param>
+internal sealed class ContainerService(BoxContainers containers, DiskMounts disks, ProcessLauncher launcher, ILogger<ContainerService> logger) : Protocol.Agent.V1.Containers.ContainersBase
 {
     /// <inheritdoc/>
     public override async Task Run(IAsyncStreamReader<ExecClientMessage> requestStream, IServerStreamWriter<ExecServerMessage> responseStream, ServerCallContext context)
@@ -20,6 +25,7 @@ internal sealed class ContainerService(BoxContainers containers, ProcessLauncher
         }
 
         var spec = requestStream.Current.ContainerStart;
+        await disks.WaitAsync(cancellationToken);
         var (container, crun) = containers.Create(spec);
         ChildProcess process;
         try

@@ -14,10 +14,11 @@ namespace Cocoon.Agent.Init;
 ///  2. make sure fds 0, 1, 2 are /dev/console (an initramfs without /dev/console leaves them closed)
 ///  3. read the boot configuration from /proc/cmdline
 ///  4. load the kernel modules in order (finit_module; EEXIST is fine)
-///  5. mount the boot configuration's disks, found by virtio serial
-///  6. set the hostname, bring up lo
-///  7. configure the box's network interface, when the box has one (Network/GuestNetwork.cs)
-///  8. mount the volumes: each virtio-fs tag at /run/volumes/TAG, bound at its path (read-only when asked)
+///  5. set the hostname, bring up lo
+///  6. configure the box's network interface, when the box has one (Network/GuestNetwork.cs)
+///  7. mount the volumes: each virtio-fs tag at /run/volumes/TAG, bound at its path (read-only when asked)
+///  8. once the agent serves, on a thread of its own (<see cref="DiskMounts"/>): load the disk
+///     modules, mount the boot configuration's disks, found by virtio serial
 /// </code>
 /// Each step is timed; a failed step is logged and the boot goes on, so the host can still ask.
 /// </summary>
@@ -114,11 +115,6 @@ internal static class GuestInit
 
         var modulesUs = ElapsedUs(start);
         var failures = new List<(string, Exception)>();
-        foreach (var disk in config.Disks ?? [])
-        {
-            Try($"disk {disk.Serial}", failures, () => MountDisk(disk, "/sys/block"));
-        }
-
         if (!string.IsNullOrEmpty(config.Hostname))
         {
             Try("hostname", failures, () => Interop.SetHostName(config.Hostname));
@@ -138,6 +134,24 @@ internal static class GuestInit
         return (modulesUs, loaded);
     }
 
+    /// <summary>Step 8: loads the disk modules, then mounts the disks; returns one message per step that failed (each is logged too).</summary>
+    public static List<string> MountDisks(BootConfig config, ILogger logger)
+    {
+        var (_, moduleFailures) = KernelModules.Load(config.DiskModules ?? []);
+        var failures = new List<(string Step, Exception Error)>(moduleFailures.Select(f => ($"module {f.Module}", (Exception)f.Error)));
+        foreach (var disk in config.Disks ?? [])
+        {
+            Try($"disk {disk.Serial}", failures, () => MountDisk(disk, "/sys/block"));
+        }
+
+        foreach (var (step, error) in failures)
+        {
+            AgentLog.BootStepFailed(logger, step, error);
+        }
+
+        return [.. failures.Select(f => $"{f.Step}: {f.Error.Message}")];
+    }
+
     /// <summary>Where each volume's virtio-fs share is mounted before it is bound at its path (containers bind from here too).</summary>
     public const string VolumesDirectory = "/run/volumes";
 
@@ -149,7 +163,7 @@ internal static class GuestInit
     /// </summary>
     public const int VolumeReadAheadKiB = 4096;
 
-    /// <summary>Step 8; returns one message per volume that could not be mounted (the host fails the start on any).</summary>
+    /// <summary>Step 7; returns one message per volume that could not be mounted (the host fails the start on any).</summary>
     public static List<string> MountVolumes(BootConfig config, ILogger logger)
     {
         var errors = new List<string>();

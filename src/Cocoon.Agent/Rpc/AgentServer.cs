@@ -50,11 +50,12 @@ internal static class AgentServer
         var crun = new CrunBinary(readOnlyCopy: options.IsInit, error => AgentLog.CrunCopyFailed(logger, error));
         var containers = new BoxContainers(options.BootConfig.Volumes ?? [], forwards.BoundListener, crun);
         var stdio = new StdioStreams();
+        var disks = new DiskMounts();
 
         var dispatcher = new GrpcDispatcher(MaxRequestMessageLength, options.DetailedErrors, logger);
         Protocol.Agent.V1.Agent.BindService(dispatcher, new AgentService(state, power));
         Protocol.Agent.V1.Process.BindService(dispatcher, new ProcessService(launcher, containers, stdio, loggerFactory.CreateLogger<ProcessService>()));
-        Protocol.Agent.V1.Containers.BindService(dispatcher, new ContainerService(containers, launcher, loggerFactory.CreateLogger<ContainerService>()));
+        Protocol.Agent.V1.Containers.BindService(dispatcher, new ContainerService(containers, disks, launcher, loggerFactory.CreateLogger<ContainerService>()));
         Protocol.Agent.V1.SocketForwards.BindService(dispatcher, new SocketForwardService(forwards, containers));
 
         ulong modulesUs = 0;
@@ -74,6 +75,9 @@ internal static class AgentServer
         using var server = CreateKestrel(options, loggerFactory);
         server.StartAsync(dispatcher, CancellationToken.None).GetAwaiter().GetResult();
         using var streams = StartStreams(options, forwards, containers, stdio, loggerFactory.CreateLogger<StreamServer>());
+
+        // Serving first: the host's first calls need no disk, and a container waits for them.
+        disks.Start(options.BootConfig, logger);
         state.Timings = new BootTimingsSnapshot(
             options.Init?.KernelToInitUs ?? 0,
             options.Init?.MountsUs ?? 0,

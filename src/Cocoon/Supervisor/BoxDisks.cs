@@ -25,11 +25,17 @@ internal sealed record BoxDisks(string ImagePath, string ScratchPath)
     /// <summary>Where the agent mounts the scratch disk: the containers' upper and work directories.</summary>
     public const string ScratchMountPoint = "/run/cocoon/scratch";
 
-    /// <summary>The kernel modules a box with disks loads beyond the base set (ext4 is built into the Debian kernel).</summary>
+    /// <summary>
+    /// The kernel modules a box with disks loads beyond the base set (ext4 is built into the Debian
+    /// kernel). The agent loads them with the disks, after it serves (<see cref="BootConfig.DiskModules"/>).
+    /// </summary>
     public static readonly IReadOnlyList<string> Modules = ["virtio_blk", "overlay"];
 
     private const string ImageSerial = "cocoon-image";
     private const string ScratchSerial = "cocoon-scratch";
+
+    /// <summary>Whether the guest module path <paramref name="module"/> (<c>/lib/m/NAME.ko</c>) is one of <see cref="Modules"/>.</summary>
+    public static bool IsDiskModule(string module) => Modules.Contains(Path.GetFileNameWithoutExtension(module));
 
     /// <summary>The disks as QEMU attaches them.</summary>
     public IReadOnlyList<VmDisk> VmDisks => [new(ImagePath, ImageSerial, ReadOnly: true), new(ScratchPath, ScratchSerial, ReadOnly: false)];

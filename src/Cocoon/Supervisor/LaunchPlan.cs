@@ -46,10 +46,13 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
         var vhost = paths.VhostSocket(name);
         var network = config.Network == BoxNetwork.User ? new UserNetwork { HostForwards = hostForwards ?? [] } : null;
         VolumePlan[] volumes = [.. config.Volumes.Select((v, i) => new VolumePlan(v, paths.VolumeSocket(name, i), BootVolume.TagFor(i)))];
+        // The disks' own modules load with the disks, after the agent serves (BootConfig.DiskModules).
+        bool WithDisks(string module) => disks is not null && BoxDisks.IsDiskModule(module);
         var boot = new BootConfig
         {
             Hostname = name,
-            Modules = image.Modules,
+            Modules = [.. image.Modules.Where(m => !WithDisks(m))],
+            DiskModules = disks is null ? null : [.. image.Modules.Where(WithDisks)],
             LogLevel = string.IsNullOrEmpty(guestLogLevel) ? null : guestLogLevel,
             Network = network is null ? null : UserNetwork.GuestSide(),
             Volumes = volumes.Length > 0 ? [.. volumes.Select(v => new BootVolume(v.Tag, v.Mount.GuestPath, v.Mount.ReadOnly))] : null,

@@ -114,6 +114,30 @@ public sealed class LaunchPlanTests
     }
 
     [Fact]
+    public void Create_WithDisks_TheirModulesLoadWithTheDisksAfterTheRest()
+    {
+        var image = Image with { Modules = ["/lib/m/vsock.ko", "/lib/m/virtio_blk.ko", "/lib/m/overlay.ko", "/lib/m/virtio_mmio.ko"] };
+        var disks = new BoxDisks("/s/images/rootfs/sha256-1.ext4", "/s/boxes/web/scratch.ext4");
+
+        var plan = LaunchPlan.Create(Paths, Record(new BoxOptions("web").WithImage("busybox")), image, guestLogLevel: null, disks: disks);
+
+        Assert.Equal(["/lib/m/vsock.ko", "/lib/m/virtio_mmio.ko"], plan.Boot.Modules);
+        Assert.Equal(["/lib/m/virtio_blk.ko", "/lib/m/overlay.ko"], plan.Boot.DiskModules);
+    }
+
+    [Fact]
+    public void Create_WithoutDisks_EveryModuleLoadsAtBoot()
+    {
+        // A box with volumes and no image loads overlayfs for containers on a volume; it has no disks to wait for.
+        var image = Image with { Modules = ["/lib/m/vsock.ko", "/lib/m/overlay.ko", "/lib/m/virtio_mmio.ko"] };
+
+        var plan = LaunchPlan.Create(Paths, Record(new BoxOptions("web")), image, guestLogLevel: null);
+
+        Assert.Equal(image.Modules, plan.Boot.Modules);
+        Assert.Null(plan.Boot.DiskModules);
+    }
+
+    [Fact]
     public void Create_VsockPorts_DeviceAllowsThemAndLinksPointAtHostSockets()
     {
         var record = Record(new BoxOptions("web").WithVsock(2000, "/run/a.sock").WithVsock(2001, "/run/b.sock"));
