@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -327,13 +328,19 @@ public sealed class ContainerSocketForwardTests(ContainerSocketFixture fixture) 
     private async Task<Counts> CountsAsync()
     {
         var pid = fixture.SupervisorPid;
-        var agent = await fixture.Box.RunAsync(["sh", "-c", $"ls /proc/1/fd | wc -l; cat /proc/1/task/*/comm | grep -vc '^{PoolThread}$'"]).WaitAsync(Timeout);
-        var numbers = agent.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+        var agent = await fixture.Box.RunAsync(["sh", "-c", $"ls /proc/1/fd | wc -l; cat /proc/1/task/*/comm | grep -v '^{PoolThread}$'"]).WaitAsync(Timeout);
+        var lines = agent.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string[] supervisorThreads = [.. Directory.GetDirectories($"/proc/{pid}/task")
+            .Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))
+            .Where(name => name != PoolThread)];
         return new Counts(
             Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length,
-            Directory.GetDirectories($"/proc/{pid}/task").Count(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') != PoolThread),
-            numbers[0],
-            numbers[1]);
+            supervisorThreads.Length,
+            int.Parse(lines[0], CultureInfo.InvariantCulture),
+            lines.Length - 1)
+        {
+            ThreadNames = $"supervisor [{string.Join(", ", supervisorThreads.Order(StringComparer.Ordinal))}], agent [{string.Join(", ", lines.Skip(1).Order(StringComparer.Ordinal))}]",
+        };
     }
 
     private static async Task WaitForSocketAsync(Container container, string path)
@@ -379,6 +386,9 @@ public sealed class ContainerSocketForwardTests(ContainerSocketFixture fixture) 
 
     private readonly record struct Counts(int SupervisorFds, int SupervisorThreads, int AgentFds, int AgentThreads)
     {
+        /// <summary>The threads counted, by name, for a failure message.</summary>
+        public string ThreadNames { get; init; } = "";
+
         public bool AtMost(Counts other) =>
             SupervisorFds <= other.SupervisorFds && SupervisorThreads <= other.SupervisorThreads && AgentFds <= other.AgentFds && AgentThreads <= other.AgentThreads;
     }
