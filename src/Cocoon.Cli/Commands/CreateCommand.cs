@@ -23,6 +23,8 @@ internal static class CreateCommand
     internal static readonly Option<bool> SupportDockerOption = new("--support-docker") { Description = "Run the box's containers with the Docker profile, for a Docker daemon inside (all capabilities, writable /proc/sys, /sys and cgroups, bridge and netfilter modules, /var/lib/docker on the scratch disk)." };
     private static readonly Option<string> EntrypointOption = new("--entrypoint") { Description = "Replace the image ENTRYPOINT (\"\" clears it)." };
     private static readonly Option<string[]> CmdOption = new("--cmd") { Description = "Replace the image CMD, one argument per flag (repeatable)." };
+    private static readonly Option<string> WorkdirOption = new("--workdir", "-w") { Description = "The working directory of the box's container, absolute [default: the image's]." };
+    private static readonly Option<string> UserOption = new("--user", "-u") { Description = "Run the box's container as USER: a name, UID or UID:GID [default: the image's]." };
     private static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Environment variable KEY=VALUE, or KEY for the host's value (repeatable).", HelpName = "KEY=VALUE" };
     private static readonly Option<string[]> MountOption = new("--mount") { Description = "A host UNIX socket seen in every container of the box: type=uds,source=HOST_SOCKET,destination=PATH (repeatable; needs --image).", HelpName = "type=uds,source=HOST_SOCKET,destination=PATH" };
     private static readonly Option<string> FileOption = new("--file", "-f") { Description = "Read the configuration from a box.yaml file (only --name may be combined with it)." };
@@ -33,7 +35,7 @@ internal static class CreateCommand
         var command = new Command("create", "Create a box (validated; nothing is allocated for a rejected box).")
         {
             NameOption, ImageOption, CpusOption, MemoryOption, DiskSizeOption, VsockPortOption, PublishOption, NetworkOption, VolumeOption, MountOption, SocketForwardOption,
-            SupportDockerOption, EntrypointOption, CmdOption, EnvOption, FileOption,
+            SupportDockerOption, EntrypointOption, CmdOption, WorkdirOption, UserOption, EnvOption, FileOption,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -67,7 +69,9 @@ internal static class CreateCommand
         IReadOnlyList<string>? Volumes = null,
         string? DiskSize = null,
         IReadOnlyList<string>? Mounts = null,
-        IReadOnlyList<string>? SocketForwards = null);
+        IReadOnlyList<string>? SocketForwards = null,
+        string? WorkingDir = null,
+        string? User = null);
 
     /// <summary>Reads the flags into <see cref="Arguments"/>.</summary>
     internal static Arguments Read(ParseResult parseResult) => new(
@@ -86,7 +90,9 @@ internal static class CreateCommand
         parseResult.GetValue(VolumeOption) ?? [],
         parseResult.GetValue(DiskSizeOption),
         parseResult.GetValue(MountOption) ?? [],
-        parseResult.GetValue(SocketForwardOption) ?? []);
+        parseResult.GetValue(SocketForwardOption) ?? [],
+        parseResult.GetValue(WorkdirOption),
+        parseResult.GetValue(UserOption));
 
     /// <summary>The one place flags become a validated <see cref="BoxConfig"/>; errors name the flag.</summary>
     internal static BoxConfig ToConfig(Arguments args)
@@ -107,6 +113,8 @@ internal static class CreateCommand
             AddIf(conflicting, args.SupportDocker, "--support-docker");
             AddIf(conflicting, args.Entrypoint is not null, "--entrypoint");
             AddIf(conflicting, args.Cmd.Count > 0, "--cmd");
+            AddIf(conflicting, args.WorkingDir is not null, "--workdir");
+            AddIf(conflicting, args.User is not null, "--user");
             AddIf(conflicting, args.Env.Count > 0, "--env");
             if (conflicting.Count > 0)
             {
@@ -138,6 +146,8 @@ internal static class CreateCommand
                 var e => [e],
             },
             Cmd = args.Cmd.Count > 0 ? [.. args.Cmd] : null,
+            WorkingDir = args.WorkingDir,
+            User = args.User,
         };
         foreach (var spec in args.VsockPorts)
         {
@@ -182,6 +192,7 @@ internal static class CreateCommand
         "name" => "--name",
         "memory" => "--memory",
         "env" => "--env",
+        "working_dir" => "--workdir",
         _ when key.StartsWith("vsock_ports[", StringComparison.Ordinal) =>
             $"--vsock-port #{int.Parse(key.AsSpan(12, key.IndexOf(']', StringComparison.Ordinal) - 12), CultureInfo.InvariantCulture) + 1} {(key.EndsWith(".port", StringComparison.Ordinal) ? "port" : "path")}",
         _ when key.StartsWith("publish[", StringComparison.Ordinal) =>

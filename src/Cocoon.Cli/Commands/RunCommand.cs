@@ -181,8 +181,9 @@ internal static class RunCommand
 
     /// <summary>
     /// Creates and starts a box, runs <paramref name="run"/> in it, stops it (null from <paramref name="run"/>: leaves
-    /// it running), removes it with --rm. The box of an image keeps <paramref name="container"/>'s command and
-    /// environment, so that a later <c>cocoon start</c> runs the same container again, as <c>docker start</c> does.
+    /// it running), removes it with --rm. The box of an image keeps <paramref name="container"/>'s command,
+    /// environment, working directory and user, so that a later <c>cocoon start</c> runs the same container
+    /// again, as <c>docker start</c> does.
     /// </summary>
     private static async Task<int> RunInNewBoxAsync(CliContext context, ParseResult parseResult, ContainerOptions? container, Func<Box, Task<int?>> run, CancellationToken cancellationToken)
     {
@@ -201,7 +202,9 @@ internal static class RunCommand
             Network: parseResult.GetValue(CreateCommand.NetworkOption),
             Volumes: parseResult.GetValue(CreateCommand.VolumeOption) ?? [],
             DiskSize: parseResult.GetValue(CreateCommand.DiskSizeOption),
-            SocketForwards: parseResult.GetValue(CreateCommand.SocketForwardOption) ?? []));
+            SocketForwards: parseResult.GetValue(CreateCommand.SocketForwardOption) ?? [],
+            WorkingDir: container?.WorkingDirectory,
+            User: container?.User));
         string? created = null;
         var remove = parseResult.GetValue(RemoveOption);
         try

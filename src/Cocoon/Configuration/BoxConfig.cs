@@ -85,6 +85,14 @@ public sealed record BoxConfig
     [JsonInclude]
     public IReadOnlyList<string>? Cmd { get; internal init; }
 
+    /// <summary>The working directory of the box's own container (<c>-w</c>) when not null, else the image's; needs an image.</summary>
+    [JsonInclude]
+    public string? WorkingDir { get; internal init; }
+
+    /// <summary>The user of the box's own container (<c>-u</c>: a name, UID or UID:GID) when not null, else the image's; needs an image.</summary>
+    [JsonInclude]
+    public string? User { get; internal init; }
+
     /// <summary>Environment variables for the box's own container and for commands run in the box's built-in environment.</summary>
     [JsonInclude]
     public IReadOnlyDictionary<string, string> Env { get; internal init; } = new Dictionary<string, string>();

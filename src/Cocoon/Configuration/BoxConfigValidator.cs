@@ -53,10 +53,23 @@ internal static class BoxConfigValidator
             throw Invalid($"{names["support_docker"]} applies to a box's containers, and a box without an image has none: give it an image with dockerd ({names["image"]})");
         }
 
-        if (image is null && (options.Entrypoint is not null || options.Cmd is not null))
+        if (image is null && (options.Entrypoint is not null || options.Cmd is not null || options.WorkingDir is not null || options.User is not null))
         {
-            var field = options.Entrypoint is not null ? names["entrypoint"] : names["cmd"];
-            throw Invalid($"{field} sets the command of the box's container, and a box without an image has none: give it an image ({names["image"]}), or run commands in the box with cocoon exec");
+            var (field, what) = options.Entrypoint is not null ? ("entrypoint", "the command")
+                : options.Cmd is not null ? ("cmd", "the command")
+                : options.WorkingDir is not null ? ("working_dir", "the working directory")
+                : ("user", "the user");
+            throw Invalid($"{names[field]} sets {what} of the box's container, and a box without an image has none: give it an image ({names["image"]}), or run commands in the box with cocoon exec");
+        }
+
+        if (options.WorkingDir is { } workingDir && (!workingDir.StartsWith('/') || workingDir.Contains('\0', StringComparison.Ordinal)))
+        {
+            throw Invalid($"{names["working_dir"]} '{workingDir}' is not an absolute path: give the container's working directory from / (for example /app)");
+        }
+
+        if (options.User is { } user && (user.Length == 0 || user.Any(c => char.IsWhiteSpace(c) || c == '\0')))
+        {
+            throw Invalid($"{names["user"]} '{user}' is not a user: give a name, UID or UID:GID (for example 1000:1000)");
         }
 
         var mounts = ValidateSocketMounts(options.SocketMounts, names);
@@ -81,6 +94,8 @@ internal static class BoxConfigValidator
             SupportDocker = options.SupportDocker,
             Entrypoint = ValidateArguments(options.Entrypoint, names["entrypoint"]),
             Cmd = ValidateArguments(options.Cmd, names["cmd"]),
+            WorkingDir = options.WorkingDir,
+            User = options.User,
             Env = ValidateEnv(options.Env, names["env"]),
         };
     }

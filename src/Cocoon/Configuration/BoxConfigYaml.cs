@@ -35,7 +35,7 @@ internal static class BoxConfigYaml
 {
     /// <summary>The keys a box file may contain.</summary>
     public static readonly IReadOnlyList<string> Keys =
-        ["name", "image", "cpus", "memory", "disk_size", "network", "vsock_ports", "publish", "volumes", "mounts", "socket_forwards", "support_docker", "entrypoint", "cmd", "env"];
+        ["name", "image", "cpus", "memory", "disk_size", "network", "vsock_ports", "publish", "volumes", "mounts", "socket_forwards", "support_docker", "entrypoint", "cmd", "working_dir", "user", "env"];
 
     /// <summary>Reads and parses <paramref name="path"/>.</summary>
     public static (BoxOptions Options, FieldNames Names) Load(string path)
@@ -132,6 +132,12 @@ internal static class BoxConfigYaml
                     break;
                 case "cmd":
                     options.Cmd = StringList(source, key, value);
+                    break;
+                case "working_dir":
+                    options.WorkingDir = String(source, key, value);
+                    break;
+                case "user":
+                    options.User = String(source, key, value);
                     break;
                 case "env":
                     ReadEnv(source, key, value, options.Env);

@@ -94,6 +94,12 @@ public sealed class BoxOptions
     /// <summary>Replaces the image CMD of the box's own container (<see cref="CocoonRuntime.StartAsync"/> runs it) when not null; needs an image.</summary>
     public IList<string>? Cmd { get; set; }
 
+    /// <summary>The absolute working directory of the box's own container (<c>-w</c>) when not null, else the image's; needs an image.</summary>
+    public string? WorkingDir { get; set; }
+
+    /// <summary>The user of the box's own container (<c>-u</c>: a name, UID or UID:GID) when not null, else the image's; needs an image.</summary>
+    public string? User { get; set; }
+
     /// <summary>Environment variables for the box's own container and for commands run in the box's built-in environment; a later value for the same key replaces the earlier one.</summary>
     public IDictionary<string, string> Env { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -198,6 +204,20 @@ public sealed class BoxOptions
     public BoxOptions WithCmd(params string[] cmd)
     {
         Cmd = [.. cmd];
+        return this;
+    }
+
+    /// <summary>Sets <see cref="WorkingDir"/>.</summary>
+    public BoxOptions WithWorkingDir(string workingDir)
+    {
+        WorkingDir = workingDir;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="User"/>.</summary>
+    public BoxOptions WithUser(string user)
+    {
+        User = user;
         return this;
     }
 

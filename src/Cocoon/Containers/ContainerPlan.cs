@@ -65,8 +65,8 @@ internal static class ContainerPlan
 
     /// <summary>
     /// The box's own container, which <see cref="CocoonRuntime.StartAsync"/> runs detached (as <c>docker start</c>):
-    /// the box's image with its <see cref="BoxConfig.Entrypoint"/>, <see cref="BoxConfig.Cmd"/> and
-    /// <see cref="BoxConfig.Env"/>, named after the box. Null for a box without an image, and for one whose
+    /// the box's image with its <see cref="BoxConfig.Entrypoint"/>, <see cref="BoxConfig.Cmd"/>,
+    /// <see cref="BoxConfig.Env"/>, <see cref="BoxConfig.WorkingDir"/> and <see cref="BoxConfig.User"/>, named after the box. Null for a box without an image, and for one whose
     /// config and stored image name no command: it only hosts the containers run into it. It keeps its
     /// writable layer and log from one start of the box to the next.
     /// </summary>
@@ -100,6 +100,8 @@ internal static class ContainerPlan
             },
             Cmd = [.. entrypoint?.Skip(1) ?? [], .. box.Cmd ?? []],
             Environment = [.. box.Env.Select(e => $"{e.Key}={e.Value}")],
+            WorkingDirectory = box.WorkingDir,
+            User = box.User,
             Detach = true,
             KeepLayer = true,
         };

@@ -318,17 +318,21 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     {
         // Arrange
         var environment = fixture.Environment;
-        var run = await environment.CocoonAsync("run", "-d", "--name", "again", "-e", "GREETING=hello", "--entrypoint", "/bin/sh", fixture.Image, "-c", "exec sleep 600");
+        var run = await environment.CocoonAsync(
+            "run", "-d", "--name", "again", "-e", "GREETING=hello", "-w", "/bin", "-u", "1000:1000", "--entrypoint", "/bin/sh", fixture.Image, "-c", "exec sleep 600");
         Assert.True(run.ExitCode == 0, run.Stderr);
         try
         {
             // Act
             Assert.Equal(0, (await environment.CocoonAsync("stop", "-t", "1", "again")).ExitCode);
-            var restarted = await StartAndDescribeAsync(environment, "again");
+            var restarted = await StartAndDescribeAsync(environment, "again", user: "1000:1000");
+            var process = await environment.CocoonAsync("exec", "-u", "1000:1000", "again", "sh", "-c", "readlink /proc/1/cwd && grep ^Uid: /proc/1/status");
 
-            // Assert: what run was given, not the image's ENTRYPOINT and CMD.
+            // Assert: what run was given, not the image's ENTRYPOINT, CMD, working directory and user.
             Assert.Matches(@"(?m)^again\s+again\s+\S+\s+/bin/sh -c exec sleep 600\s", restarted.Ps);
             Assert.Equal("GREETING=hello", restarted.Greeting);
+            Assert.True(process.ExitCode == 0, process.Stderr);
+            Assert.Matches(@"^/bin\nUid:\s+1000\s", process.Stdout);
         }
         finally
         {
@@ -474,13 +478,14 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     }
 
     /// <summary>Starts box <paramref name="name"/> with the CLI, then reads its containers as cocoon ps lists them and its main process's GREETING.</summary>
-    private static async Task<(string Ps, string Greeting)> StartAndDescribeAsync(BoxTestEnvironment environment, string name)
+    /// <summary>Starts the box, then reads its ps line and its container's GREETING (as <paramref name="user"/>: another user may not read the environment).</summary>
+    private static async Task<(string Ps, string Greeting)> StartAndDescribeAsync(BoxTestEnvironment environment, string name, string user = "0")
     {
         var start = await environment.CocoonAsync("start", name);
         Assert.True(start.ExitCode == 0, start.Stderr);
         var ps = await environment.CocoonAsync("ps", name);
         Assert.True(ps.ExitCode == 0, ps.Stderr);
-        var greeting = await environment.CocoonAsync("exec", name, "sh", "-c", "tr '\\0' '\\n' < /proc/1/environ | grep ^GREETING=");
+        var greeting = await environment.CocoonAsync("exec", "-u", user, name, "sh", "-c", "tr '\\0' '\\n' < /proc/1/environ | grep ^GREETING=");
         Assert.True(greeting.ExitCode == 0, greeting.Stderr);
         return (ps.Stdout, greeting.Stdout.Trim());
     }

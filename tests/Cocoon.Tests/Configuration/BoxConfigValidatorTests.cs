@@ -109,6 +109,41 @@ public sealed class BoxConfigValidatorTests
         Assert.Contains($"'{key}'", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Build_WorkingDirAndUser_KeptForTheBoxsContainer()
+    {
+        var config = new BoxOptions("web").WithImage("busybox").WithWorkingDir("/srv").WithUser("nobody").Build();
+
+        Assert.Equal("/srv", config.WorkingDir);
+        Assert.Equal("nobody", config.User);
+    }
+
+    [Theory]
+    [InlineData("working_dir", "/srv", null, "box without an image")]
+    [InlineData("user", null, "1000", "box without an image")]
+    public void Build_WorkingDirOrUserWithoutImage_RefusedNamingIt(string field, string? workingDir, string? user, string reason)
+    {
+        var options = new BoxOptions("web") { WorkingDir = workingDir, User = user };
+
+        var e = Assert.Throws<CocoonException>(() => options.Build());
+
+        Assert.StartsWith(field + " ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("srv", null, "working_dir 'srv' is not an absolute path")]
+    [InlineData(null, "", "user '' is not a user")]
+    [InlineData(null, "a b", "user 'a b' is not a user")]
+    public void Build_BadWorkingDirOrUser_RefusedNamingIt(string? workingDir, string? user, string message)
+    {
+        var options = new BoxOptions("web") { Image = "busybox", WorkingDir = workingDir, User = user };
+
+        var e = Assert.Throws<CocoonException>(() => options.Build());
+
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("512", 512)]
     [InlineData("512M", 512)]

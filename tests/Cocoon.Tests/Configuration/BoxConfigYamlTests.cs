@@ -30,6 +30,8 @@ public sealed class BoxConfigYamlTests
               - {port: 2001, path: /tmp/b.sock}
             entrypoint: [/bin/sh, -c]
             cmd: "echo hi"
+            working_dir: /srv
+            user: "1000:1000"
             env:
               A: "1"
               B: two
@@ -44,6 +46,8 @@ public sealed class BoxConfigYamlTests
         Assert.Equal([new VsockPort(2000, "/tmp/a.sock"), new VsockPort(2001, "/tmp/b.sock")], config.VsockPorts);
         Assert.Equal(["/bin/sh", "-c"], config.Entrypoint!);
         Assert.Equal(["echo hi"], config.Cmd!);
+        Assert.Equal("/srv", config.WorkingDir);
+        Assert.Equal("1000:1000", config.User);
         Assert.Equal("two", config.Env["B"]);
     }
 
