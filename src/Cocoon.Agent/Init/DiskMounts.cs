@@ -49,14 +49,14 @@ internal sealed class DiskMounts
     /// <exception cref="CocoonException">InvalidState naming each step that failed (the console log has the details).</exception>
     public async Task WaitAsync(CancellationToken cancellationToken)
     {
-        if (!_mounted.Task.IsCompleted && _logger is { } logger)
+        var waited = !_mounted.Task.IsCompleted;
+        var start = Stopwatch.GetTimestamp();
+        var failures = await _mounted.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (waited && _logger is { } logger)
         {
-            var start = Stopwatch.GetTimestamp();
-            await _mounted.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             AgentLog.DisksWaited(logger, GuestInit.ElapsedUs(start));
         }
 
-        var failures = await _mounted.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (failures.Count > 0)
         {
             throw new CocoonException(

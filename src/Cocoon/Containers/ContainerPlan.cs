@@ -66,9 +66,10 @@ internal static class ContainerPlan
     /// <summary>
     /// The box's own container, which <see cref="CocoonRuntime.StartAsync"/> runs detached (as <c>docker start</c>):
     /// the box's image with its <see cref="BoxConfig.Entrypoint"/>, <see cref="BoxConfig.Cmd"/>,
-    /// <see cref="BoxConfig.Env"/>, <see cref="BoxConfig.WorkingDir"/> and <see cref="BoxConfig.User"/>, named after the box. Null for a box without an image, and for one whose
-    /// config and stored image name no command: it only hosts the containers run into it. It keeps its
-    /// writable layer and log from one start of the box to the next.
+    /// <see cref="BoxConfig.Env"/>, <see cref="BoxConfig.WorkingDir"/> and <see cref="BoxConfig.User"/>,
+    /// named after the box. Null for a box without an image, and for one whose config and stored image
+    /// name no command: it only hosts the containers run into it. It keeps its writable layer and log
+    /// from one start of the box to the next.
     /// </summary>
     public static ContainerOptions? ForBox(CocoonRuntime runtime, BoxConfig box)
     {
