@@ -369,16 +369,44 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
 
     /// <summary>
     /// Refuses a program that does not exist in the container (NotFound, exit 127 as in Docker)
-    /// before crun is started: crun reports it only as its own failure (exit 1 or 255).
+    /// before crun is started: crun reports it only as its own failure (exit 1 or 255). A program
+    /// found starts being read (<see cref="StartReadingAhead"/>).
     /// </summary>
     private static void EnsureExecutable(Container container, string program, string workingDir, IEnumerable<KeyValuePair<string, string>> extraEnv)
     {
         var path = extraEnv.Where(e => e.Key == "PATH").Select(e => e.Value).LastOrDefault()
             ?? container.Env.LastOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..]
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-        if (RootedPath.FindExecutable(container.Rootfs, program, path, workingDir) is null)
+        if (RootedPath.FindExecutable(container.Rootfs, program, path, workingDir) is not { } found)
         {
             throw new CocoonException(CocoonErrorCode.NotFound, $"executable file '{program}' not found in container '{container.Name}' (PATH {path})");
+        }
+
+        StartReadingAhead(container.Rootfs, found);
+    }
+
+    /// <summary>
+    /// Starts reading the executable <paramref name="program"/> (a path in the container whose root is
+    /// <paramref name="root"/>) into the page cache, and returns at once. In a new box the image disk is
+    /// cold, and the container's exec would wait for the binary's reads one at a time after crun has set
+    /// the container up; this way the reads overlap crun's work. Only a regular file is opened, never a
+    /// FIFO or a device node that an image may hold there; a failure only loses the head start.
+    /// </summary>
+    private static void StartReadingAhead(string root, string program)
+    {
+        if (RootedPath.Resolve(root, program) is not { } resolved || !Interop.IsRegularFile(Path.Join(root, resolved)))
+        {
+            return;
+        }
+
+        try
+        {
+            using var file = Interop.OpenFile(Path.Join(root, resolved), Interop.OpenFlags.O_RDONLY | Interop.OpenFlags.O_NONBLOCK | Interop.OpenFlags.O_NOFOLLOW | Interop.OpenFlags.O_NOCTTY);
+            _ = Interop.AdviseWillNeed(file, 0);
+        }
+        catch (CocoonException)
+        {
+            // Gone or unreadable: crun will say so when it execs it.
         }
     }
 

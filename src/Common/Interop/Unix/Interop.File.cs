@@ -37,8 +37,28 @@ internal static partial class Interop
     internal const int F_GETFL = 3;
     internal const int F_SETFL = 4;
 
+    /// <summary>posix_fadvise(2): the range will be read soon, so the kernel starts reading it now.</summary>
+    private const int POSIX_FADV_WILLNEED = 3;
+
+    /// <summary>The file type bits of <c>st_mode</c> (S_IFMT), and the type of a regular file (S_IFREG).</summary>
+    private const uint FileTypeMask = 0xF000;
+    private const uint RegularFileType = 0x8000;
+
+    /// <summary>sizeof(struct stat) on x86-64, and where its st_mode lies (after st_dev, st_ino, st_nlink).</summary>
+    private const int StatSize = 144;
+    private const int StatModeOffset = 24;
+
     [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int SysOpen(string path, OpenFlags flags, int mode);
+
+    [LibraryImport(Libc, EntryPoint = "lstat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static unsafe partial int SysLstat(string path, byte* stat);
+
+    [LibraryImport(Libc, EntryPoint = "lseek", SetLastError = true)]
+    private static partial long SysLseek(SafeHandle fd, long offset, int whence);
+
+    [LibraryImport(Libc, EntryPoint = "posix_fadvise")]
+    private static partial int SysPosixFadvise(SafeHandle fd, long offset, long length, int advice);
 
     [LibraryImport(Libc, EntryPoint = "flock", SetLastError = true)]
     private static partial int SysFlock(SafeHandle fd, LockOperations operation);
@@ -112,6 +132,41 @@ internal static partial class Interop
         SetBlocking(handle, $"fcntl FIFO '{path}'");
         return handle;
     }
+
+    /// <summary>lseek(2) whence values that find a sparse file's data and holes.</summary>
+    private const int SEEK_DATA = 3;
+    private const int SEEK_HOLE = 4;
+
+    /// <summary>
+    /// The data extent of <paramref name="fd"/> at or after <paramref name="offset"/>, as [Start, End)
+    /// (lseek SEEK_DATA, then SEEK_HOLE); null when only a hole follows.
+    /// </summary>
+    internal static (long Start, long End)? NextDataExtent(SafeHandle fd, long offset, string path)
+    {
+        var start = Call((Fd: fd, Offset: offset), static s => SysLseek(s.Fd, s.Offset, SEEK_DATA));
+        if (start.Error == Errno.ENXIO)
+        {
+            return null;
+        }
+
+        var data = start.ThrowIfFailed($"lseek SEEK_DATA '{path}'");
+        var end = Call((Fd: fd, Offset: data), static s => SysLseek(s.Fd, s.Offset, SEEK_HOLE)).ThrowIfFailed($"lseek SEEK_HOLE '{path}'");
+        return (data, end);
+    }
+
+    /// <summary>Whether <paramref name="path"/> names a regular file itself (lstat(2): a final link is not followed).</summary>
+    internal static unsafe bool IsRegularFile(string path)
+    {
+        var stat = stackalloc byte[StatSize];
+        return SysLstat(path, stat) == 0 && (*(uint*)(stat + StatModeOffset) & FileTypeMask) == RegularFileType;
+    }
+
+    /// <summary>
+    /// Starts reading the first <paramref name="length"/> bytes of <paramref name="fd"/> (0: all of it)
+    /// into the page cache and returns without waiting for them (posix_fadvise WILLNEED); false when
+    /// the kernel refused. posix_fadvise returns its error instead of setting errno.
+    /// </summary>
+    internal static bool AdviseWillNeed(SafeHandle fd, long length) => SysPosixFadvise(fd, 0, length, POSIX_FADV_WILLNEED) == 0;
 
     /// <summary>flock(2), blocking unless <see cref="LockOperations.LOCK_NB"/> is given.</summary>
     internal static void Flock(SafeHandle fd, LockOperations operation, string path) =>
