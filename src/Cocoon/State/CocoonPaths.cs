@@ -68,6 +68,10 @@ internal sealed class CocoonPaths
     /// <summary>cache/guest/.</summary>
     public string GuestCacheDirectory => Path.Combine(Root, "cache", "guest");
 
+    /// <summary>cache/scratch/ext4-&lt;size&gt;M.img: the empty scratch disk that boxes' scratch disks of that size copy.</summary>
+    public string ScratchTemplate(int sizeMiB) =>
+        Path.Combine(Root, "cache", "scratch", string.Create(System.Globalization.CultureInfo.InvariantCulture, $"ext4-{sizeMiB}M.img"));
+
     /// <summary>
     /// Resolves the root from the environment: <c>$COCOON_HOME</c>, else <c>$XDG_STATE_HOME/cocoon</c>
     /// (only when absolute, as the XDG spec says), else <c>$HOME/.local/state/cocoon</c>.
