@@ -182,7 +182,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
             container = _containers.FirstOrDefault(c => c.Name == name);
         }
 
-        if (container is not { Exited.IsCompleted: false } || container.InitPid() is not { } pid)
+        if (container is not { IsRunning: true } || container.InitPid() is not { } pid)
         {
             return false;
         }
@@ -210,7 +210,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
     {
         ArgumentNullException.ThrowIfNull(start);
         var container = Get(start.Container);
-        if (container.Exited?.IsCompleted != false)
+        if (!container.IsRunning)
         {
             throw new CocoonException(CocoonErrorCode.InvalidState, $"Container '{container.Name}' is not running; exec needs a running container.");
         }
@@ -349,7 +349,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
             container = _containers.FirstOrDefault(c => c.Name == name);
         }
 
-        return container is { Exited.IsCompleted: false } && container.InitPid() is { } pid
+        return container is { IsRunning: true } && container.InitPid() is { } pid
             ? string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/{file}")
             : null;
     }
@@ -449,6 +449,7 @@ internal sealed class Container(string name, string image, IReadOnlyList<string>
     private readonly Lock _logLock = new();
     private FileStream? _log;
     private TaskCompletionSource _logGrew = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _initPid;
 
     public string Name { get; } = name;
 
@@ -530,8 +531,29 @@ internal sealed class Container(string name, string image, IReadOnlyList<string>
     }
 
     /// <summary>
+    /// True while the container runs: crun has not exited, and the init process it created has not
+    /// either. The init ends first (crun reaps it, deletes its state, then exits), so an exec, copy or
+    /// socket mount in between would meet crun's missing state; this says no before. A container
+    /// crun has not finished creating counts as running.
+    /// </summary>
+    public bool IsRunning
+    {
+        get
+        {
+            var init = Volatile.Read(ref _initPid);
+            return Exited is { IsCompleted: false } && (init == 0 || Lives(init));
+        }
+    }
+
+    /// <summary>
+    /// True when crun still runs but the container's init has exited: crun is about to exit with the
+    /// container's status.
+    /// </summary>
+    public bool IsExiting => Exited is { IsCompleted: false } && !IsRunning;
+
+    /// <summary>
     /// Waits until crun has created the container (its state file exists), so an exec right after
-    /// `started` finds it; returns early when crun exits first.
+    /// `started` finds it, and notes its init's pid; returns early when crun exits first.
     /// </summary>
     public async Task WaitCreatedAsync(CancellationToken cancellationToken)
     {
@@ -539,6 +561,11 @@ internal sealed class Container(string name, string image, IReadOnlyList<string>
         while (!File.Exists(state) && Exited is { IsCompleted: false })
         {
             await Task.Delay(5, cancellationToken);
+        }
+
+        if (InitPid() is { } pid)
+        {
+            Volatile.Write(ref _initPid, pid);
         }
     }
 
@@ -554,6 +581,24 @@ internal sealed class Container(string name, string image, IReadOnlyList<string>
         {
             return null;
         }
+    }
+
+    /// <summary>False once <paramref name="pid"/> has exited, as a zombie its parent has not reaped yet too.</summary>
+    private static bool Lives(int pid)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/stat"));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        // "pid (comm) S ...": the state follows the last ')', as comm may hold anything.
+        var state = stat.AsSpan(stat.LastIndexOf(')') + 1).TrimStart();
+        return state.Length > 0 && state[0] is not ('Z' or 'X');
     }
 
     /// <summary>Unmounts the overlay and deletes the bundle and the writable layer.</summary>

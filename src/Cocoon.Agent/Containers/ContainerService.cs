@@ -15,6 +15,9 @@ namespace Cocoon.Agent.Containers;
 /// <param name="logger">The service's log.</param>
 internal sealed class ContainerService(BoxContainers containers, DiskMounts disks, ProcessLauncher launcher, ILogger<ContainerService> logger) : Protocol.Agent.V1.Containers.ContainersBase
 {
+    /// <summary>How long a list waits for crun to exit after its container's init did (crun reaps, deletes its state, exits).</summary>
+    private static readonly TimeSpan ExitingWait = TimeSpan.FromSeconds(5);
+
     /// <inheritdoc/>
     public override async Task Run(IAsyncStreamReader<ExecClientMessage> requestStream, IServerStreamWriter<ExecServerMessage> responseStream, ServerCallContext context)
     {
@@ -62,11 +65,18 @@ internal sealed class ContainerService(BoxContainers containers, DiskMounts disk
     }
 
     /// <inheritdoc/>
-    public override Task<ListContainersResponse> List(ListContainersRequest request, ServerCallContext context)
+    public override async Task<ListContainersResponse> List(ListContainersRequest request, ServerCallContext context)
     {
         var response = new ListContainersResponse();
         foreach (var container in containers.List())
         {
+            if (container.IsExiting)
+            {
+                // Its init has exited and crun is on its way out: report the exit rather than a container
+                // that an exec or copy chosen from this list would no longer find.
+                await Task.WhenAny(container.Exited!, Task.Delay(ExitingWait, context.CancellationToken));
+            }
+
             var info = new ContainerInfo
             {
                 Name = container.Name,
@@ -83,7 +93,7 @@ internal sealed class ContainerService(BoxContainers containers, DiskMounts disk
             response.Containers.Add(info);
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     /// <inheritdoc/>

@@ -142,6 +142,45 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Exec_ContainerWhoseInitExitedBeforeCrun_RefusedAndListedWithItsExit()
+    {
+        // Arrange: hold crun stopped and kill the container's init, which stays a zombie: the window
+        // between the init's exit and crun's that an exec right after `run -d IMAGE true` falls in.
+        await using var container = await fixture.Box.RunContainerAsync(new ContainerOptions(fixture.Image)
+        {
+            Name = "exiting",
+            Entrypoint = "/bin/sleep",
+            Arguments = ["600"],
+            Detach = true,
+        }).WaitAsync(Timeout);
+        const string Hold =
+            "init=$(grep -o '\"pid\" *: *[0-9]*' /run/crun/exiting/status | grep -o '[0-9]*$') && crun=$(cut -d' ' -f4 /proc/$init/stat) && " +
+            "kill -STOP $crun && echo $crun && kill -KILL $init && until grep -q ') Z ' /proc/$init/stat; do sleep 0.05; done";
+        var held = await fixture.Box.RunAsync(["sh", "-c", Hold]).WaitAsync(Timeout);
+        CocoonException exec;
+        Task<IReadOnlyList<ContainerStatus>> listing;
+        try
+        {
+            Assert.Equal(0, held.ExitCode);
+
+            // Act: the list is asked while crun is still held, and answered once it has exited.
+            exec = await Assert.ThrowsAsync<CocoonException>(() => container.RunAsync(["true"]).WaitAsync(Timeout));
+            listing = fixture.Box.ListContainersAsync();
+        }
+        finally
+        {
+            await fixture.Box.RunAsync(["kill", "-CONT", held.Stdout.Trim()]).WaitAsync(Timeout);
+        }
+
+        var listed = Assert.Single(await listing.WaitAsync(Timeout), c => c.Name == "exiting");
+
+        // Assert
+        Assert.Equal(CocoonErrorCode.InvalidState, exec.Code);
+        Assert.Contains("'exiting' is not running", exec.Message, StringComparison.Ordinal);
+        Assert.Equal(137, listed.Exit?.ShellExitCode);
+    }
+
+    [Fact]
     public async Task Run_CrunRunsFromTheAgentsReadOnlyCopy_NotACloneOfItself()
     {
         // crun clones itself (a memfd, or a bind mount under /tmp) before it starts unless it already
