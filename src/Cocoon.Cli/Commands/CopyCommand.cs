@@ -19,15 +19,16 @@ internal static class CopyCommand
 {
     private static readonly Argument<string> SourceArgument = new("SRC") { Description = "BOX:PATH, a host path, or - (a tar stream on stdin)." };
     private static readonly Argument<string> DestinationArgument = new("DST") { Description = "BOX:PATH, a host path, or - (a tar stream on stdout)." };
-    private static readonly Option<string> ContainerOption = new("--container", "-c") { Description = "The container whose file system PATH is in [default: the box's first running container, if it has one]." };
+    private static readonly ContainerTarget Target = new("The container whose file system PATH is in.");
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)
     {
         var command = new Command("cp", "Copy files or directories between the host and a running box, as docker cp: cocoon cp [BOX:]SRC [BOX:]DST (- for a tar stream).")
         {
-            SourceArgument, DestinationArgument, ContainerOption,
+            SourceArgument, DestinationArgument,
         };
+        Target.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var (sourceBox, source) = Split(parseResult.GetRequiredValue(SourceArgument));
@@ -50,7 +51,7 @@ internal static class CopyCommand
             }
 
             await using var box = context.Runtime.GetBox(boxName);
-            var container = parseResult.GetValue(ContainerOption) ?? await ExecCommand.DefaultContainerAsync(context, box, cancellationToken);
+            var container = await Target.ResolveAsync(parseResult, context, box, cancellationToken);
             if (destinationBox is not null)
             {
                 if (source == "-")

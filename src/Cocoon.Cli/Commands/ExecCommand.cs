@@ -11,7 +11,7 @@ namespace Cocoon.Cli.Commands;
 internal static class ExecCommand
 {
     private static readonly Argument<string> NameArgument = new("BOX") { Description = "The box." };
-    private static readonly Option<string> ContainerOption = new("--container", "-c") { Description = "The container to run in [default: the box's first running container, if it has one]." };
+    private static readonly ContainerTarget Target = new("The container to run in.");
     // Zero or more for the parser, so the validator below can say what is missing in docker's words.
     private static readonly Argument<string[]> CommandArgument = new("COMMAND") { Description = "The command and its arguments.", Arity = ArgumentArity.ZeroOrMore };
 
@@ -20,8 +20,9 @@ internal static class ExecCommand
     {
         var command = new TrailingCommand("exec", "Run a command in a running box; the exit status is the command's (125: cocoon failed, 126: cannot invoke, 127: not found). Options end at BOX.", leadingWords: 1)
         {
-            NameArgument, CommandArgument, ContainerOption, ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, ExecPump.UserOption,
+            NameArgument, CommandArgument, ExecPump.InteractiveOption, ExecPump.TtyOption, ExecPump.EnvOption, ExecPump.WorkdirOption, ExecPump.UserOption,
         };
+        Target.AddTo(command);
         command.Validators.Add(result =>
         {
             if (result.GetValue(NameArgument) is { } box && result.GetValue(CommandArgument) is not { Length: > 0 })
@@ -35,7 +36,7 @@ internal static class ExecCommand
             try
             {
                 await using var box = context.Runtime.GetBox(parseResult.GetRequiredValue(NameArgument));
-                var container = parseResult.GetValue(ContainerOption) ?? await DefaultContainerAsync(context, box, cancellationToken);
+                var container = await Target.ResolveAsync(parseResult, context, box, cancellationToken);
                 return await ExecPump.RunAsync(box, request with { Container = container }, context.Error, cancellationToken);
             }
             catch (CocoonException e)
@@ -45,21 +46,5 @@ internal static class ExecCommand
             }
         });
         return command;
-    }
-
-    /// <summary>
-    /// As docs/architecture.md §2.10: a box that runs containers is exec'd into (and copied to) its first
-    /// running one; socket-forward reaches its sockets the same way.
-    /// </summary>
-    internal static async Task<string?> DefaultContainerAsync(CliContext context, Box box, CancellationToken cancellationToken)
-    {
-        // Only a box with an image has containers: the others skip the extra call.
-        if (context.Runtime.GetBoxInfo(box.Name).Config.Image is null)
-        {
-            return null;
-        }
-
-        var containers = await box.ListContainersAsync(cancellationToken);
-        return containers.FirstOrDefault(c => c.IsRunning)?.Name;
     }
 }

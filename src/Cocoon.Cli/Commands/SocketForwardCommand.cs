@@ -13,7 +13,7 @@ namespace Cocoon.Cli.Commands;
 internal static class SocketForwardCommand
 {
     private static readonly Argument<string> NameArgument = new("BOX") { Description = "The running box." };
-    private static readonly Option<string> ContainerOption = new("--container", "-c") { Description = "The container whose sockets to reach [default: the box's first running container, if it has one]." };
+    private static readonly ContainerTarget Target = new("The container whose sockets to reach.");
 
     private static readonly Argument<string[]> PathsArgument = new("PATH")
     {
@@ -26,8 +26,9 @@ internal static class SocketForwardCommand
     {
         var command = new Command("socket-forward", "Serve UNIX sockets of a box on the host (each connection connects in the box).")
         {
-            NameArgument, PathsArgument, ContainerOption,
+            NameArgument, PathsArgument,
         };
+        Target.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = parseResult.GetRequiredValue(NameArgument);
@@ -35,7 +36,7 @@ internal static class SocketForwardCommand
 
             using var signals = new SignalCancellation(cancellationToken);
             await using var box = context.Runtime.GetBox(name);
-            var container = parseResult.GetValue(ContainerOption) ?? await ExecCommand.DefaultContainerAsync(context, box, signals.Token);
+            var container = await Target.ResolveAsync(parseResult, context, box, signals.Token);
             var forwards = new List<SocketForward>();
             try
             {

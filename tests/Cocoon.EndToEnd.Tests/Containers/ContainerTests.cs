@@ -252,6 +252,20 @@ public sealed class ContainerTests(ContainerFixture fixture) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Cli_ExecGuest_RunsBesideTheContainersNotInOne()
+    {
+        await using var running = await StartDetachedAsync("beside-guest", "sleep 600", "true");
+
+        // The guest sees crun's state of every container; a container sees none of it.
+        var guest = await fixture.Environment.CocoonAsync("exec", "--guest", "ctr", "ls", "/run/crun");
+        var inContainer = await fixture.Environment.CocoonAsync("exec", "ctr", "ls", "/run/crun");
+
+        Assert.True(guest.ExitCode == 0, guest.Stderr);
+        Assert.Contains("beside-guest", guest.Stdout, StringComparison.Ordinal);
+        Assert.NotEqual(0, inContainer.ExitCode);
+    }
+
+    [Fact]
     public async Task Cli_Ps_RunningContainersAndWithAllTheExitedOnes()
     {
         await using var running = await StartDetachedAsync("listed-running", "sleep 600", "true");

@@ -105,6 +105,18 @@ public sealed class CommandGrammarTests : CliHarness
         Assert.Contains("'-w'", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("exec", "--guest", "-c", "db", "web", "true")]
+    [InlineData("cp", "--guest", "--container", "db", "web:/etc/hosts", "-")]
+    [InlineData("socket-forward", "--guest", "-c", "db", "web", "/tmp/a.sock:/run/a.sock")]
+    public void Run_GuestAndContainer_UsageErrorNamingBoth(params string[] args)
+    {
+        var (exit, _, stderr) = Run(args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--guest and --container 'db' name two places", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_ImageFromAnUnreachableRegistry_FailsNamingItAndLeavesNoBox()
     {
