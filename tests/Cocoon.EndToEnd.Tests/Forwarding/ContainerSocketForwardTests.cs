@@ -324,15 +324,18 @@ public sealed class ContainerSocketForwardTests(ContainerSocketFixture fixture) 
     /// </summary>
     private const string PoolThread = ".NET TP Worker";
 
-    /// <summary>Open fds and threads other than pool workers, of the supervisor and the agent (PID 1 in the box).</summary>
+    /// <summary>The GC's background thread, which the runtime starts at the first background collection, once.</summary>
+    private const string GcThread = ".NET BGC";
+
+    /// <summary>Open fds and threads other than pool workers and the GC's, of the supervisor and the agent (PID 1 in the box).</summary>
     private async Task<Counts> CountsAsync()
     {
         var pid = fixture.SupervisorPid;
-        var agent = await fixture.Box.RunAsync(["sh", "-c", $"ls /proc/1/fd | wc -l; cat /proc/1/task/*/comm | grep -v '^{PoolThread}$'"]).WaitAsync(Timeout);
+        var agent = await fixture.Box.RunAsync(["sh", "-c", $"ls /proc/1/fd | wc -l; cat /proc/1/task/*/comm | grep -v -e '^{PoolThread}$' -e '^{GcThread}$'"]).WaitAsync(Timeout);
         var lines = agent.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         string[] supervisorThreads = [.. Directory.GetDirectories($"/proc/{pid}/task")
             .Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))
-            .Where(name => name != PoolThread)];
+            .Where(name => name is not (PoolThread or GcThread))];
         return new Counts(
             Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length,
             supervisorThreads.Length,
