@@ -15,10 +15,10 @@ internal sealed class ContainerTarget
     private readonly Option<string> _container;
     private readonly Option<bool> _guest;
 
-    /// <param name="containerDescription">The help of <c>--container</c>, in the command's words.</param>
+    /// <param name="containerDescription">The help of <c>--container</c>, in the command's words, without the default or a final period.</param>
     public ContainerTarget(string containerDescription)
     {
-        _container = new("--container", "-c") { Description = containerDescription + " [default: the box's first running container, if it has one]" };
+        _container = new("--container", "-c") { Description = $"{containerDescription} [default: the box's first running container, if it has one]." };
         _guest = new("--guest") { Description = "Reach the box's guest itself (its built-in busybox environment), not a container." };
     }
 

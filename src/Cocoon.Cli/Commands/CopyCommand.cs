@@ -19,7 +19,7 @@ internal static class CopyCommand
 {
     private static readonly Argument<string> SourceArgument = new("SRC") { Description = "BOX:PATH, a host path, or - (a tar stream on stdin)." };
     private static readonly Argument<string> DestinationArgument = new("DST") { Description = "BOX:PATH, a host path, or - (a tar stream on stdout)." };
-    private static readonly ContainerTarget Target = new("The container whose file system PATH is in.");
+    private static readonly ContainerTarget Target = new("The container whose file system PATH is in");
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)

@@ -11,7 +11,7 @@ namespace Cocoon.Cli.Commands;
 internal static class ExecCommand
 {
     private static readonly Argument<string> NameArgument = new("BOX") { Description = "The box." };
-    private static readonly ContainerTarget Target = new("The container to run in.");
+    private static readonly ContainerTarget Target = new("The container to run in");
     // Zero or more for the parser, so the validator below can say what is missing in docker's words.
     private static readonly Argument<string[]> CommandArgument = new("COMMAND") { Description = "The command and its arguments.", Arity = ArgumentArity.ZeroOrMore };
 

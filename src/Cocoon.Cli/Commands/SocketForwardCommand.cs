@@ -13,7 +13,7 @@ namespace Cocoon.Cli.Commands;
 internal static class SocketForwardCommand
 {
     private static readonly Argument<string> NameArgument = new("BOX") { Description = "The running box." };
-    private static readonly ContainerTarget Target = new("The container whose sockets to reach.");
+    private static readonly ContainerTarget Target = new("The container whose sockets to reach");
 
     private static readonly Argument<string[]> PathsArgument = new("PATH")
     {
