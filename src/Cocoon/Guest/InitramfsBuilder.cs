@@ -66,6 +66,26 @@ internal sealed class InitramfsBuilder
         return this;
     }
 
+    /// <summary>
+    /// Adds a kernel module; without <paramref name="keepSignature"/> it goes in without its appended
+    /// signature (<see cref="ModuleSignature"/>).
+    /// </summary>
+    public InitramfsBuilder AddModule(string hostPath, string guestPath, bool keepSignature)
+    {
+        AddFile(hostPath, guestPath);
+        if (!keepSignature)
+        {
+            var entry = _entries[Normalize(guestPath)];
+            var length = ModuleSignature.UnsignedLength(entry.HostPath!);
+            if (length != new FileInfo(entry.HostPath!).Length)
+            {
+                _entries[entry.Path] = entry with { Length = length };
+            }
+        }
+
+        return this;
+    }
+
     public InitramfsBuilder AddBytes(string guestPath, ReadOnlySpan<byte> content, uint mode = DefaultFileMode)
     {
         Add(new Entry(EntryKind.Bytes, Normalize(guestPath), mode, Weak: false) { Content = content.ToArray() });
@@ -171,7 +191,7 @@ internal sealed class InitramfsBuilder
                 EntryKind.Symlink => $"l {path} -> {entry.Target}",
                 EntryKind.CharDevice => $"c {mode} {entry.Major}:{entry.Minor} {path}",
                 EntryKind.Bytes => $"f {mode} {Convert.ToHexStringLower(SHA256.HashData(entry.Content!))} {path}",
-                EntryKind.File => $"f {mode} {HashFile(entry.HostPath!)} {path}",
+                EntryKind.File => $"f {mode} {HashFile(entry.HostPath!, entry.Length)} {path}",
                 _ => throw new UnreachableException(),
             });
         }
@@ -203,7 +223,7 @@ internal sealed class InitramfsBuilder
                 case EntryKind.File:
                     using (var source = File.OpenRead(entry.HostPath!))
                     {
-                        writer.AddFile(path, entry.Mode, source, source.Length);
+                        writer.AddFile(path, entry.Mode, source, entry.Length ?? source.Length);
                     }
 
                     break;
@@ -242,13 +262,25 @@ internal sealed class InitramfsBuilder
             .ToList();
     }
 
-    private string HashFile(string hostPath)
+    /// <summary>The SHA-256 of <paramref name="hostPath"/>, or of its first <paramref name="length"/> bytes.</summary>
+    private string HashFile(string hostPath, long? length)
     {
-        if (!_contentHashes.TryGetValue(hostPath, out var digest))
+        var key = length is { } prefix ? $"{hostPath}\0{prefix}" : hostPath;
+        if (!_contentHashes.TryGetValue(key, out var digest))
         {
             using var stream = File.OpenRead(hostPath);
-            digest = Convert.ToHexStringLower(SHA256.HashData(stream));
-            _contentHashes[hostPath] = digest;
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[1 << 16];
+            var remaining = length ?? long.MaxValue;
+            int read;
+            while (remaining > 0 && (read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining))) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                remaining -= read;
+            }
+
+            digest = Convert.ToHexStringLower(hash.GetHashAndReset());
+            _contentHashes[key] = digest;
         }
 
         return digest;
@@ -293,6 +325,9 @@ internal sealed class InitramfsBuilder
     {
         public string? HostPath { get; init; }
 
+        /// <summary>For a host file: how many of its bytes go in, all when null.</summary>
+        public long? Length { get; init; }
+
         public byte[]? Content { get; init; }
 
         public string? Target { get; init; }
@@ -302,7 +337,7 @@ internal sealed class InitramfsBuilder
         public uint Minor { get; init; }
 
         public bool SameAs(Entry other) =>
-            Kind == other.Kind && Mode == other.Mode && HostPath == other.HostPath && Target == other.Target
+            Kind == other.Kind && Mode == other.Mode && HostPath == other.HostPath && Length == other.Length && Target == other.Target
             && Major == other.Major && Minor == other.Minor
             && (Content is null ? other.Content is null : other.Content is not null && Content.AsSpan().SequenceEqual(other.Content));
 

@@ -49,7 +49,7 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
 
         // An extended image is the caller's own recipe: it always goes the content-hashed way.
         var recipeKey = extend is null
-            ? GuestImageCache.RecipeKey(["agent-image-v3", agent, crun, kernel.KernelPath, kernel.Version, kernel.ModulesDirectory, string.Join(',', moduleNames), extraExecutables,
+            ? GuestImageCache.RecipeKey(["agent-image-v4", agent, crun, kernel.KernelPath, kernel.Version, kernel.ModulesDirectory, string.Join(',', moduleNames), extraExecutables,
                 dockerModules ? string.Join(',', GuestModuleSets.Docker) : ""])
             : null;
         if (recipeKey is not null && cache.TryGetByRecipe(recipeKey) is var (known, recipe))
@@ -79,11 +79,12 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
         extend?.Invoke(builder);
 
         var resolver = new ModuleResolver(kernel.ModulesDirectory);
+        var keepSignatures = ModuleSignature.Required(kernel);
         var modules = new List<string>();
         foreach (var module in resolver.Resolve(moduleNames))
         {
             var guestPath = $"{ModuleDirectory}/{module.Name}.ko";
-            builder.AddFile(Path.Combine(kernel.ModulesDirectory, module.RelativePath), guestPath);
+            builder.AddModule(Path.Combine(kernel.ModulesDirectory, module.RelativePath), guestPath, keepSignatures);
             modules.Add(guestPath);
         }
 
@@ -95,7 +96,7 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
                 var guestPath = $"{ModuleDirectory}/{module.Name}.ko";
                 if (!modules.Contains(guestPath))
                 {
-                    builder.AddFile(Path.Combine(kernel.ModulesDirectory, module.RelativePath), guestPath);
+                    builder.AddModule(Path.Combine(kernel.ModulesDirectory, module.RelativePath), guestPath, keepSignatures);
                     onDemand.Add(guestPath);
                 }
             }
@@ -106,12 +107,14 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
         var image = cache.GetOrBuild(builder);
         if (recipeKey is not null)
         {
-            // Besides the packed files, the recipe read the module index and the loader's cache (ldd).
+            // Besides the packed files, the recipe read the module index, the loader's cache (ldd) and
+            // the kernel's configuration (whether modules keep their signatures).
             cache.RememberRecipe(recipeKey, image, modules, [
                 .. builder.HostFiles,
                 Path.Combine(kernel.ModulesDirectory, "modules.dep"),
                 Path.Combine(kernel.ModulesDirectory, "modules.builtin"),
                 "/etc/ld.so.cache",
+                ModuleSignature.KernelConfigPath(kernel),
             ]);
         }
 
