@@ -5,6 +5,7 @@ using Cocoon.Protocol;
 using Cocoon.State;
 using Cocoon.Vmm;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cocoon.Supervisor;
 
@@ -12,7 +13,8 @@ namespace Cocoon.Supervisor;
 /// <param name="Kernel">The guest kernel.</param>
 /// <param name="Image">The cached initramfs.</param>
 /// <param name="Modules">Guest paths of the modules, in load order.</param>
-internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnlyList<string> Modules)
+/// <param name="KernelBootPath">The kernel file QEMU boots: its uncompressed image when there is one (<see cref="UncompressedKernel"/>).</param>
+internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnlyList<string> Modules, string KernelBootPath)
 {
     /// <summary>Names the agent binary to use instead of the one found next to cocoon.</summary>
     public const string AgentPathVariable = "COCOON_AGENT_PATH";
@@ -37,6 +39,7 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
     {
         ArgumentNullException.ThrowIfNull(paths);
         var kernel = KernelLocator.FindDefault();
+        var bootKernel = UncompressedKernel.BootPath(kernel, paths.GuestCacheDirectory, logger ?? NullLogger.Instance);
         var agent = FindAgent();
         var crun = FindCrun();
         var extraExecutables = Environment.GetEnvironmentVariable(ExtraExecutablesVariable) ?? "";
@@ -54,7 +57,7 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
             : null;
         if (recipeKey is not null && cache.TryGetByRecipe(recipeKey) is var (known, recipe))
         {
-            return new AgentImage(kernel, known, recipe.Modules);
+            return new AgentImage(kernel, known, recipe.Modules, bootKernel);
         }
 
         var builder = new InitramfsBuilder()
@@ -118,7 +121,7 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
             ]);
         }
 
-        return new AgentImage(kernel, image, modules);
+        return new AgentImage(kernel, image, modules, bootKernel);
     }
 
     /// <summary>The host's crun (<c>apt-get install crun</c>; ./scripts/setup installs it).</summary>

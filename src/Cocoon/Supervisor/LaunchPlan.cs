@@ -61,7 +61,7 @@ internal sealed record LaunchPlan(VmSpec Vm, VsockDeviceOptions Device, IReadOnl
         var vm = new VmSpec
         {
             Name = name,
-            KernelPath = image.Kernel.KernelPath,
+            KernelPath = image.KernelBootPath,
             InitrdPath = image.Image.Path,
             ConsoleLogPath = paths.ConsoleLog(name),
             BoxLogPath = paths.BoxLog(name),

@@ -15,7 +15,8 @@ public sealed class LaunchPlanTests
     private static readonly AgentImage Image = new(
         new GuestKernel("/boot/vmlinuz", "6.1.0-cloud", "/lib/modules/6.1.0-cloud"),
         new GuestImage("/s/cache/guest/abc.cpio", "abc", FromCache: true),
-        ["/lib/m/vsock.ko", "/lib/m/virtio_mmio.ko"]);
+        ["/lib/m/vsock.ko", "/lib/m/virtio_mmio.ko"],
+        "/s/cache/guest/vmlinux-6.1.0-cloud-0123456789abcdef");
 
     [Fact]
     public void Create_Box_VmSpecFromRecordAndImage()
@@ -25,7 +26,7 @@ public sealed class LaunchPlanTests
         var plan = LaunchPlan.Create(Paths, record, Image, guestLogLevel: null);
 
         Assert.Equal("web", plan.Vm.Name);
-        Assert.Equal("/boot/vmlinuz", plan.Vm.KernelPath);
+        Assert.Equal("/s/cache/guest/vmlinux-6.1.0-cloud-0123456789abcdef", plan.Vm.KernelPath);
         Assert.Equal("/s/cache/guest/abc.cpio", plan.Vm.InitrdPath);
         Assert.Equal("/s/boxes/web/console.log", plan.Vm.ConsoleLogPath);
         Assert.Equal("/s/boxes/web/box.log", plan.Vm.BoxLogPath);
