@@ -132,17 +132,19 @@ internal sealed class InitramfsBuilder
     /// <summary>
     /// Adds busybox at <c>/bin/busybox</c> with links for its applets: the named ones at
     /// <c>/bin/&lt;applet&gt;</c>, or, when <paramref name="applets"/> is null, every applet at the
-    /// path <c>busybox --list-full</c> gives. Links give way to files added explicitly.
+    /// path <c>busybox --list-full</c> gives, less the paths in <paramref name="without"/>. Links give
+    /// way to files added explicitly.
     /// </summary>
-    public InitramfsBuilder AddBusybox(string hostPath = "/bin/busybox", IEnumerable<string>? applets = null)
+    public InitramfsBuilder AddBusybox(string hostPath = "/bin/busybox", IEnumerable<string>? applets = null, IEnumerable<string>? without = null)
     {
         AddExecutable(hostPath, "/bin/busybox");
         var links = applets is null
             ? ListApplets(hostPath)
             : applets.Select(a => "/bin/" + a);
+        var left = new HashSet<string>(without ?? [], StringComparer.Ordinal) { "/bin/busybox" };
         foreach (var link in links)
         {
-            if (link != "/bin/busybox")
+            if (!left.Contains(link))
             {
                 Add(new Entry(EntryKind.Symlink, Normalize(link), 0x1FF, Weak: true) { Target = "/bin/busybox" });
             }

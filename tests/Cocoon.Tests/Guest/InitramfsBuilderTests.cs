@@ -99,6 +99,15 @@ public sealed class InitramfsBuilderTests : IDisposable
     }
 
     [Fact]
+    public void AddBusybox_Without_ThoseAppletsHaveNoLink()
+    {
+        var builder = new InitramfsBuilder().AddBusybox(without: ["/sbin/modprobe"]);
+
+        Assert.DoesNotContain("/sbin/modprobe", builder.Paths);
+        Assert.Contains("/sbin/insmod", builder.Paths);
+    }
+
+    [Fact]
     public void AddExecutable_DynamicBinary_AddsLoaderAndLibc()
     {
         var builder = new InitramfsBuilder().AddExecutable("/usr/bin/socat", "/bin/socat");
