@@ -12,7 +12,8 @@ namespace Cocoon.Bench.Benchmarks;
 
 /// <summary>
 /// Boot: wall time of <c>cocoon run --rm -- echo ready</c> (fresh CLI process, until "ready" is on
-/// its stdout) against a bare boot of the same kernel with the same QEMU command line (built by
+/// its stdout) against a bare boot of the same kernel file (the uncompressed image a box boots, when
+/// the kernel has one: <see cref="UncompressedKernel"/>) with the same QEMU command line (built by
 /// <see cref="QemuCommandLine"/>, same accelerator, and the same memory and CPUs given explicitly to
 /// both) whose /init is a busybox sh script that prints a marker on the console and powers off;
 /// measured from QEMU start to the marker line read from the console, a FIFO, as the Cocoon side
@@ -53,15 +54,15 @@ internal sealed class BootBenchmark : IBenchmark
                 .AddText("/init", $"#!/bin/sh\necho {Marker}\npoweroff -f\n", InitramfsBuilder.ExecutableMode);
             var image = new GuestImageCache(home).GetOrBuild(builder);
             var choice = await AcceleratorProbe.ChooseAsync(options.QemuPath, kernel.KernelPath, paths.GuestCacheDirectory, cancellationToken: cancellationToken);
-            output.WriteLine($"kernel {kernel.KernelPath}, accelerator {choice.Accelerator} ({choice.Reason}), {MemoryMiB} MiB and {Cpus} CPU on both sides, bare initramfs {new FileInfo(image.Path).Length / 1024} KiB");
-
             var agentImage = AgentImage.GetOrBuild(new CocoonPaths(home), options.Machine, null);
+            output.WriteLine($"kernel {agentImage.KernelBootPath}, accelerator {choice.Accelerator} ({choice.Reason}), {MemoryMiB} MiB and {Cpus} CPU on both sides, bare initramfs {new FileInfo(image.Path).Length / 1024} KiB");
+
             var cocoon = new List<double>();
             var bare = new List<double>();
             var agent = new List<double>();
             for (var round = 0; round < Rounds; round++)
             {
-                bare.Add(await BootBareAsync(kernel, image.Path, Path.Combine(home, $"bare-{round}.log"), options, choice.Accelerator, cancellationToken));
+                bare.Add(await BootBareAsync(agentImage.KernelBootPath, image.Path, Path.Combine(home, $"bare-{round}.log"), options, choice.Accelerator, cancellationToken));
                 cocoon.Add(await RunCocoonAsync(cli, home, cancellationToken));
                 agent.Add(await BootAgentAsync(agentImage, Path.Combine(home, $"agent-{round}"), options, choice.Accelerator, cancellationToken));
             }
@@ -110,7 +111,7 @@ internal sealed class BootBenchmark : IBenchmark
         {
             var spec = new VmSpec
             {
-                KernelPath = image.Kernel.KernelPath,
+                KernelPath = image.KernelBootPath,
                 InitrdPath = image.Image.Path,
                 ConsoleLogPath = Path.Combine(directory, "console.log"),
                 KernelArguments = [new BootConfig { Hostname = "bench", Modules = image.Modules }.ToKernelArgument()],
@@ -131,10 +132,10 @@ internal sealed class BootBenchmark : IBenchmark
 
     // The console goes to a FIFO this process reads line by line, as the Cocoon side reads the CLI's
     // stdout pipe: both sides see their line the moment it is written, no polling on either.
-    private static async Task<double> BootBareAsync(GuestKernel kernel, string initrd, string console, QemuOptions options, VmAccelerator accelerator, CancellationToken cancellationToken)
+    private static async Task<double> BootBareAsync(string kernel, string initrd, string console, QemuOptions options, VmAccelerator accelerator, CancellationToken cancellationToken)
     {
         await BenchSupport.RunCheckedAsync("mkfifo", ["-m", "600", console], null, TimeSpan.FromSeconds(10), cancellationToken);
-        var spec = new VmSpec { KernelPath = kernel.KernelPath, InitrdPath = initrd, ConsoleLogPath = console, MemoryMiB = MemoryMiB, Cpus = Cpus };
+        var spec = new VmSpec { KernelPath = kernel, InitrdPath = initrd, ConsoleLogPath = console, MemoryMiB = MemoryMiB, Cpus = Cpus };
         var marker = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
         var lines = new List<string>();
         var start = Stopwatch.GetTimestamp();
