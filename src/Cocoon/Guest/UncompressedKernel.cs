@@ -92,7 +92,31 @@ internal static class UncompressedKernel
         }
 
         GuestLog.KernelExtracted(logger, target, kernel.KernelPath, watch.ElapsedMilliseconds);
+        RemoveOthers(cacheDirectory, target);
         return target;
+    }
+
+    /// <summary>
+    /// Removes the uncompressed images of other kernels (or of this kernel's file before it changed),
+    /// some 50 MiB each, which a kernel upgrade would otherwise leave behind for good. QEMU reads its
+    /// kernel when it starts, so only a box starting with the old kernel at this very moment can miss it.
+    /// </summary>
+    private static void RemoveOthers(string cacheDirectory, string keep)
+    {
+        foreach (var path in Directory.EnumerateFiles(cacheDirectory, "vmlinux-*"))
+        {
+            if (path != keep && !path.EndsWith(".tmp", StringComparison.Ordinal))
+            {
+                try
+                {
+                    File.Delete(path);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // Another process's, or already gone: it is only space.
+                }
+            }
+        }
     }
 
     /// <summary>The uncompressed ELF kernel inside <paramref name="bzImage"/>; null with the reason when it has none QEMU can start.</summary>

@@ -167,9 +167,11 @@ internal sealed record AgentImage(GuestKernel Kernel, GuestImage Image, IReadOnl
             }
         }
 
-        return candidates.FirstOrDefault(File.Exists)
+        // The published CLI runs from the folder the agent is published to: one place, named once.
+        var places = candidates.Distinct(StringComparer.Ordinal).ToList();
+        return places.FirstOrDefault(File.Exists)
             ?? throw new CocoonException(
                 CocoonErrorCode.NotFound,
-                $"cannot find the guest agent (looked at {string.Join(", ", candidates)}); run ./scripts/setup or set {AgentPathVariable}");
+                $"cannot find the guest agent (looked at {string.Join(", ", places)}); run ./scripts/setup or set {AgentPathVariable}");
     }
 }
