@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace Cocoon.Guest;
 
@@ -27,38 +28,76 @@ internal static class Lz4LegacyFrame
 
     private const uint MagicNumber = 0x184C2102;
 
-    /// <summary>Decodes the frame at the start of <paramref name="input"/> into exactly <paramref name="output"/>.</summary>
+    /// <summary>The most a block decodes to: the legacy format's fixed block size.</summary>
+    public const int MaxBlockLength = 8 << 20;
+
+    /// <summary>The most a block's compressed form may take (LZ4's bound for <see cref="MaxBlockLength"/>).</summary>
+    private const int MaxCompressedBlockLength = MaxBlockLength + (MaxBlockLength / 255) + 16;
+
+    /// <summary>
+    /// Decodes the frame <paramref name="input"/> is positioned at and writes exactly
+    /// <paramref name="length"/> bytes to <paramref name="output"/>, a block at a time. The two block
+    /// buffers (16 MiB) are native memory, given back when this returns: a long-lived process (a box's
+    /// supervisor) that decodes a kernel once keeps none of it.
+    /// </summary>
     /// <exception cref="InvalidDataException">The input is not such a frame, or decodes to another length.</exception>
-    public static void Decode(ReadOnlySpan<byte> input, Span<byte> output)
+    public static unsafe void Decode(Stream input, Stream output, long length)
     {
-        if (!input.StartsWith(Magic))
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        Span<byte> word = stackalloc byte[4];
+        if (!TryReadExactly(input, word) || !word.SequenceEqual(Magic))
         {
             throw new InvalidDataException("not an LZ4 legacy frame (bad magic)");
         }
 
-        var position = Magic.Length;
-        var written = 0;
-        while (written < output.Length && position + 4 <= input.Length)
+        var blockMemory = (byte*)NativeMemory.Alloc(MaxCompressedBlockLength);
+        var decodedMemory = (byte*)NativeMemory.Alloc(MaxBlockLength);
+        try
         {
-            var size = BinaryPrimitives.ReadUInt32LittleEndian(input[position..]);
-            position += 4;
-            if (size == MagicNumber)
+            var block = new Span<byte>(blockMemory, MaxCompressedBlockLength);
+            var decoded = new Span<byte>(decodedMemory, MaxBlockLength);
+            long written = 0;
+            while (written < length && TryReadExactly(input, word))
             {
-                continue;
+                var size = BinaryPrimitives.ReadUInt32LittleEndian(word);
+                if (size == MagicNumber)
+                {
+                    continue;
+                }
+
+                if (size > MaxCompressedBlockLength || !TryReadExactly(input, block[..(int)size]))
+                {
+                    throw new InvalidDataException($"LZ4 block of {size} bytes after {written} decoded bytes is larger than a block can be or runs past the input");
+                }
+
+                var count = DecodeBlock(block[..(int)size], decoded);
+                output.Write(decoded[..(int)Math.Min(count, length - written)]);
+                written += count;
             }
 
-            if (size > (uint)(input.Length - position))
+            if (written != length)
             {
-                throw new InvalidDataException($"LZ4 block of {size} bytes at offset {position - 4} runs past the input's {input.Length} bytes");
+                throw new InvalidDataException($"LZ4 frame decoded to {written} bytes, expected {length}");
             }
-
-            written += DecodeBlock(input.Slice(position, (int)size), output[written..]);
-            position += (int)size;
         }
-
-        if (written != output.Length)
+        finally
         {
-            throw new InvalidDataException($"LZ4 frame decoded to {written} bytes, expected {output.Length}");
+            NativeMemory.Free(blockMemory);
+            NativeMemory.Free(decodedMemory);
+        }
+    }
+
+    private static bool TryReadExactly(Stream input, Span<byte> buffer)
+    {
+        try
+        {
+            input.ReadExactly(buffer);
+            return true;
+        }
+        catch (EndOfStreamException)
+        {
+            return false;
         }
     }
 

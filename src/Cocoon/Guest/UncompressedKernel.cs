@@ -6,6 +6,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 
 namespace Cocoon.Guest;
 
@@ -74,16 +75,15 @@ internal static class UncompressedKernel
         }
 
         var watch = Stopwatch.StartNew();
-        if (Extract(File.ReadAllBytes(kernel.KernelPath), out reason) is not { } elf)
-        {
-            return null;
-        }
-
         Directory.CreateDirectory(cacheDirectory);
         var temporary = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            File.WriteAllBytes(temporary, elf);
+            if (!TryExtract(kernel.KernelPath, temporary, out reason))
+            {
+                return null;
+            }
+
             File.Move(temporary, target, overwrite: true);
         }
         finally
@@ -119,105 +119,143 @@ internal static class UncompressedKernel
         }
     }
 
-    /// <summary>The uncompressed ELF kernel inside <paramref name="bzImage"/>; null with the reason when it has none QEMU can start.</summary>
+    /// <summary>
+    /// Writes the uncompressed ELF kernel inside the bzImage <paramref name="kernelPath"/> to
+    /// <paramref name="output"/>, streaming (a block of LZ4 at a time), so that the supervisor that does
+    /// this keeps none of the ~50 MiB. False with the reason when it has none QEMU can start; what was
+    /// written then is the caller's to remove.
+    /// </summary>
     /// <exception cref="InvalidDataException">The header says LZ4 or gzip but the payload does not decode.</exception>
-    internal static byte[]? Extract(ReadOnlySpan<byte> bzImage, out string? reason)
+    internal static bool TryExtract(string kernelPath, string output, out string? reason)
     {
-        if (bzImage.Length < 0x250 || !bzImage.Slice(0x202, 4).SequenceEqual("HdrS"u8) || BinaryPrimitives.ReadUInt16LittleEndian(bzImage[0x206..]) < 0x208)
+        using var input = new FileStream(kernelPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        Span<byte> header = stackalloc byte[0x250];
+        if (input.Length < header.Length + 8)
         {
             reason = "it is not a bzImage of boot protocol 2.08 or later";
-            return null;
+            return false;
         }
 
-        var setupSectors = bzImage[0x1F1] == 0 ? 4 : bzImage[0x1F1];
-        var start = (setupSectors + 1) * 512L + BinaryPrimitives.ReadUInt32LittleEndian(bzImage[0x248..]);
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(bzImage[0x24C..]);
-        if (length < 8 || start + length > bzImage.Length)
+        input.ReadExactly(header);
+        if (!header.Slice(0x202, 4).SequenceEqual("HdrS"u8) || BinaryPrimitives.ReadUInt16LittleEndian(header[0x206..]) < 0x208)
         {
-            reason = $"its payload ({length} bytes at {start}) lies outside the file's {bzImage.Length} bytes";
-            return null;
+            reason = "it is not a bzImage of boot protocol 2.08 or later";
+            return false;
         }
 
-        var payload = bzImage.Slice((int)start, (int)length);
-        var size = BinaryPrimitives.ReadUInt32LittleEndian(payload[^4..]);
+        var setupSectors = header[0x1F1] == 0 ? 4 : header[0x1F1];
+        var start = (setupSectors + 1) * 512L + BinaryPrimitives.ReadUInt32LittleEndian(header[0x248..]);
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(header[0x24C..]);
+        if (length < 8 || start + length > input.Length)
+        {
+            reason = $"its payload ({length} bytes at {start}) lies outside the file's {input.Length} bytes";
+            return false;
+        }
+
+        Span<byte> word = stackalloc byte[4];
+        input.Position = start + length - 4;
+        input.ReadExactly(word);
+        var size = BinaryPrimitives.ReadUInt32LittleEndian(word);
         if (size is 0 or > 1u << 30)
         {
             reason = $"its payload claims to decompress to {size} bytes";
-            return null;
+            return false;
         }
 
-        var elf = new byte[size];
-        if (payload.StartsWith(Lz4LegacyFrame.Magic))
+        input.Position = start;
+        input.ReadExactly(word);
+        input.Position = start;
+        using (var elf = new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            Lz4LegacyFrame.Decode(payload, elf);
-        }
-        else if (payload.StartsWith((ReadOnlySpan<byte>)[0x1F, 0x8B]))
-        {
-            using var gzip = new GZipStream(new MemoryStream(payload.ToArray()), CompressionMode.Decompress);
-            try
+            if (word.SequenceEqual(Lz4LegacyFrame.Magic))
             {
-                gzip.ReadExactly(elf);
+                Lz4LegacyFrame.Decode(input, elf, size);
             }
-            catch (EndOfStreamException ex)
+            else if (word[..2].SequenceEqual((ReadOnlySpan<byte>)[0x1F, 0x8B]))
             {
-                throw new InvalidDataException($"the gzip payload ends before {size} bytes", ex);
+                using var gzip = new GZipStream(input, CompressionMode.Decompress, leaveOpen: true);
+                CopyExactly(gzip, elf, size);
             }
-        }
-        else
-        {
-            reason = $"its payload is compressed with a format this build does not decode (first bytes {Convert.ToHexString(payload[..4])}); LZ4 and gzip are decoded";
-            return null;
+            else
+            {
+                reason = $"its payload is compressed with a format this build does not decode (first bytes {Convert.ToHexString(word)}); LZ4 and gzip are decoded";
+                return false;
+            }
         }
 
-        if (!HasPvhEntry(elf))
+        using var written = File.OpenHandle(output);
+        if (!HasPvhEntry(written))
         {
             reason = "it has no PVH entry point (a kernel built without CONFIG_PVH)";
-            return null;
+            return false;
         }
 
         reason = null;
-        return elf;
+        return true;
     }
 
     /// <summary>Whether <paramref name="elf"/> is a 64-bit little-endian ELF file with a Xen <c>PHYS32_ENTRY</c> note.</summary>
-    internal static bool HasPvhEntry(ReadOnlySpan<byte> elf)
+    internal static bool HasPvhEntry(SafeFileHandle elf)
     {
-        if (elf.Length < 64 || !elf.StartsWith((ReadOnlySpan<byte>)[0x7F, (byte)'E', (byte)'L', (byte)'F', 2, 1]))
+        var fileLength = RandomAccess.GetLength(elf);
+        Span<byte> header = stackalloc byte[64];
+        if (fileLength < header.Length || RandomAccess.Read(elf, header, 0) != header.Length
+            || !header.StartsWith((ReadOnlySpan<byte>)[0x7F, (byte)'E', (byte)'L', (byte)'F', 2, 1]))
         {
             return false;
         }
 
-        var headers = BinaryPrimitives.ReadUInt64LittleEndian(elf[0x20..]);
-        var headerSize = BinaryPrimitives.ReadUInt16LittleEndian(elf[0x36..]);
-        var count = BinaryPrimitives.ReadUInt16LittleEndian(elf[0x38..]);
+        var headers = BinaryPrimitives.ReadUInt64LittleEndian(header[0x20..]);
+        var headerSize = BinaryPrimitives.ReadUInt16LittleEndian(header[0x36..]);
+        var count = BinaryPrimitives.ReadUInt16LittleEndian(header[0x38..]);
+        if (headerSize < 0x28 || headers + ((ulong)count * headerSize) > (ulong)fileLength)
+        {
+            return false;
+        }
+
+        var table = new byte[count * headerSize];
+        RandomAccess.Read(elf, table, (long)headers);
         for (var i = 0; i < count; i++)
         {
-            var at = headers + (ulong)(i * headerSize);
-            if (headerSize < 0x28 || at + 0x28 > (ulong)elf.Length)
-            {
-                return false;
-            }
-
-            var header = elf.Slice((int)at, headerSize);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(header) != ElfNoteProgramHeader)
+            var entry = table.AsSpan(i * headerSize, headerSize);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(entry) != ElfNoteProgramHeader)
             {
                 continue;
             }
 
-            var offset = BinaryPrimitives.ReadUInt64LittleEndian(header[0x08..]);
-            var size = BinaryPrimitives.ReadUInt64LittleEndian(header[0x20..]);
-            if (offset + size > (ulong)elf.Length || offset + size < offset)
+            var offset = BinaryPrimitives.ReadUInt64LittleEndian(entry[0x08..]);
+            var size = BinaryPrimitives.ReadUInt64LittleEndian(entry[0x20..]);
+            if (size > 1 << 20 || offset + size > (ulong)fileLength)
             {
                 return false;
             }
 
-            if (HasXenEntryNote(elf.Slice((int)offset, (int)size)))
+            var notes = new byte[size];
+            RandomAccess.Read(elf, notes, (long)offset);
+            if (HasXenEntryNote(notes))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    private static void CopyExactly(Stream source, Stream destination, long length)
+    {
+        var buffer = new byte[1 << 16];
+        var left = length;
+        while (left > 0)
+        {
+            var read = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (read == 0)
+            {
+                throw new InvalidDataException($"the gzip payload ends {left} bytes before its {length}");
+            }
+
+            destination.Write(buffer, 0, read);
+            left -= read;
+        }
     }
 
     private static bool HasXenEntryNote(ReadOnlySpan<byte> notes)

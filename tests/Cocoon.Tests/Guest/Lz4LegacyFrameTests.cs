@@ -58,11 +58,11 @@ public sealed class Lz4LegacyFrameTests
     public void Decode_TwoBlocks_Concatenated()
     {
         byte[] frame = [0x02, 0x21, 0x4C, 0x18, 4, 0, 0, 0, 0x30, (byte)'a', (byte)'b', (byte)'c', 3, 0, 0, 0, 0x20, (byte)'d', (byte)'e'];
-        var output = new byte[5];
+        using var output = new MemoryStream();
 
-        Lz4LegacyFrame.Decode(frame, output);
+        Lz4LegacyFrame.Decode(new MemoryStream(frame), output, 5);
 
-        Assert.Equal("abcde", Encoding.ASCII.GetString(output));
+        Assert.Equal("abcde", Encoding.ASCII.GetString(output.ToArray()));
     }
 
     [Fact]
@@ -70,7 +70,15 @@ public sealed class Lz4LegacyFrameTests
     {
         byte[] frame = [0x02, 0x21, 0x4C, 0x18, 4, 0, 0, 0, 0x30, (byte)'a', (byte)'b', (byte)'c'];
 
-        var ex = Assert.Throws<InvalidDataException>(() => Lz4LegacyFrame.Decode(frame, new byte[5]));
+        var ex = Assert.Throws<InvalidDataException>(() => Lz4LegacyFrame.Decode(new MemoryStream(frame), Stream.Null, 5));
         Assert.Contains("3 bytes, expected 5", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decode_BlockSizeBeyondTheInput_InvalidData()
+    {
+        byte[] frame = [0x02, 0x21, 0x4C, 0x18, 40, 0, 0, 0, 0x30, (byte)'a', (byte)'b', (byte)'c'];
+
+        Assert.Throws<InvalidDataException>(() => Lz4LegacyFrame.Decode(new MemoryStream(frame), Stream.Null, 3));
     }
 }

@@ -13,57 +13,65 @@ public sealed class UncompressedKernelTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
-    public void Extract_GzipBzImage_TheElfInside()
+    public void TryExtract_GzipBzImage_TheElfInside()
     {
         var elf = Elf(pvhNote: true);
 
-        var extracted = UncompressedKernel.Extract(BzImage(Gzip(elf), elf.Length), out var reason);
+        var extracted = TryExtract(BzImage(Gzip(elf), elf.Length), out var reason);
 
         Assert.Null(reason);
         Assert.Equal(elf, extracted);
     }
 
     [Fact]
-    public void Extract_ElfWithoutPvhNote_NullSayingWhy()
+    public void TryExtract_ElfWithoutPvhNote_FalseSayingWhy()
     {
         var elf = Elf(pvhNote: false);
 
-        var extracted = UncompressedKernel.Extract(BzImage(Gzip(elf), elf.Length), out var reason);
+        var extracted = TryExtract(BzImage(Gzip(elf), elf.Length), out var reason);
 
         Assert.Null(extracted);
         Assert.Contains("CONFIG_PVH", reason, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Extract_XzPayload_NullNamingTheFormat()
+    public void TryExtract_XzPayload_FalseNamingTheFormat()
     {
         byte[] xz = [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 1, 2, 3, 4, 5, 6];
 
-        var extracted = UncompressedKernel.Extract(BzImage(xz, 4096), out var reason);
+        var extracted = TryExtract(BzImage(xz, 4096), out var reason);
 
         Assert.Null(extracted);
         Assert.Contains("FD377A58", reason, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Extract_NotABzImage_NullSayingWhy()
+    public void TryExtract_NotABzImage_FalseSayingWhy()
     {
-        var extracted = UncompressedKernel.Extract(new byte[4096], out var reason);
+        var extracted = TryExtract(new byte[4096], out var reason);
 
         Assert.Null(extracted);
         Assert.Contains("bzImage", reason, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Extract_RealKernel_AnX86ElfWithAPvhEntry()
+    public void TryExtract_RealKernel_AnX86ElfWithAPvhEntry()
     {
         var kernel = KernelLocator.FindDefault();
+        var output = Path.Combine(_root, "vmlinux");
 
-        var extracted = UncompressedKernel.Extract(File.ReadAllBytes(kernel.KernelPath), out var reason);
+        var extracted = UncompressedKernel.TryExtract(kernel.KernelPath, output, out var reason);
 
-        Assert.True(extracted is not null, $"{kernel.KernelPath}: {reason}");
-        Assert.True(UncompressedKernel.HasPvhEntry(extracted));
-        Assert.Equal(0x3E, BinaryPrimitives.ReadUInt16LittleEndian(extracted.AsSpan(0x12))); // EM_X86_64
+        Assert.True(extracted, $"{kernel.KernelPath}: {reason}");
+        using (var elf = File.OpenHandle(output))
+        {
+            Assert.True(UncompressedKernel.HasPvhEntry(elf));
+        }
+
+        using var stream = File.OpenRead(output);
+        var header = new byte[0x14];
+        stream.ReadExactly(header);
+        Assert.Equal(0x3E, BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(0x12))); // EM_X86_64
     }
 
     [Fact]
@@ -98,6 +106,15 @@ public sealed class UncompressedKernelTests : IDisposable
 
         Assert.Equal(kernel.KernelPath, path);
         Assert.False(Directory.Exists(cache) && Directory.EnumerateFiles(cache).Any());
+    }
+
+    /// <summary>Extracts <paramref name="bzImage"/> through files: the ELF's bytes, or null with the reason.</summary>
+    private byte[]? TryExtract(byte[] bzImage, out string? reason)
+    {
+        var input = Path.Combine(_root, "bzImage");
+        var output = Path.Combine(_root, "extracted");
+        File.WriteAllBytes(input, bzImage);
+        return UncompressedKernel.TryExtract(input, output, out reason) ? File.ReadAllBytes(output) : null;
     }
 
     private GuestKernel WriteKernel(byte[] payload, int? declaredSize = null)
