@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Text;
 using Microsoft.Extensions.Logging;
 
 namespace Cocoon.Cli;
@@ -12,6 +13,9 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, string? Stat
 {
     /// <summary>Shows stack traces of unexpected failures (<c>COCOON_DEBUG=1</c>).</summary>
     public bool Debug { get; init; }
+
+    /// <summary>Whether <see cref="Out"/> is a terminal (progress is drawn in place there).</summary>
+    public bool OutIsTerminal { get; init; }
 
     /// <summary>The SDK runtime over <see cref="StateRoot"/>; supervisors run this very executable.</summary>
     public CocoonRuntime Runtime => field ??= new CocoonRuntime(new CocoonRuntimeOptions
@@ -44,10 +48,20 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, string? Stat
             }
         });
 
-    /// <summary>The real console and environment.</summary>
+    /// <summary>The real standard output, standard error and environment.</summary>
     public static CliContext FromEnvironment() =>
-        new(Console.Out, Console.Error)
+        new(StandardWriter(StandardStream.Output), StandardWriter(StandardStream.Error))
         {
             Debug = Environment.GetEnvironmentVariable("COCOON_DEBUG") is "1" or "true",
+            OutIsTerminal = !Console.IsOutputRedirected,
         };
+
+    /// <summary>
+    /// A writer on standard stream <paramref name="fd"/> (<see cref="StandardStream"/>), not
+    /// <see cref="Console.Out"/>: .NET's console, the first time it writes to a terminal, sends the
+    /// terminal's keypad_xmit string (<c>ESC [?1h ESC =</c>) and never undoes it, which left the user's
+    /// terminal in application keypad mode after every command.
+    /// </summary>
+    private static TextWriter StandardWriter(int fd) =>
+        TextWriter.Synchronized(new StreamWriter(new StandardStream(fd, dropAfterBrokenPipe: true), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { AutoFlush = true });
 }

@@ -17,9 +17,17 @@ internal static class CocoonCli
     public static Command BuildRoot(CliContext context)
     {
         // A plain Command rather than RootCommand, so help says "cocoon" whatever the host process is.
+        var help = new HelpOption { Recursive = true };
+        if (help.Action is HelpAction action && Interop.TryGetWindowSize(StandardStream.Borrow(StandardStream.Output)) is { } size)
+        {
+            // Help's own default width asks Console.WindowWidth, which puts the terminal in keypad
+            // mode (see CliContext.FromEnvironment); the width comes from the terminal directly instead.
+            action.MaxWidth = size.Columns;
+        }
+
         var root = new Command("cocoon", "Run workloads in lightweight Linux microVMs (boxes) and reach them over vsock.")
         {
-            new HelpOption { Recursive = true },
+            help,
             new VersionOption(),
         };
 

@@ -10,8 +10,10 @@ namespace Cocoon.Cli;
 /// own offset (pwrite), so output of other writers to the same file (a shell, <c>2&gt;&amp;1</c>)
 /// would overwrite ours or be overwritten. This stream writes at the descriptor's shared offset.
 /// The descriptor is borrowed: the process owns 0, 1 and 2, so the handle never closes them.
+/// With <paramref name="dropAfterBrokenPipe"/>, writes after the reader has gone (EPIPE) are dropped,
+/// as .NET's console drops them, so <c>cocoon ls | head -1</c> ends quietly.
 /// </summary>
-internal sealed class StandardStream(int fd) : Stream
+internal sealed class StandardStream(int fd, bool dropAfterBrokenPipe = false) : Stream
 {
     public const int Input = 0;
     public const int Output = 1;
@@ -38,7 +40,14 @@ internal sealed class StandardStream(int fd) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-    public override void Write(ReadOnlySpan<byte> buffer) => Interop.WriteAll(_handle, buffer).ThrowIfFailed($"write fd {fd}");
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        var written = Interop.WriteAll(_handle, buffer);
+        if (!(dropAfterBrokenPipe && written.Error == Interop.Errno.EPIPE))
+        {
+            written.ThrowIfFailed($"write fd {fd}");
+        }
+    }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {

@@ -20,8 +20,7 @@ internal static class PullCommand
         {
             var reference = parseResult.GetRequiredValue(ReferenceArgument);
             var quiet = parseResult.GetValue(QuietOption);
-            var terminal = ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected;
-            var view = quiet ? null : new PullProgressView(context.Out, terminal);
+            var view = quiet ? null : new PullProgressView(context.Out, context.OutIsTerminal);
             ImageInfo image;
             using (var signals = new SignalCancellation(cancellationToken))
             {

@@ -323,4 +323,38 @@ public sealed class CliTests : CliHarness
         Assert.Equal("error: no box named 'nope'; list boxes with 'cocoon ls'\n", missing.Stderr);
         Assert.Equal(0, rm.ExitCode);
     }
+
+    [Fact]
+    public async Task Binary_OnATerminal_LeavesTheKeypadAlone()
+    {
+        // script(1) runs the commands on a pseudo-terminal of 40x100. .NET's console would write
+        // keypad_xmit (ESC [?1h ESC =) there on its first output and never undo it.
+        var env = new Dictionary<string, string> { ["COCOON_HOME"] = Root.Path };
+        var cli = RepoLayout.CliExecutable;
+        var commands = $"stty rows 40 cols 100; '{cli}' --version; '{cli}' run --help; '{cli}' ls";
+
+        var result = await ProcessRunner.RunAsync("script", ["-q", "-e", "-c", commands, "/dev/null"], TimeSpan.FromSeconds(60), env);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.DoesNotContain("\u001b[?1h", result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b=", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Description:", result.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^NAME\s+STATE\s+CID", result.Stdout);
+        Assert.All(result.Stdout.Split('\n'), line => Assert.True(line.TrimEnd('\r').Length <= 100, $"help wider than the terminal: '{line}'"));
+    }
+
+    [Fact]
+    public async Task Binary_ReaderGoneBeforeOutput_ExitsZeroSayingNothing()
+    {
+        var env = new Dictionary<string, string> { ["COCOON_HOME"] = Root.Path };
+        using var process = ProcessRunner.Start(RepoLayout.CliExecutable, ["--help"], env);
+
+        // The read end closes before the CLI has started: its writes meet EPIPE, as after `| head -1`.
+        process.StandardOutput.Dispose();
+        var stderr = await process.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.Equal(string.Empty, stderr);
+    }
 }
