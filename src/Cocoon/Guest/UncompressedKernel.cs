@@ -2,9 +2,8 @@
 
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
@@ -66,7 +65,7 @@ internal static class UncompressedKernel
     internal static string? GetOrExtract(GuestKernel kernel, string cacheDirectory, ILogger logger, out string? reason)
     {
         var stamp = HostFileStamp.Of(kernel.KernelPath) ?? throw new FileNotFoundException($"guest kernel '{kernel.KernelPath}' does not exist", kernel.KernelPath);
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{stamp.Path}\n{stamp.Size}\n{stamp.ModifiedTicks}")))[..16];
+        var key = GuestImageCache.RecipeKey([stamp.Path, stamp.Size.ToString(CultureInfo.InvariantCulture), stamp.ModifiedTicks.ToString(CultureInfo.InvariantCulture)])[..16];
         var target = Path.Combine(cacheDirectory, $"vmlinux-{kernel.Version}-{key}");
         reason = null;
         if (File.Exists(target))
