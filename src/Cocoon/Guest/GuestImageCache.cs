@@ -34,10 +34,9 @@ internal sealed record HostFileStamp(string Path, long Size, long ModifiedTicks)
 }
 
 /// <summary>
-/// Keeps built initramfs archives in <c>&lt;state root&gt;/cache/guest/&lt;hash&gt;.cpio</c>. An archive is
-/// written to a unique temporary file in the same directory and renamed into place, so readers never
-/// see a partial archive and concurrent builders of the same image are harmless (the last rename wins
-/// and the contents are identical).
+/// Keeps built initramfs archives in <c>&lt;state root&gt;/cache/guest/&lt;hash&gt;.cpio</c>, each put
+/// there through <see cref="CacheFile.Publish"/>: readers never see a partial archive and concurrent
+/// builders of the same image are harmless.
 /// <para>
 /// Hashing every input costs a few hundred milliseconds on each box start (the agent alone is
 /// ~12 MB), and finding the inputs runs <c>ldd</c> and <c>busybox --list-full</c>. A recipe — a
@@ -73,20 +72,14 @@ internal sealed class GuestImageCache
             return new GuestImage(path, hash, FromCache: true);
         }
 
-        System.IO.Directory.CreateDirectory(Directory);
-        var temp = Path.Combine(Directory, $".{hash}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         var stopwatch = Stopwatch.StartNew();
-        try
+        var size = 0L;
+        CacheFile.Publish(path, temporary =>
         {
-            var size = builder.Build(temp);
-            File.Move(temp, path, overwrite: true);
-            GuestLog.InitramfsBuilt(_logger, path, size, stopwatch.ElapsedMilliseconds);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-
+            size = builder.Build(temporary);
+            return true;
+        });
+        GuestLog.InitramfsBuilt(_logger, path, size, stopwatch.ElapsedMilliseconds);
         return new GuestImage(path, hash, FromCache: false);
     }
 

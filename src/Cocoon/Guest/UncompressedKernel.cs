@@ -74,20 +74,11 @@ internal static class UncompressedKernel
         }
 
         var watch = Stopwatch.StartNew();
-        Directory.CreateDirectory(cacheDirectory);
-        var temporary = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        try
+        string? why = null;
+        if (!CacheFile.Publish(target, temporary => TryExtract(kernel.KernelPath, temporary, out why)))
         {
-            if (!TryExtract(kernel.KernelPath, temporary, out reason))
-            {
-                return null;
-            }
-
-            File.Move(temporary, target, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
+            reason = why;
+            return null;
         }
 
         GuestLog.KernelExtracted(logger, target, kernel.KernelPath, watch.ElapsedMilliseconds);
@@ -104,7 +95,8 @@ internal static class UncompressedKernel
     {
         foreach (var path in Directory.EnumerateFiles(cacheDirectory, "vmlinux-*"))
         {
-            if (path != keep && !path.EndsWith(".tmp", StringComparison.Ordinal))
+            // Temporary files are hidden (CacheFile), so the pattern never matches a kernel being written.
+            if (path != keep)
             {
                 try
                 {
