@@ -122,7 +122,12 @@ internal sealed class GuestImageCache
         ArgumentNullException.ThrowIfNull(image);
         var stamps = inputs.Distinct(StringComparer.Ordinal).Select(HostFileStamp.Of).OfType<HostFileStamp>().ToList();
         var recipe = new ImageRecipe(image.Hash, modules, stamps);
-        StateStore.WriteAtomically(RecipePath(recipeKey), JsonSerializer.SerializeToUtf8Bytes(recipe, StateJsonContext.Default.ImageRecipe));
+
+        // Boxes starting together after an upgrade each remember the recipe; the write's temp-file
+        // clean-up is safe only under the file's lock.
+        var path = RecipePath(recipeKey);
+        using var writing = StateStore.Lock(path);
+        StateStore.WriteAtomically(path, JsonSerializer.SerializeToUtf8Bytes(recipe, StateJsonContext.Default.ImageRecipe));
     }
 
     private string RecipePath(string recipeKey) => Path.Combine(Directory, $"recipe-{recipeKey}.json");
