@@ -241,10 +241,11 @@ internal static class AcceleratorProbe
     {
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            var temp = file + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            File.WriteAllText(temp, $"{verdict.Accelerator}\n{verdict.Reason}\n");
-            File.Move(temp, file, overwrite: true);
+            Guest.CacheFile.Publish(file, temporary =>
+            {
+                File.WriteAllText(temporary, $"{verdict.Accelerator}\n{verdict.Reason}\n");
+                return true;
+            });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
