@@ -1,5 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
+using System.Globalization;
 using System.Text.Json;
 using Cocoon.State;
 using Cocoon.Tests.Cli.Infrastructure;
@@ -356,5 +357,46 @@ public sealed class CliTests : CliHarness
 
         Assert.Equal(0, process.ExitCode);
         Assert.Equal(string.Empty, stderr);
+    }
+
+    [Fact]
+    public async Task Binary_StartedWithSigintIgnored_InterruptStillEndsTheForegroundCommand()
+    {
+        // A shell without job control starts a background job with SIGINT ignored; `trap '' INT` does
+        // the same, and exec keeps it. The precondition, checked through the same shell line:
+        const string IgnoreInterrupt = "trap '' INT; exec \"$0\" \"$@\"";
+        var status = await ProcessRunner.RunAsync("/bin/sh", ["-c", IgnoreInterrupt, "/bin/grep", "^SigIgn:", "/proc/self/status"], TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0L, Convert.ToInt64(status.Stdout.Split(':')[1].Trim(), 16) & (1L << (Interop.SIGINT - 1)));
+
+        var env = new Dictionary<string, string> { ["COCOON_HOME"] = Root.Path };
+        using var device = ProcessRunner.Start("/bin/sh", ["-c", IgnoreInterrupt, RepoLayout.CliExecutable,
+            "vsock-device", "--socket", Path.Combine(Root.Path, "vu.sock"), "--uds", Path.Combine(Root.Path, "v.sock"), "--guest-cid", "3"], env);
+        try
+        {
+            // Act: once it serves (its signal handling is set up by then), the user's Ctrl-C.
+            // (The device's own log lines may come first.)
+            string? line;
+            do
+            {
+                line = await device.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                Assert.NotNull(line);
+            }
+            while (!line.StartsWith("vsock-device: listening on", StringComparison.Ordinal));
+
+            await ProcessRunner.RunAsync("kill", ["-INT", device.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(60));
+            var rest = await device.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            await device.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+            // Assert
+            Assert.Contains("vsock-device: signal received, stopping", rest, StringComparison.Ordinal);
+            Assert.Equal(0, device.ExitCode);
+        }
+        finally
+        {
+            if (!device.HasExited)
+            {
+                device.Kill(entireProcessTree: true);
+            }
+        }
     }
 }
