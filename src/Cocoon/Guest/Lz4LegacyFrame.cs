@@ -88,18 +88,8 @@ internal static class Lz4LegacyFrame
         }
     }
 
-    private static bool TryReadExactly(Stream input, Span<byte> buffer)
-    {
-        try
-        {
-            input.ReadExactly(buffer);
-            return true;
-        }
-        catch (EndOfStreamException)
-        {
-            return false;
-        }
-    }
+    private static bool TryReadExactly(Stream input, Span<byte> buffer) =>
+        input.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false) == buffer.Length;
 
     /// <summary>Decodes one LZ4 block into the start of <paramref name="output"/> and returns the bytes written.</summary>
     /// <exception cref="InvalidDataException">The block is malformed or does not fit.</exception>

@@ -121,14 +121,8 @@ internal static class UncompressedKernel
     {
         using var input = new FileStream(kernelPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         Span<byte> header = stackalloc byte[0x250];
-        if (input.Length < header.Length + 8)
-        {
-            reason = "it is not a bzImage of boot protocol 2.08 or later";
-            return false;
-        }
-
-        input.ReadExactly(header);
-        if (!header.Slice(0x202, 4).SequenceEqual("HdrS"u8) || BinaryPrimitives.ReadUInt16LittleEndian(header[0x206..]) < 0x208)
+        if (input.Length < header.Length + 8 || input.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) != header.Length
+            || !header.Slice(0x202, 4).SequenceEqual("HdrS"u8) || BinaryPrimitives.ReadUInt16LittleEndian(header[0x206..]) < 0x208)
         {
             reason = "it is not a bzImage of boot protocol 2.08 or later";
             return false;
