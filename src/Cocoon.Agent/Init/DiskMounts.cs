@@ -7,8 +7,9 @@ namespace Cocoon.Agent.Init;
 
 /// <summary>
 /// The box's disks (<see cref="BootConfig.Disks"/>), made ready on a thread of their own once the
-/// agent serves (<see cref="GuestInit.MountDisks"/>): the host's first calls need none of them, so
-/// their modules and mounts run while the host gets to its first container. A container waits.
+/// agent serves (<see cref="GuestInit.MountDisks"/>), at the lowest priority: the host's first calls
+/// need none of them, so their modules and mounts run while the host gets to its first container.
+/// A container waits.
 /// </summary>
 internal sealed class DiskMounts
 {
@@ -30,6 +31,10 @@ internal sealed class DiskMounts
         {
             try
             {
+                // Behind the agent's own threads: the host's first calls, which need no disk, are
+                // answered at once rather than after the modules and mounts. Not SCHED_IDLE: a
+                // busy process in the box would starve it, and a container waits for it.
+                _ = Interop.SetCurrentThreadNice(Interop.LowestPriority);
                 var failures = GuestInit.MountDisks(config, logger);
                 AgentLog.DisksReady(logger, GuestInit.ElapsedUs(start));
                 _mounted.TrySetResult(failures);

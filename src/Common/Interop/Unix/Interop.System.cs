@@ -29,6 +29,12 @@ internal static partial class Interop
 
     internal const int CLOCK_REALTIME = 0;
 
+    // <sys/resource.h>
+    private const int PRIO_PROCESS = 0;
+
+    /// <summary>The lowest scheduling priority (the highest nice value).</summary>
+    internal const int LowestPriority = 19;
+
     // <linux/if.h>
     internal const short IFF_UP = 0x1;
 
@@ -59,6 +65,9 @@ internal static partial class Interop
 
     [LibraryImport(Libc, EntryPoint = "reboot", SetLastError = true)]
     internal static partial int Reboot(int command);
+
+    [LibraryImport(Libc, EntryPoint = "setpriority", SetLastError = true)]
+    private static partial int SysSetPriority(int which, int who, int priority);
 
     [LibraryImport(Libc, EntryPoint = "clock_settime", SetLastError = true)]
     private static partial int SysClockSetTime(int clock, in Timespec time);
@@ -92,6 +101,13 @@ internal static partial class Interop
         var bytes = Encoding.UTF8.GetBytes(name);
         CheckIo(() => SysSetHostName(bytes, (nuint)bytes.Length), $"sethostname '{name}'");
     }
+
+    /// <summary>
+    /// setpriority(2) of the calling thread (on Linux the nice value is a thread's, and who 0 is the
+    /// caller). A failure is a value.
+    /// </summary>
+    internal static IoResult SetCurrentThreadNice(int nice) =>
+        Call(() => SysSetPriority(PRIO_PROCESS, 0, nice));
 
     /// <summary>clock_settime(CLOCK_REALTIME).</summary>
     internal static void SetRealtimeClock(Timespec time) =>
