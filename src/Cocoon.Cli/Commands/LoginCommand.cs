@@ -31,7 +31,14 @@ internal static class LoginCommand
                 throw new CocoonException(CocoonErrorCode.InvalidArgument, "give the password on stdin with --password-stdin (e.g. echo \"$TOKEN\" | cocoon login -u USER --password-stdin SERVER)");
             }
 
-            var password = Console.In.ReadToEnd().TrimEnd('\r', '\n');
+            // fd 0 itself, not Console.In: .NET's console would first put a terminal on stdout
+            // in keypad-transmit mode and leave it there.
+            string password;
+            using (var stdin = new StreamReader(new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 1)))
+            {
+                password = (await stdin.ReadToEndAsync(cancellationToken)).TrimEnd('\r', '\n');
+            }
+
             if (password.Length == 0)
             {
                 throw new CocoonException(CocoonErrorCode.InvalidArgument, "--password-stdin: stdin was empty; pipe the password in");

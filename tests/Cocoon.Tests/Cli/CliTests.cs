@@ -332,7 +332,7 @@ public sealed class CliTests : CliHarness
         // keypad_xmit (ESC [?1h ESC =) there on its first output and never undo it.
         var env = new Dictionary<string, string> { ["COCOON_HOME"] = Root.Path };
         var cli = RepoLayout.CliExecutable;
-        var commands = $"stty rows 40 cols 100; '{cli}' --version; '{cli}' run --help; '{cli}' ls";
+        var commands = $"stty rows 40 cols 100; '{cli}' --version; '{cli}' run --help; echo pw | '{cli}' login -u u --password-stdin 127.0.0.1:1 2>/dev/null; echo login-exit=$?; '{cli}' ls";
 
         var result = await ProcessRunner.RunAsync("script", ["-q", "-e", "-c", commands, "/dev/null"], TimeSpan.FromSeconds(60), env);
 
@@ -340,6 +340,7 @@ public sealed class CliTests : CliHarness
         Assert.DoesNotContain("\u001b[?1h", result.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("\u001b=", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("Description:", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("login-exit=9", result.Stdout, StringComparison.Ordinal); // read the password, found no registry
         Assert.Matches(@"(?m)^NAME\s+STATE\s+CID", result.Stdout);
         Assert.All(result.Stdout.Split('\n'), line => Assert.True(line.TrimEnd('\r').Length <= 100, $"help wider than the terminal: '{line}'"));
     }
