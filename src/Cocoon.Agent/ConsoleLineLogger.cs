@@ -36,7 +36,7 @@ internal sealed class ConsoleLineLoggerProvider(LogLevel level, bool levelConfig
                 return;
             }
 
-            var line = $"cocoon-agent: {Name(logLevel)}: {category}[{eventId.Id}] {formatter(state, exception)}";
+            var line = $"cocoon-agent: {LogLevelName.Of(logLevel)}: {category}[{eventId.Id}] {formatter(state, exception)}";
             if (exception is not null)
             {
                 line += Environment.NewLine + exception;
@@ -46,15 +46,5 @@ internal sealed class ConsoleLineLoggerProvider(LogLevel level, bool levelConfig
             StandardError.Write(bytes);
             BoxLog.Write(bytes);
         }
-
-        private static string Name(LogLevel level) => level switch
-        {
-            LogLevel.Trace => "trce",
-            LogLevel.Debug => "dbug",
-            LogLevel.Information => "info",
-            LogLevel.Warning => "warn",
-            LogLevel.Error => "fail",
-            _ => "crit",
-        };
     }
 }

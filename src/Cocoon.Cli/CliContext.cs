@@ -28,25 +28,11 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, string? Stat
 
     /// <summary>
     /// The logger factory of long-running commands (supervisor, vsock device): one line per entry with a
-    /// UTC timestamp, debug level under COCOON_DEBUG.
+    /// UTC timestamp (<see cref="LineLoggerProvider"/>), debug level under COCOON_DEBUG.
     /// </summary>
     /// <param name="toStandardError">Write every entry to stderr rather than stdout.</param>
     public ILoggerFactory CreateLoggerFactory(bool toStandardError) =>
-        LoggerFactory.Create(builder =>
-        {
-            builder
-                .SetMinimumLevel(Debug ? LogLevel.Debug : LogLevel.Information)
-                .AddSimpleConsole(console =>
-                {
-                    console.SingleLine = true;
-                    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                    console.UseUtcTimestamp = true;
-                });
-            if (toStandardError)
-            {
-                builder.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
-            }
-        });
+        new LoggerFactory([new LineLoggerProvider(toStandardError ? Error : Out, Debug ? LogLevel.Debug : LogLevel.Information)]);
 
     /// <summary>The real standard output, standard error and environment.</summary>
     public static CliContext FromEnvironment() =>

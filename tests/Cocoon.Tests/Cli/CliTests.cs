@@ -346,6 +346,21 @@ public sealed class CliTests : CliHarness
     }
 
     [Fact]
+    public async Task Binary_VsockDeviceOnATerminal_LogsPlainTimestampedLines()
+    {
+        // The device's log used .NET's console logger: colours, and keypad_xmit on the terminal.
+        var cli = RepoLayout.CliExecutable;
+        var commands = $"timeout --preserve-status -s INT 2 '{cli}' vsock-device --socket '{Root.Path}/vh.sock' --uds '{Root.Path}/v.sock' --guest-cid 77";
+
+        var result = await ProcessRunner.RunAsync("script", ["-q", "-e", "-c", commands, "/dev/null"], TimeSpan.FromSeconds(60));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.DoesNotContain("\u001b", result.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: Cocoon\.Vsock\.Device\.VsockDevice\[1\] vsock device listening on ", result.Stdout);
+        Assert.Contains("vsock-device: signal received, stopping", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Binary_ReaderGoneBeforeOutput_ExitsZeroSayingNothing()
     {
         var env = new Dictionary<string, string> { ["COCOON_HOME"] = Root.Path };
