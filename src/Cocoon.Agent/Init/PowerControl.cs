@@ -1,7 +1,6 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Diagnostics;
-using System.Globalization;
 
 namespace Cocoon.Agent.Init;
 
@@ -10,9 +9,6 @@ internal sealed class PowerControl(AgentState state, Action stopServer, ILogger<
 {
     /// <summary>Between SIGTERM and SIGKILL when the host names no grace period.</summary>
     public static readonly TimeSpan DefaultGracePeriod = TimeSpan.FromMilliseconds(500);
-
-    // include/linux/sched.h: the task is a kernel thread (no user process to wait for).
-    private const long PF_KTHREAD = 0x00200000;
 
     public void PowerOff(TimeSpan gracePeriod)
     {
@@ -39,7 +35,7 @@ internal sealed class PowerControl(AgentState state, Action stopServer, ILogger<
             var waited = Stopwatch.StartNew();
             while (waited.Elapsed < gracePeriod && AnyProcessLeft())
             {
-                Thread.Sleep(20);
+                Thread.Sleep(2);
             }
         }
 
@@ -51,35 +47,11 @@ internal sealed class PowerControl(AgentState state, Action stopServer, ILogger<
         Thread.Sleep(Timeout.Infinite);
     }
 
-    /// <summary>True while a user process other than init is alive; zombies (reaped by init) and kernel threads do not count.</summary>
-    private static bool AnyProcessLeft()
-    {
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 1)
-            {
-                continue;
-            }
-
-            string stat;
-            try
-            {
-                stat = File.ReadAllText(Path.Combine(directory, "stat"));
-            }
-            catch (IOException)
-            {
-                continue; // exited while we looked
-            }
-
-            // proc_pid_stat(5): "pid (comm) state ppid pgrp session tty_nr tpgid flags ..."; comm may hold spaces.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (fields.Length > 6 && fields[0] is not ("Z" or "X")
-                && long.TryParse(fields[6], NumberStyles.None, CultureInfo.InvariantCulture, out var flags) && (flags & PF_KTHREAD) == 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>
+    /// True while init has a child. Every process of the box but the kernel's own descends from init,
+    /// and one whose parent exits becomes init's child, so no child means no process left: one
+    /// syscall, where walking /proc read some eighty stat files, most of them kernel threads'. A
+    /// zombie counts until the reaper takes it, a moment later.
+    /// </summary>
+    private static bool AnyProcessLeft() => Interop.HasChildren();
 }

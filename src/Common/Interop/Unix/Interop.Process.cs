@@ -10,6 +10,9 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "waitpid", SetLastError = true)]
     private static unsafe partial int SysWaitPid(int pid, int* status, int options);
 
+    [LibraryImport(Libc, EntryPoint = "waitid", SetLastError = true)]
+    private static unsafe partial int SysWaitId(int idType, int id, byte* info, int options);
+
     [LibraryImport(Libc, EntryPoint = "getpid")]
     internal static partial int GetPid();
 
@@ -34,6 +37,24 @@ internal static partial class Interop
         var result = Call((Pid: pid, Status: (nint)(&value)), static s => SysWaitPid(s.Pid, (int*)s.Status, 0));
         status = value;
         return result;
+    }
+
+    /// <summary>
+    /// Whether this process has a child, running or exited and not yet reaped: waitid(2) for any
+    /// child with WNOHANG and WNOWAIT, which neither blocks nor reaps. ECHILD is false.
+    /// </summary>
+    internal static unsafe bool HasChildren()
+    {
+        const int P_ALL = 0;
+        const int WNOHANG = 1;
+        const int WEXITED = 4;
+        const int WNOWAIT = 0x01000000;
+
+        // siginfo_t is 128 bytes; it is filled in only when an exited child is there.
+        var info = stackalloc byte[128];
+        var address = (nint)info;
+        var result = Call(address, static a => SysWaitId(P_ALL, 0, (byte*)a, WEXITED | WNOHANG | WNOWAIT));
+        return result.Ok || result.Error != Errno.ECHILD;
     }
 
     /// <summary>Drops to <paramref name="uid"/>:<paramref name="gid"/> with no supplementary groups but <paramref name="gid"/>.</summary>
