@@ -11,7 +11,7 @@ internal sealed class ConsoleLineLoggerProvider(LogLevel level, bool levelConfig
 {
     public static ILoggerFactory CreateFactory(string? configuredLevel)
     {
-        var configured = Enum.TryParse<LogLevel>(configuredLevel, ignoreCase: true, out var level);
+        var configured = LogLevelName.TryParse(configuredLevel, out var level);
         return new LoggerFactory([new ConsoleLineLoggerProvider(configured ? level : LogLevel.Warning, configured)]);
     }
 

@@ -103,8 +103,15 @@ internal sealed class BoxSupervisor
             }
 
             var image = AgentImage.GetOrBuild(_paths, options.Machine, _logger, modules, dockerModules: record.Config.SupportDocker);
+            var guestLogLevel = Environment.GetEnvironmentVariable(GuestLogLevelVariable);
+            if (!string.IsNullOrEmpty(guestLogLevel) && !LogLevelName.TryParse(guestLogLevel, out _))
+            {
+                SupervisorLog.GuestLogLevelIgnored(_logger, GuestLogLevelVariable, guestLogLevel, LogLevelName.Accepted);
+                guestLogLevel = null;
+            }
+
             var plan = LaunchPlan.Create(
-                _paths, record, image, Environment.GetEnvironmentVariable(GuestLogLevelVariable),
+                _paths, record, image, guestLogLevel,
                 UserNetwork.ParseHostForwards(Environment.GetEnvironmentVariable(UserNetwork.BenchHostForwardsVariable)), disks);
 
             // :: Step 3
@@ -438,6 +445,9 @@ internal static partial class SupervisorLog
 
     [LoggerMessage(EventId = 1308, Level = LogLevel.Warning, Message = "A volume ended ({Detail}); stopping QEMU")]
     public static partial void VolumeEnded(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 1309, Level = LogLevel.Warning, Message = "{Variable}='{Value}' is not a log level; use {Accepted}. The guest logs at its default (warn).")]
+    public static partial void GuestLogLevelIgnored(ILogger logger, string variable, string value, string accepted);
 
     [LoggerMessage(EventId = 1350, Level = LogLevel.Warning, Message = "Published port {Port}: {Message}")]
     public static partial void PublishDialFailed(ILogger logger, string port, string message);
