@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 
 namespace Cocoon;
 
-/// <summary>waitpid/getpid/setgroups/setgid/setuid/execve (<c>unistd.h</c>, <c>sys/wait.h</c>).</summary>
+/// <summary>waitpid/waitid/getpid/setgroups/setgid/setuid/execve (<c>unistd.h</c>, <c>sys/wait.h</c>).</summary>
 internal static partial class Interop
 {
     [LibraryImport(Libc, EntryPoint = "waitpid", SetLastError = true)]
@@ -51,6 +51,7 @@ internal static partial class Interop
         const int WNOWAIT = 0x01000000;
 
         // siginfo_t is 128 bytes; it is filled in only when an exited child is there.
+        // SAFETY: info is a stack buffer of this frame, alive for the call.
         var info = stackalloc byte[128];
         var address = (nint)info;
         var result = Call(address, static a => SysWaitId(P_ALL, 0, (byte*)a, WEXITED | WNOHANG | WNOWAIT));
