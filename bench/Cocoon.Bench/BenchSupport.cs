@@ -125,6 +125,25 @@ internal static class BenchSupport
     }
 
     /// <summary>
+    /// Removes box <paramref name="name"/> (<c>cocoon rm -f</c>), then <see cref="CleanUpHome"/> whatever
+    /// the removal did: a failed <c>rm</c> (the CLI gone, a timeout) is reported, and what it left
+    /// running is still killed.
+    /// </summary>
+    public static async Task RemoveBoxAndCleanUpAsync(string cli, string name, string home, TextWriter output)
+    {
+        try
+        {
+            await RunAsync(cli, ["rm", "-f", name], home, TimeSpan.FromSeconds(60), CancellationToken.None);
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or TimeoutException or InvalidOperationException)
+        {
+            output.WriteLine($"cleanup: cocoon rm -f {name} failed: {e.Message}");
+        }
+
+        CleanUpHome(home, output);
+    }
+
+    /// <summary>
     /// Kills every process (but this one) whose command line or environment names <paramref name="home"/>
     /// (supervisors carry COCOON_HOME, QEMU names its console log under it), then deletes the directory.
     /// </summary>

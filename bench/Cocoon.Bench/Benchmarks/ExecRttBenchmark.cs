@@ -104,8 +104,7 @@ internal sealed class ExecRttBenchmark : IBenchmark
         }
         finally
         {
-            await BenchSupport.RunAsync(cli, ["rm", "-f", BoxName], home, TimeSpan.FromSeconds(60), CancellationToken.None);
-            BenchSupport.CleanUpHome(home, output);
+            await BenchSupport.RemoveBoxAndCleanUpAsync(cli, BoxName, home, output);
         }
     }
 

@@ -83,8 +83,7 @@ internal sealed class ExecStdioBenchmark : IBenchmark
         }
         finally
         {
-            await BenchSupport.RunAsync(cli, ["rm", "-f", BoxName], home, TimeSpan.FromSeconds(60), CancellationToken.None);
-            BenchSupport.CleanUpHome(home, output);
+            await BenchSupport.RemoveBoxAndCleanUpAsync(cli, BoxName, home, output);
         }
     }
 

@@ -102,8 +102,7 @@ internal sealed class PortForwardBenchmark : IBenchmark
         {
             BenchSupport.KillAndDispose(forwarder);
 
-            await BenchSupport.RunAsync(cli, ["rm", "-f", BoxName], home, TimeSpan.FromSeconds(60), CancellationToken.None);
-            BenchSupport.CleanUpHome(home, output);
+            await BenchSupport.RemoveBoxAndCleanUpAsync(cli, BoxName, home, output);
         }
     }
 

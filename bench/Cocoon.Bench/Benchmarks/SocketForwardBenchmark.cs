@@ -110,8 +110,7 @@ internal sealed class SocketForwardBenchmark : IBenchmark
         {
             BenchSupport.KillAndDispose(forwarder);
 
-            await BenchSupport.RunAsync(cli, ["rm", "-f", BoxName], home, TimeSpan.FromSeconds(60), CancellationToken.None);
-            BenchSupport.CleanUpHome(home, output);
+            await BenchSupport.RemoveBoxAndCleanUpAsync(cli, BoxName, home, output);
         }
     }
 
