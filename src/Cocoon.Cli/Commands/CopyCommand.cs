@@ -56,7 +56,7 @@ internal static class CopyCommand
             {
                 if (source == "-")
                 {
-                    await using var stdin = Console.OpenStandardInput();
+                    await using var stdin = new StandardStream(StandardStream.Input);
                     await box.CopyToAsync(stdin, destination, container, cancellationToken);
                 }
                 else

@@ -31,10 +31,10 @@ internal static class LoginCommand
                 throw new CocoonException(CocoonErrorCode.InvalidArgument, "give the password on stdin with --password-stdin (e.g. echo \"$TOKEN\" | cocoon login -u USER --password-stdin SERVER)");
             }
 
-            // fd 0 itself, not Console.In: .NET's console would first put a terminal on stdout
+            // StandardStream, not Console.In: .NET's console would first put a terminal on stdout
             // in keypad-transmit mode and leave it there.
             string password;
-            using (var stdin = new StreamReader(new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 1)))
+            using (var stdin = new StreamReader(new StandardStream(StandardStream.Input)))
             {
                 password = (await stdin.ReadToEndAsync(cancellationToken)).TrimEnd('\r', '\n');
             }
