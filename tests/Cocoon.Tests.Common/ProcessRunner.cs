@@ -56,16 +56,94 @@ public static class ProcessRunner
             process.StandardInput.Close();
         }
 
+        await WaitForExitAsync(process, timeout);
+        return new ProcessResult(process.ExitCode, await stdout.WaitAsync(timeout), await stderr.WaitAsync(timeout));
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="process"/> to exit; after <paramref name="timeout"/>, kills its tree
+    /// and throws a <see cref="TimeoutException"/> that says what each process of the tree was doing.
+    /// </summary>
+    public static async Task WaitForExitAsync(Process process, TimeSpan timeout)
+    {
         try
         {
             await process.WaitForExitAsync().WaitAsync(timeout);
         }
         catch (TimeoutException)
         {
+            var tree = DescribeTree(process.Id);
             process.Kill(entireProcessTree: true);
-            throw;
+            throw new TimeoutException($"'{process.StartInfo.FileName}' (pid {process.Id}) did not exit within {timeout.TotalSeconds}s; its processes then:\n{tree}");
+        }
+    }
+
+    /// <summary>The pids of the live children of <paramref name="pid"/> (from <c>/proc/*/stat</c>).</summary>
+    public static IReadOnlyList<int> ChildrenOf(int pid) =>
+        [.. ReadProcesses().Where(p => p.ParentPid == pid).Select(p => p.Pid)];
+
+    // One line per process of the tree: pid, state (R, S, D, T, Z), what it waits in, its command line.
+    private static string DescribeTree(int root)
+    {
+        var all = ReadProcesses();
+        var lines = new List<string>();
+        var pending = new Queue<int>([root]);
+        while (pending.TryDequeue(out var pid))
+        {
+            var process = all.FirstOrDefault(p => p.Pid == pid);
+            if (process is null)
+            {
+                lines.Add($"  {pid} gone (exited and reaped)");
+                continue;
+            }
+
+            lines.Add($"  {pid} {process.State} wchan={ReadOrEmpty($"/proc/{pid}/wchan")} {ReadOrEmpty($"/proc/{pid}/cmdline").Replace('\0', ' ').TrimEnd()}");
+            foreach (var child in all.Where(p => p.ParentPid == pid))
+            {
+                pending.Enqueue(child.Pid);
+            }
         }
 
-        return new ProcessResult(process.ExitCode, await stdout.WaitAsync(timeout), await stderr.WaitAsync(timeout));
+        return string.Join('\n', lines);
     }
+
+    private static List<ProcStat> ReadProcesses()
+    {
+        var processes = new List<ProcStat>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+            var stat = ReadOrEmpty(Path.Combine(directory, "stat"));
+            var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 1 && int.TryParse(fields[1], out var parent))
+            {
+                processes.Add(new ProcStat(pid, parent, fields[0]));
+            }
+        }
+
+        return processes;
+    }
+
+    private static string ReadOrEmpty(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return string.Empty; // the process exited meanwhile
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return string.Empty;
+        }
+    }
+
+    private sealed record ProcStat(int Pid, int ParentPid, string State);
 }

@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Cocoon.State;
 using Cocoon.Tests.Cli.Infrastructure;
@@ -349,15 +350,40 @@ public sealed class CliTests : CliHarness
     public async Task Binary_VsockDeviceOnATerminal_LogsPlainTimestampedLines()
     {
         // The device's log used .NET's console logger: colours, and keypad_xmit on the terminal.
-        var cli = RepoLayout.CliExecutable;
-        var commands = $"timeout --preserve-status -s INT 2 '{cli}' vsock-device --socket '{Root.Path}/vh.sock' --uds '{Root.Path}/v.sock' --guest-cid 77";
+        // script(1)'s shell execs the device, so the device is script's child and owns the terminal.
+        var commands = $"exec '{RepoLayout.CliExecutable}' vsock-device --socket '{Root.Path}/vh.sock' --uds '{Root.Path}/v.sock' --guest-cid 77";
+        using var script = ProcessRunner.Start("script", ["-q", "-e", "-c", commands, "/dev/null"]);
+        try
+        {
+            var output = new StringBuilder();
+            string? line;
+            do
+            {
+                line = await script.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                Assert.True(line is not null, $"the device ended before it served: '{output}'");
+                output.Append(line).Append('\n');
+            }
+            while (!line.StartsWith("vsock-device: listening on", StringComparison.Ordinal));
 
-        var result = await ProcessRunner.RunAsync("script", ["-q", "-e", "-c", commands, "/dev/null"], TimeSpan.FromSeconds(60));
+            // Ctrl-C, sent to the device itself once it serves.
+            var device = ProcessRunner.ChildrenOf(script.Id).Single();
+            await ProcessRunner.RunAsync("kill", ["-INT", device.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(60));
+            output.Append(await script.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+            await ProcessRunner.WaitForExitAsync(script, TimeSpan.FromSeconds(60));
 
-        Assert.Equal(0, result.ExitCode);
-        Assert.DoesNotContain("\u001b", result.Stdout, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: Cocoon\.Vsock\.Device\.VsockDevice\[1\] vsock device listening on ", result.Stdout);
-        Assert.Contains("vsock-device: signal received, stopping", result.Stdout, StringComparison.Ordinal);
+            Assert.Equal(0, script.ExitCode);
+            var log = output.ToString();
+            Assert.DoesNotContain("\u001b", log, StringComparison.Ordinal);
+            Assert.Matches(@"(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: Cocoon\.Vsock\.Device\.VsockDevice\[1\] vsock device listening on ", log);
+            Assert.Contains("vsock-device: signal received, stopping", log, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!script.HasExited)
+            {
+                script.Kill(entireProcessTree: true);
+            }
+        }
     }
 
     [Fact]
