@@ -36,13 +36,7 @@ internal sealed class ConsoleLineLoggerProvider(LogLevel level, bool levelConfig
                 return;
             }
 
-            var line = $"cocoon-agent: {LogLevelName.Of(logLevel)}: {category}[{eventId.Id}] {formatter(state, exception)}";
-            if (exception is not null)
-            {
-                line += Environment.NewLine + exception;
-            }
-
-            var bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
+            var bytes = System.Text.Encoding.UTF8.GetBytes("cocoon-agent: " + LogLine.Format(logLevel, category, eventId, formatter(state, exception), exception) + "\n");
             StandardError.Write(bytes);
             BoxLog.Write(bytes);
         }

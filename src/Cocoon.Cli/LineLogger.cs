@@ -22,11 +22,8 @@ internal sealed class LineLoggerProvider(TextWriter writer, LogLevel minimum) : 
     }
 
     /// <summary>The line of one entry (without its newline).</summary>
-    internal static string Format(DateTimeOffset time, LogLevel level, string category, EventId eventId, string message, Exception? exception)
-    {
-        var line = string.Create(CultureInfo.InvariantCulture, $"{time.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fff}Z {LogLevelName.Of(level)}: {category}[{eventId.Id}] {message}");
-        return exception is null ? line : line + Environment.NewLine + exception;
-    }
+    internal static string Format(DateTimeOffset time, LogLevel level, string category, EventId eventId, string message, Exception? exception) =>
+        string.Create(CultureInfo.InvariantCulture, $"{time.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fff}Z ") + LogLine.Format(level, category, eventId, message, exception);
 
     private sealed class Logger(TextWriter writer, string category, LogLevel minimum) : ILogger
     {
