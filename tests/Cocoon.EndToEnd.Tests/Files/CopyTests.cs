@@ -149,6 +149,15 @@ public sealed class CopyTests(CopyFixture fixture) : IClassFixture<CopyFixture>,
         Assert.Equal("a.txt", single!.Name);
         Assert.Equal("a\n", new StreamReader(single.DataStream!).ReadToEnd());
         Assert.Null(pipedReader.GetNextEntry());
+
+        // And the CLI's other direction: that archive on stdin, unpacked into a directory of the box.
+        var made = await Box.RunAsync(["mkdir", "/tmp/from-stdin"]).WaitAsync(Timeout);
+        Assert.True(made.ExitCode == 0, made.Stderr);
+        var fromStdin = await ProcessRunner.RunAsync(
+            "sh", ["-c", $"'{BoxTestEnvironment.Cli}' cp - {Box.Name}:/tmp/from-stdin < '{piped}'"], Timeout, fixture.Environment.CliEnvironment());
+        var unpacked = await Box.RunAsync(["cat", "/tmp/from-stdin/a.txt"]).WaitAsync(Timeout);
+        Assert.True(fromStdin.ExitCode == 0, fromStdin.Stderr);
+        Assert.Equal("a\n", unpacked.Stdout);
     }
 
     [Fact]
