@@ -368,8 +368,8 @@ public sealed class CliTests : CliHarness
             // Ctrl-C, sent to the device itself once it serves.
             var device = ProcessRunner.ChildrenOf(script.Id).Single();
             await ProcessRunner.RunAsync("kill", ["-INT", device.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(60));
-            output.Append(await script.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60)));
             await ProcessRunner.WaitForExitAsync(script, TimeSpan.FromSeconds(60));
+            output.Append(await script.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60)));
 
             Assert.Equal(0, script.ExitCode);
             var log = output.ToString();
