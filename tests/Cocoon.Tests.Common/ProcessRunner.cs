@@ -107,22 +107,26 @@ public static class ProcessRunner
         return string.Join('\n', lines);
     }
 
+    /// <summary>
+    /// The state letter (R, S, D, T, Z...) and parent of process <paramref name="pid"/>, from
+    /// <c>/proc/PID/stat</c>; null once it is gone.
+    /// </summary>
+    public static (char State, int ParentPid)? ReadStat(int pid)
+    {
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+        var stat = ReadOrEmpty($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 1 && fields[0].Length == 1 && int.TryParse(fields[1], out var parent) ? (fields[0][0], parent) : null;
+    }
+
     private static List<ProcStat> ReadProcesses()
     {
         var processes = new List<ProcStat>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            if (int.TryParse(Path.GetFileName(directory), out var pid) && ReadStat(pid) is var (state, parent))
             {
-                continue;
-            }
-
-            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
-            var stat = ReadOrEmpty(Path.Combine(directory, "stat"));
-            var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length > 1 && int.TryParse(fields[1], out var parent))
-            {
-                processes.Add(new ProcStat(pid, parent, fields[0]));
+                processes.Add(new ProcStat(pid, parent, state));
             }
         }
 
@@ -145,5 +149,5 @@ public static class ProcessRunner
         }
     }
 
-    private sealed record ProcStat(int Pid, int ParentPid, string State);
+    private sealed record ProcStat(int Pid, int ParentPid, char State);
 }

@@ -32,16 +32,5 @@ public sealed class ProcessRunnerTests
     }
 
     // Running or asleep: not gone, and not a zombie waiting for its parent.
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+    private static bool IsAlive(int pid) => ProcessRunner.ReadStat(pid) is { State: not 'Z' };
 }
