@@ -19,6 +19,7 @@ public sealed class AbiTests
         Assert.Equal(16, Unsafe.SizeOf<Interop.SockAddrIn>());
         Assert.Equal(40, Unsafe.SizeOf<Interop.IfReqAddr>());
         Assert.Equal(120, Unsafe.SizeOf<Interop.RtEntry>());
+        Assert.Equal(8, Unsafe.SizeOf<Interop.PollFd>());
     }
 
     [Fact]

@@ -34,6 +34,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
     public const string BundlesDirectory = "/run/cocoon/containers";
 
     private readonly Lock _lock = new();
+    private readonly CrunState _state = new(CrunState.DefaultRoot);
     private readonly Dictionary<string, (int Holders, Task Frozen)> _freezes = [];
     private readonly List<Container> _containers = [];
 
@@ -82,7 +83,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
             Init.KernelModules.EnsureSet(moduleList, "the Docker profile needs a box created with --support-docker (support_docker: true, BoxOptions.SupportDocker)");
         }
 
-        var container = new Container(spec.Name, spec.Image, [.. spec.Argv], Path.Combine(BundlesDirectory, spec.Name), Path.Combine(spec.ScratchDir, "containers", spec.Name));
+        var container = new Container(spec.Name, spec.Image, [.. spec.Argv], Path.Combine(BundlesDirectory, spec.Name), Path.Combine(spec.ScratchDir, "containers", spec.Name), _state);
         lock (_lock)
         {
             if (_containers.Any(c => c.Name == spec.Name))
@@ -444,7 +445,7 @@ internal sealed class BoxContainers(IReadOnlyList<BootVolume> volumes, Func<stri
 }
 
 /// <summary>One container of the box.</summary>
-internal sealed class Container(string name, string image, IReadOnlyList<string> argv, string bundle, string layer)
+internal sealed class Container(string name, string image, IReadOnlyList<string> argv, string bundle, string layer, CrunState state)
 {
     private readonly Lock _logLock = new();
     private FileStream? _log;
@@ -557,10 +558,9 @@ internal sealed class Container(string name, string image, IReadOnlyList<string>
     /// </summary>
     public async Task WaitCreatedAsync(CancellationToken cancellationToken)
     {
-        var state = $"/run/crun/{Name}/status";
-        while (!File.Exists(state) && Exited is { IsCompleted: false })
+        if (Exited is { } exited)
         {
-            await Task.Delay(5, cancellationToken);
+            await state.WhenCreatedAsync(Name, exited, cancellationToken);
         }
 
         if (InitPid() is { } pid)
@@ -574,8 +574,8 @@ internal sealed class Container(string name, string image, IReadOnlyList<string>
     {
         try
         {
-            using var state = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes($"/run/crun/{Name}/status"));
-            return state.RootElement.TryGetProperty("pid", out var pid) && pid.TryGetInt32(out var value) && value > 0 ? value : null;
+            using var status = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(state.StatusPath(Name)));
+            return status.RootElement.TryGetProperty("pid", out var pid) && pid.TryGetInt32(out var value) && value > 0 ? value : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
