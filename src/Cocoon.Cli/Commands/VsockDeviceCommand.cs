@@ -41,8 +41,8 @@ internal static class VsockDeviceCommand
             };
             using var loggerFactory = context.CreateLoggerFactory(toStandardError: true);
             using var signals = new SignalCancellation(cancellationToken);
+            // The device's own log line says where it listens: "vsock device listening on ...".
             await using var device = VsockDevice.Start(options, loggerFactory);
-            context.Error.WriteLine($"vsock-device: listening on {options.SocketPath} (hybrid vsock {options.UdsPath}, guest cid {options.GuestCid})");
             try
             {
                 var exit = await device.Completion.WaitAsync(signals.Token);

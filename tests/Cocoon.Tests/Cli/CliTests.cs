@@ -3,6 +3,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Cocoon.State;
 using Cocoon.Tests.Cli.Infrastructure;
 using Cocoon.Tests.Common;
@@ -363,7 +364,7 @@ public sealed class CliTests : CliHarness
                 Assert.True(line is not null, $"the device ended before it served: '{output}'");
                 output.Append(line).Append('\n');
             }
-            while (!line.StartsWith("vsock-device: listening on", StringComparison.Ordinal));
+            while (!line.Contains(" vsock device listening on ", StringComparison.Ordinal));
 
             // Ctrl-C, sent to the device itself once it serves.
             var device = ProcessRunner.ChildrenOf(script.Id).Single();
@@ -375,6 +376,7 @@ public sealed class CliTests : CliHarness
             var log = output.ToString();
             Assert.DoesNotContain("\u001b", log, StringComparison.Ordinal);
             Assert.Matches(@"(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: Cocoon\.Vsock\.Device\.VsockDevice\[1\] vsock device listening on ", log);
+            Assert.Single(Regex.Matches(log, "listening on"));
             Assert.Contains("vsock-device: signal received, stopping", log, StringComparison.Ordinal);
         }
         finally
@@ -416,14 +418,13 @@ public sealed class CliTests : CliHarness
         try
         {
             // Act: once it serves (its signal handling is set up by then), the user's Ctrl-C.
-            // (The device's own log lines may come first.)
             string? line;
             do
             {
                 line = await device.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
                 Assert.NotNull(line);
             }
-            while (!line.StartsWith("vsock-device: listening on", StringComparison.Ordinal));
+            while (!line.Contains(" vsock device listening on ", StringComparison.Ordinal));
 
             await ProcessRunner.RunAsync("kill", ["-INT", device.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(60));
             var rest = await device.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
