@@ -3,6 +3,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Cocoon.Agent.Tests.Infrastructure;
+using Cocoon.Tests.Common;
 
 namespace Cocoon.Agent.Tests;
 
@@ -291,18 +292,7 @@ public sealed class ProcessServiceTests(AgentProcessFixture fixture) : IClassFix
         }
     }
 
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+    private static bool IsAlive(int pid) => ProcessRunner.ReadStat(pid) is { State: not ('Z' or 'X') };
 
     private int OpenDescriptors() => Directory.GetFileSystemEntries($"/proc/{fixture.AgentPid}/fd").Length;
 }

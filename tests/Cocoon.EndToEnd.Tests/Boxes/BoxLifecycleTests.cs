@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Text.Json;
+using Cocoon.Tests.Common;
 
 namespace Cocoon.EndToEnd.Tests.Boxes;
 
@@ -130,7 +131,7 @@ public sealed class BoxLifecycleTests
         var supervisor = record.GetProperty("pid").GetInt32();
 
         System.Diagnostics.Process.GetProcessById(supervisor).Kill();
-        await BoxTestEnvironment.WaitUntilAsync(() => !Directory.Exists($"/proc/{supervisor}") || File.ReadAllText($"/proc/{supervisor}/stat").Contains(") Z", StringComparison.Ordinal));
+        await BoxTestEnvironment.WaitUntilAsync(() => ProcessRunner.ReadStat(supervisor) is null or { State: 'Z' });
         var inspected = await environment.InspectAsync("orphan");
         var rm = await environment.CocoonAsync("rm", "orphan");
 

@@ -103,9 +103,8 @@ internal sealed class BoxTestEnvironment : IAsyncDisposable
     {
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
             var command = File.ReadAllText($"/proc/{pid}/comm").Trim();
-            return $"{pid} {command} {stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0]}";
+            return ProcessRunner.ReadStat(pid) is var (state, _) ? $"{pid} {command} {state}" : $"{pid} (gone)";
         }
         catch (IOException)
         {

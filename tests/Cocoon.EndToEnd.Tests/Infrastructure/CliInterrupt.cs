@@ -47,8 +47,7 @@ internal static class CliInterrupt
 
             foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
             {
-                var stat = File.ReadAllText(Path.Combine(task, "stat"));
-                var state = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
+                var state = ProcessRunner.ReadStat(int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture))?.State.ToString() ?? "(gone)";
                 text.AppendLine(CultureInfo.InvariantCulture, $"thread {Path.GetFileName(task)} '{File.ReadAllText(Path.Combine(task, "comm")).Trim()}' {state} {File.ReadAllText(Path.Combine(task, "wchan"))}");
             }
         }

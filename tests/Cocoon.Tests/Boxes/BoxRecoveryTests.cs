@@ -154,18 +154,7 @@ public sealed class BoxRecoveryTests : IDisposable
     }
 
     // Exited: no /proc entry, or a zombie nobody reaped yet (it was started detached, in its own session).
-    private static bool IsGone(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
-        }
-        catch (IOException)
-        {
-            return true;
-        }
-    }
+    private static bool IsGone(int pid) => ProcessRunner.ReadStat(pid) is null or { State: 'Z' };
 
     private CocoonRuntime Runtime(string? cocoonPath = null, TimeSpan? startTimeout = null) => new(new CocoonRuntimeOptions
     {
