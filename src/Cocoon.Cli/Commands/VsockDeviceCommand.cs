@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.CommandLine;
+using Cocoon.Protocol;
 using Cocoon.Vsock.Device;
 
 namespace Cocoon.Cli.Commands;
@@ -14,8 +15,24 @@ internal static class VsockDeviceCommand
 {
     private static readonly Option<string> SocketOption = new("--socket") { Description = "The vhost-user socket the device listens on (the VMM connects).", Required = true, HelpName = "PATH" };
     private static readonly Option<string> UdsOption = new("--uds") { Description = "The hybrid vsock socket for host-to-guest connections (CONNECT <port>).", Required = true, HelpName = "PATH" };
-    private static readonly Option<ulong?> GuestCidOption = NumberOption.Create<ulong>("--guest-cid", "The guest's context id, 3 .. 4294967294.");
+    private static readonly Option<ulong?> GuestCidOption = CreateGuestCidOption();
     private static readonly Option<uint[]> AllowPortOption = NumberOption.CreateList<uint>("--allow-port", "A guest-to-host port the guest may reach at <uds>_<port> (repeatable).");
+
+    /// <summary>--guest-cid, refused by the parser outside the guests' range, so the error names the flag.</summary>
+    private static Option<ulong?> CreateGuestCidOption()
+    {
+        var option = NumberOption.Create<ulong>("--guest-cid", "The guest's context id, 3 .. 4294967294.");
+        option.Validators.Add(result =>
+        {
+            // The token itself: a value that is no number at all is the parser's error already.
+            if (result.Tokens.Count > 0 && ulong.TryParse(result.Tokens[^1].Value, System.Globalization.CultureInfo.InvariantCulture, out var cid)
+                && cid is < VsockCids.FirstGuest or >= VsockCids.Any)
+            {
+                result.AddError($"--guest-cid {cid} is reserved or out of range; use 3 .. 4294967294 (0-2 are the hypervisor, loopback and host)");
+            }
+        });
+        return option;
+    }
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliContext context)

@@ -163,6 +163,20 @@ public sealed class CliTests : CliHarness
         Assert.DoesNotContain("System.", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("2")]
+    [InlineData("4294967295")]
+    public void VsockDevice_GuestCidOutOfRange_NamesTheFlagBeforeStarting(string cid)
+    {
+        var socket = Path.Combine(Root.Path, "vh.sock");
+
+        var (exit, _, stderr) = Run("vsock-device", "--guest-cid", cid, "--socket", socket, "--uds", Path.Combine(Root.Path, "v.sock"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"--guest-cid {cid} is reserved or out of range; use 3 .. 4294967294", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(socket));
+    }
+
     [Fact]
     public void Create_DuplicateName_ExitsAlreadyExists()
     {
