@@ -47,6 +47,13 @@ internal static class VsockDeviceCommand
             GuestCidOption,
             AllowPortOption,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(SocketOption) is { } socket && string.Equals(socket, result.GetValue(UdsOption), StringComparison.Ordinal))
+            {
+                result.AddError($"--uds must differ from --socket ('{socket}' is both): the VMM connects to --socket, host programs to --uds");
+            }
+        });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var options = new VsockDeviceOptions

@@ -178,6 +178,18 @@ public sealed class CliTests : CliHarness
     }
 
     [Fact]
+    public void VsockDevice_SameSocketTwice_NamesBothFlagsBeforeStarting()
+    {
+        var socket = Path.Combine(Root.Path, "v.sock");
+
+        var (exit, _, stderr) = Run("vsock-device", "--guest-cid", "3", "--socket", socket, "--uds", socket);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"--uds must differ from --socket ('{socket}' is both)", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(socket));
+    }
+
+    [Fact]
     public void Create_DuplicateName_ExitsAlreadyExists()
     {
         Run("create", "--name", "web");
