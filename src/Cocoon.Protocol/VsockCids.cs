@@ -19,4 +19,10 @@ public static class VsockCids
 
     /// <summary>The lowest CID a guest can have.</summary>
     public const uint FirstGuest = 3;
+
+    /// <summary>The highest CID a guest can have (<see cref="Any"/> is the one above it).</summary>
+    public const uint LastGuest = 0xFFFF_FFFE;
+
+    /// <summary>Whether <paramref name="cid"/> can be a guest's: <see cref="FirstGuest"/> .. <see cref="LastGuest"/>.</summary>
+    public static bool IsGuest(ulong cid) => cid is >= FirstGuest and <= LastGuest;
 }

@@ -54,7 +54,7 @@ public sealed class VsockDeviceOptions
             throw Invalid(nameof(UdsPath), "it must differ from SocketPath");
         }
 
-        if (GuestCid is < 3 or > 0xFFFFFFFE)
+        if (!VsockCids.IsGuest(GuestCid))
         {
             throw Invalid(nameof(GuestCid), $"{GuestCid} is reserved or out of range; use 3 .. 4294967294");
         }

@@ -26,7 +26,7 @@ internal static class VsockDeviceCommand
         {
             // The token itself: a value that is no number at all is the parser's error already.
             if (result.Tokens.Count > 0 && ulong.TryParse(result.Tokens[^1].Value, System.Globalization.CultureInfo.InvariantCulture, out var cid)
-                && cid is < VsockCids.FirstGuest or >= VsockCids.Any)
+                && !VsockCids.IsGuest(cid))
             {
                 result.AddError($"--guest-cid {cid} is reserved or out of range; use 3 .. 4294967294 (0-2 are the hypervisor, loopback and host)");
             }

@@ -1,6 +1,7 @@
 // Copyright (c) Cocoon contributors. Licensed under the MIT License.
 
 using System.Globalization;
+using Cocoon.Protocol;
 
 namespace Cocoon.State;
 
@@ -14,10 +15,10 @@ namespace Cocoon.State;
 internal sealed class CidAllocator
 {
     /// <summary>The first guest CID.</summary>
-    public const uint FirstGuestCid = 3;
+    public const uint FirstGuestCid = VsockCids.FirstGuest;
 
     /// <summary>The last guest CID (2^32 − 2).</summary>
-    public const uint LastGuestCid = 0xFFFF_FFFE;
+    public const uint LastGuestCid = VsockCids.LastGuest;
 
     private readonly CocoonPaths _paths;
 
